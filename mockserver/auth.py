@@ -1,0 +1,87 @@
+"""Authentication: who is calling, from the vendor's own headers.
+
+Keys are looked up by their SHA-256 digest, so the comparison does not depend on how much of a
+key matches; the key itself is never stored in a message, a log or a repr.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from mockserver.vendor import AuthSpec, Credential
+
+DEFAULT_TENANT = "default"
+
+
+class Refusal(Enum):
+    """Why a request is not authenticated; each maps to one of the vendor's error templates."""
+
+    MISSING = "missing_credentials"
+    INVALID = "invalid_credentials"
+    FORBIDDEN = "forbidden"
+
+
+@dataclass(frozen=True)
+class Denied:
+    """A refused request; ``header`` names the header at fault (for messages)."""
+
+    refusal: Refusal
+    header: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: its tenant scopes data, journal and cursors."""
+
+    tenant: str
+
+
+def digest(key: str) -> bytes:
+    """The stored form of a key."""
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
+
+
+class Authenticator:
+    """Checks one vendor's credentials."""
+
+    def __init__(self, spec: AuthSpec, credentials: Iterable[Credential]) -> None:
+        self.spec = spec
+        self.header = (spec.header or "Authorization").lower()
+        self.tenant_header = spec.tenant_header.lower() if spec.tenant_header else None
+        self._accepted: dict[bytes, Credential] = {digest(item.key): item for item in credentials}
+
+    def _presented_key(self, value: str) -> str | None:
+        if self.spec.kind != "bearer":
+            return value.strip() or None
+        scheme, _, token = value.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return token.strip()
+
+    def authenticate(self, headers: Mapping[str, str]) -> Principal | Denied:
+        """The caller, or why it is refused: missing and invalid keys differ, as the vendors' bodies do."""
+        display = self.spec.header or "Authorization"
+        value = headers.get(self.header)
+        if value is None:
+            return Denied(Refusal.MISSING, display)
+        key = self._presented_key(value)
+        credential = self._accepted.get(digest(key)) if key is not None else None
+        if credential is None:
+            return Denied(Refusal.INVALID, display)
+        if self.tenant_header is None:
+            return Principal(credential.tenant or DEFAULT_TENANT)
+        return self._with_tenant(headers, credential)
+
+    def _with_tenant(self, headers: Mapping[str, str], credential: Credential) -> Principal | Denied:
+        display = self.spec.tenant_header or ""
+        presented = headers.get(self.tenant_header or "")
+        if presented is None or not presented.strip():
+            return Denied(Refusal.MISSING, display)
+        expected = credential.tenant or ""
+        if not hmac.compare_digest(presented.strip().encode("utf-8", "surrogateescape"), expected.encode("utf-8")):
+            return Denied(Refusal.FORBIDDEN, display)
+        return Principal(expected)

@@ -1,0 +1,70 @@
+"""Opaque, tamper-evident, stateless cursors for cursor-paginated endpoints.
+
+A cursor is ``base64url(payload) . base64url(hmac)``. The payload names the last record listed
+(``{"id": ...}``, so a cursor starts with ``eyJpZ`` like the vendor's documented example) and a
+digest of the *scope* it was issued for: vendor, endpoint, tenant, filters and order. Any replica
+configured with the same secret can continue a listing; a cursor that was altered, or replayed with
+other filters or by another tenant, is rejected.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+MAC_BYTES = 16
+
+
+def _encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def scope_digest(*parts: Any) -> str:
+    """A short, stable digest of what a cursor is bound to."""
+    return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class CursorProblem:
+    """Why a cursor was refused, in words a client developer can act on."""
+
+    reason: str
+
+
+class CursorCodec:
+    """Issues and reads cursors with one secret."""
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret.encode("utf-8")
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self._secret, payload, hashlib.sha256).digest()[:MAC_BYTES]
+
+    def issue(self, last_id: Any, scope: str) -> str:
+        """A cursor that continues after the record whose key is ``last_id``."""
+        payload = orjson.dumps({"id": last_id, "scope": scope})
+        return f"{_encode(payload)}.{_encode(self._mac(payload))}"
+
+    def read(self, cursor: str, scope: str) -> Any:
+        """The ``last_id`` a cursor carries, or the CursorProblem that makes it unusable."""
+        encoded_payload, dot, encoded_mac = cursor.partition(".")
+        try:
+            payload, mac = _decode(encoded_payload), _decode(encoded_mac)
+        except (binascii.Error, ValueError):
+            payload, mac = b"", b""
+        if not dot or not hmac.compare_digest(mac, self._mac(payload)):
+            return CursorProblem("the cursor is malformed or was not issued by this server")
+        body = orjson.loads(payload)
+        if not hmac.compare_digest(str(body.get("scope", "")), scope):
+            return CursorProblem("the cursor was issued for other filters or another organization; restart the listing")
+        return body["id"]

@@ -1,0 +1,160 @@
+"""An immutable, indexed set of records: what one endpoint lists, for one tenant.
+
+Everything a request needs is computed once: each record is serialised to JSON bytes when the
+dataset is built; equality indexes, orderings and search texts are built on first use and kept; a
+selection (the records that match a set of constraints, in one order) is cached in a bounded LRU.
+A request therefore costs a dictionary lookup and a slice, not a scan and a re-serialisation.
+Replacing data means building a new Dataset and swapping the reference, which is atomic.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import orjson
+
+Direction = Literal["asc", "desc"]
+SortKey = tuple[str, Direction]
+SELECTION_CACHE_SIZE = 256
+MISSING = object()
+
+
+def field_value(record: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` (``billing.monthly_fee``); None when any step is absent."""
+    node: Any = record
+    for part in path.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
+def normalise(value: Any, case_insensitive: bool) -> Hashable:
+    """The index key of a value: case-folded when asked, type-tagged so True and 1 stay apart."""
+    if isinstance(value, str) and case_insensitive:
+        value = value.casefold()
+    if isinstance(value, list | dict):
+        raise TypeError(f"only scalar fields can be indexed, got {type(value).__name__}")
+    return (type(value).__name__, value)
+
+
+class Constraint(Protocol):
+    """One condition on the records; ``key`` identifies it in the selection cache."""
+
+    @property
+    def key(self) -> Hashable: ...
+
+    def matching(self, dataset: Dataset) -> frozenset[int]:
+        """Positions of the records that satisfy the condition."""
+        ...
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A total order of the records: ``order`` lists positions, ``rank`` is its inverse."""
+
+    keys: tuple[SortKey, ...]
+    order: tuple[int, ...]
+    rank: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The records matching some constraints, in one ordering."""
+
+    ordering: Ordering
+    members: tuple[int, ...]
+
+    def after(self, position: int) -> int:
+        """Index in ``members`` of the first record ranked after the record at ``position``."""
+        return bisect_right(self.members, self.ordering.rank[position], key=self.ordering.rank.__getitem__)
+
+
+def _sort_value(value: Any) -> tuple[bool, Any]:
+    return (value is not None, value)
+
+
+class Dataset:
+    """Records of one kind, validated before they get here, with their key field."""
+
+    def __init__(self, records: Iterable[Mapping[str, Any]], key: str) -> None:
+        self.records: tuple[Mapping[str, Any], ...] = tuple(records)
+        self.key = key
+        self.blobs: tuple[bytes, ...] = tuple(orjson.dumps(record) for record in self.records)
+        self.positions: dict[Any, int] = {record[key]: index for index, record in enumerate(self.records)}
+        if len(self.positions) != len(self.records):
+            raise ValueError(f"duplicate values of the key field {key!r}")
+        self.everything = frozenset(range(len(self.records)))
+        self._indexes: dict[tuple[str, bool], dict[Hashable, frozenset[int]]] = {}
+        self._texts: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._orderings: dict[tuple[SortKey, ...], Ordering] = {}
+        self._selections: OrderedDict[Hashable, Selection] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def index(self, field: str, case_insensitive: bool = False) -> Mapping[Hashable, frozenset[int]]:
+        """Positions of the records by the (normalised) value of ``field``."""
+        cache_key = (field, case_insensitive)
+        if cache_key not in self._indexes:
+            buckets: dict[Hashable, set[int]] = {}
+            for position, record in enumerate(self.records):
+                value = normalise(field_value(record, field), case_insensitive)
+                buckets.setdefault(value, set()).add(position)
+            self._indexes[cache_key] = {value: frozenset(members) for value, members in buckets.items()}
+        return self._indexes[cache_key]
+
+    def texts(self, fields: tuple[str, ...]) -> tuple[str, ...]:
+        """Per record, the case-folded values of ``fields`` joined by a separator no query contains."""
+        if fields not in self._texts:
+            self._texts[fields] = tuple(
+                "\x1f".join(str(field_value(record, field) or "") for field in fields).casefold()
+                for record in self.records
+            )
+        return self._texts[fields]
+
+    def ordering(self, keys: tuple[SortKey, ...]) -> Ordering:
+        """The records sorted by ``keys`` (stable multi-key sort, each key in its own direction)."""
+        if keys not in self._orderings:
+            order = list(range(len(self.records)))
+            for field, direction in reversed(keys):
+                order.sort(
+                    key=lambda position, f=field: _sort_value(field_value(self.records[position], f)),
+                    reverse=direction == "desc",
+                )
+            rank = [0] * len(order)
+            for place, position in enumerate(order):
+                rank[position] = place
+            self._orderings[keys] = Ordering(keys, tuple(order), tuple(rank))
+        return self._orderings[keys]
+
+    def select(self, constraints: Sequence[Constraint], ordering: Ordering) -> Selection:
+        """The records that satisfy every constraint, in ``ordering`` (cached)."""
+        cache_key = (ordering.keys, tuple(constraint.key for constraint in constraints))
+        cached = self._selections.get(cache_key)
+        if cached is not None:
+            self._selections.move_to_end(cache_key)
+            return cached
+        selection = Selection(ordering, self._members(constraints, ordering))
+        self._selections[cache_key] = selection
+        if len(self._selections) > SELECTION_CACHE_SIZE:
+            self._selections.popitem(last=False)
+        return selection
+
+    def _members(self, constraints: Sequence[Constraint], ordering: Ordering) -> tuple[int, ...]:
+        if not constraints:
+            return ordering.order
+        matches = sorted((constraint.matching(self) for constraint in constraints), key=len)
+        chosen = matches[0].intersection(*matches[1:])
+        if len(chosen) == len(self.records):
+            return ordering.order
+        return tuple(sorted(chosen, key=ordering.rank.__getitem__))
+
+    def json_array(self, positions: Iterable[int]) -> bytes:
+        """The records at ``positions`` as one JSON array, from their pre-serialised bytes."""
+        blobs = self.blobs
+        return b"[" + b",".join([blobs[position] for position in positions]) + b"]"

@@ -1,0 +1,156 @@
+"""Query parameters: declared by the OpenAPI document, parsed and checked here, once per request.
+
+The emulator understands the subset of parameter schemas the vendor documents use (``type``,
+``enum``, ``default``, ``minimum``, ``maximum``, ``minLength``, ``format: uuid``); a document that uses
+anything else fails at load, never silently at request time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+from urllib.parse import parse_qsl
+
+from mockserver.schemas import is_uuid
+
+RepeatPolicy = Literal["reject", "first", "last"]
+EmptyPolicy = Literal["reject", "ignore"]
+SUPPORTED_KEYWORDS = frozenset({"type", "enum", "default", "minimum", "maximum", "minLength", "format"})
+SUPPORTED_TYPES = frozenset({"string", "integer"})
+INTEGER = re.compile(r"^-?[0-9]+$")
+MAX_INTEGER_DIGITS = 4000  # below CPython's int-parsing limit; larger values are rejected, not parsed
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Why one query parameter was rejected. ``rule`` names the broken rule; ``limit`` its bound."""
+
+    field: str
+    rule: str
+    limit: Any = None
+    allowed: tuple[str, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class QueryPolicy:
+    """How a vendor treats a repeated parameter and an empty value (frameworks differ)."""
+
+    repeated: RepeatPolicy = "reject"
+    empty: EmptyPolicy = "reject"
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One documented query parameter."""
+
+    name: str
+    type: str
+    enum: tuple[str, ...] | None = None
+    default: Any = None
+    minimum: int | None = None
+    maximum: int | None = None
+    min_length: int | None = None
+    format: str | None = None
+
+    @classmethod
+    def from_openapi(cls, parameter: Mapping[str, Any]) -> ParamSpec:
+        """Build from an OpenAPI parameter object; raises ValueError on what we cannot emulate."""
+        schema = parameter.get("schema", {})
+        unsupported = sorted(set(schema) - SUPPORTED_KEYWORDS)
+        if unsupported or schema.get("type") not in SUPPORTED_TYPES:
+            raise ValueError(f"parameter {parameter.get('name')!r}: unsupported schema {schema}")
+        enum = schema.get("enum")
+        return cls(
+            name=parameter["name"],
+            type=schema["type"],
+            enum=tuple(enum) if enum is not None else None,
+            default=schema.get("default"),
+            minimum=schema.get("minimum"),
+            maximum=schema.get("maximum"),
+            min_length=schema.get("minLength"),
+            format=schema.get("format"),
+        )
+
+    def without_maximum(self) -> ParamSpec:
+        """The same parameter with no upper bound (for page sizes that are clamped, not rejected)."""
+        return replace(self, maximum=None)
+
+    def parse(self, raw: str) -> Any:
+        """The typed value of ``raw``, or the Violation it commits."""
+        if self.type == "integer":
+            return self._parse_integer(raw)
+        return self._check_string(raw)
+
+    def _parse_integer(self, raw: str) -> int | Violation:
+        if INTEGER.match(raw) is None or len(raw) > MAX_INTEGER_DIGITS:
+            return Violation(self.name, "integer")
+        value = int(raw)
+        if self.minimum is not None and value < self.minimum:
+            return Violation(self.name, "minimum", limit=self.minimum)
+        if self.maximum is not None and value > self.maximum:
+            return Violation(self.name, "maximum", limit=self.maximum)
+        return value
+
+    def _check_string(self, raw: str) -> str | Violation:
+        if self.enum is not None and raw not in self.enum:
+            return Violation(self.name, "enum", allowed=self.enum)
+        if self.min_length is not None and len(raw) < self.min_length:
+            return Violation(self.name, "min_length", limit=self.min_length)
+        if self.format == "uuid" and not is_uuid(raw):
+            return Violation(self.name, "uuid")
+        return raw
+
+
+def split_query(query_string: bytes) -> list[tuple[str, str]] | Violation:
+    """Decode a raw query string into (name, value) pairs; invalid UTF-8 is a violation, not a crash."""
+    try:
+        return parse_qsl(query_string.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        return Violation("query", "encoding")
+
+
+def _collect(pairs: list[tuple[str, str]], specs: Mapping[str, ParamSpec]) -> dict[str, list[str]]:
+    collected: dict[str, list[str]] = {}
+    for name, value in pairs:
+        if name in specs:
+            collected.setdefault(name, []).append(value)
+    return collected
+
+
+def _single(name: str, values: list[str], policy: QueryPolicy) -> str | Violation:
+    if len(values) == 1:
+        return values[0]
+    if policy.repeated == "first":
+        return values[0]
+    if policy.repeated == "last":
+        return values[-1]
+    return Violation(name, "repeated")
+
+
+def parse_query(query_string: bytes, specs: Mapping[str, ParamSpec], policy: QueryPolicy) -> dict[str, Any] | Violation:
+    """Typed values of every declared parameter (defaults filled in); the first violation otherwise.
+
+    Parameters the endpoint does not declare are ignored, as the vendors' frameworks do.
+    """
+    pairs = split_query(query_string)
+    if isinstance(pairs, Violation):
+        return pairs
+    provided = _collect(pairs, specs)
+    values: dict[str, Any] = {}
+    for name, spec in specs.items():
+        raw = _single(name, provided[name], policy) if name in provided else None
+        if isinstance(raw, Violation):
+            return raw
+        if raw == "" and policy.empty == "reject":
+            return Violation(name, "empty")
+        if raw is None or raw == "":
+            values[name] = spec.default
+            continue
+        parsed = spec.parse(raw)
+        if isinstance(parsed, Violation):
+            return parsed
+        values[name] = parsed
+    return values

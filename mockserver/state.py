@@ -1,0 +1,48 @@
+"""What the emulator holds in memory: per vendor and tenant, the current dataset of each kind.
+
+Datasets are immutable; changing data builds a new one and swaps a dictionary entry, so a reader
+sees the old data or the new, never a mix. Tenants without data of their own share the vendor's
+fixture datasets (sharing is safe because nothing mutates them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from mockserver.dataset import Dataset
+from mockserver.records import check_records, fixture_path, load_fixture
+from mockserver.schemas import SchemaStore
+from mockserver.vendor import VendorSpec
+
+
+class VendorState:
+    """The data one vendor serves."""
+
+    def __init__(self, spec: VendorSpec, store: SchemaStore, fixtures_dir: Path) -> None:
+        self.spec = spec
+        self.store = store
+        self.fixtures_dir = fixtures_dir
+        self._fixtures = {name: self._load_fixture(name) for name in spec.datasets}
+        self._tenants: dict[tuple[str, str], Dataset] = {}
+
+    def _load_fixture(self, name: str) -> Dataset:
+        dataset = self.spec.datasets[name]
+        records = load_fixture(self.store, fixture_path(self.fixtures_dir, self.spec.id, dataset), dataset)
+        return Dataset(records, dataset.key)
+
+    def dataset(self, tenant: str, name: str) -> Dataset:
+        """The dataset ``name`` as ``tenant`` sees it."""
+        return self._tenants.get((tenant, name)) or self._fixtures[name]
+
+    def replace(self, tenant: str, name: str, records: Iterable[Mapping[str, Any]]) -> Dataset:
+        """Give ``tenant`` its own records of kind ``name``; all are checked before anything changes."""
+        spec = self.spec.datasets[name]
+        dataset = Dataset(check_records(self.store, spec, records), spec.key)
+        self._tenants[(tenant, name)] = dataset
+        return dataset
+
+    def reset(self) -> None:
+        """Forget every tenant's own data; everyone sees the fixtures again."""
+        self._tenants.clear()

@@ -1,0 +1,289 @@
+"""Vendors as data: each ``schemas/<id>/openapi.json`` with its ``x-emulator`` blocks becomes a VendorSpec.
+
+Loading checks everything a request will later rely on (the declaration against
+``declaration.schema.json``, then cross-references: filters name declared parameters, envelopes use
+variables their pager provides...), so a broken declaration stops the emulator at start-up with the
+file and the place, never a request with a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from mockserver.documents import read_json, resolve_options
+from mockserver.errors import DeclarationError
+from mockserver.filters import Filter
+from mockserver.ordering import OrderSpec
+from mockserver.params import ParamSpec, QueryPolicy
+from mockserver.schemas import SchemaStore, bundle_openapi, describe
+from mockserver.templates import placeholders
+
+DECLARATION_SCHEMA = Path(__file__).with_name("declaration.schema.json")
+OPENAPI_FILE = "openapi.json"
+PAGER_VARIABLES = {
+    "none": {"items", "total"},
+    "offset": {"items", "total", "limit", "offset"},
+    "page": {"items", "total", "page", "per_page", "last_page", "from", "to", "has_more"},
+    "cursor": {"items", "total", "next_cursor", "has_more", "page_size"},
+}
+
+
+@dataclass(frozen=True)
+class Credential:
+    """An accepted key; ``tenant`` is the organization it belongs to, where the vendor has one."""
+
+    key: str = field(repr=False)
+    tenant: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthSpec:
+    """How a vendor authenticates: ``bearer`` or an ``api-key`` header, optionally with a tenant header."""
+
+    kind: str
+    header: str | None
+    tenant_header: str | None
+    test_credentials: tuple[Credential, ...]
+
+
+@dataclass(frozen=True)
+class ErrorTemplate:
+    """One of a vendor's error responses, with ``${...}`` placeholders."""
+
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A kind of record a vendor lists: its item schema and key field."""
+
+    name: str
+    schema: Path
+    key: str
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    """One emulated list operation."""
+
+    path: str
+    operation_id: str
+    summary: str
+    docs: str
+    dataset: str
+    params: Mapping[str, ParamSpec]
+    filters: tuple[Filter, ...]
+    where: Mapping[str, Any]
+    order: OrderSpec
+    paging: Mapping[str, Any]
+    envelope: Any
+    response_schema: Path
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """A choice the vendor's docs leave open, with its effective value and why the default was chosen."""
+
+    name: str
+    value: Any
+    default: Any
+    choices: tuple[Any, ...] | None
+    assumption: str
+
+
+@dataclass(frozen=True)
+class VendorSpec:
+    """Everything the engine knows about one vendor."""
+
+    id: str
+    title: str
+    docs: str
+    live_base_url: str
+    hosts: tuple[str, ...]
+    content_type: str
+    auth: AuthSpec
+    datasets: Mapping[str, DatasetSpec]
+    query: QueryPolicy
+    messages: str
+    errors: Mapping[str, ErrorTemplate]
+    endpoints: tuple[EndpointSpec, ...]
+    options: tuple[OptionSpec, ...]
+    openapi: Mapping[str, Any]
+    source: Path
+
+
+@cache
+def _declaration_validator(definition: str) -> Draft202012Validator:
+    schema = read_json(DECLARATION_SCHEMA)
+    return Draft202012Validator({**schema, "$ref": f"#/$defs/{definition}"})
+
+
+def _check_declaration(source: Path, where: str, declaration: Any, definition: str) -> None:
+    errors = sorted(_declaration_validator(definition).iter_errors(declaration), key=lambda e: list(e.path))
+    if errors:
+        raise DeclarationError(source, f"{where}{describe(errors[0])}")
+
+
+def discover_vendors(schemas_dir: Path) -> list[str]:
+    """Vendor ids: every folder of ``schemas_dir`` holding an OpenAPI document (``_shared`` excluded)."""
+    return sorted(
+        path.parent.name
+        for path in schemas_dir.glob(f"*/{OPENAPI_FILE}")
+        if not path.parent.name.startswith(("_", "."))
+    )
+
+
+def _auth(declaration: Mapping[str, Any]) -> AuthSpec:
+    return AuthSpec(
+        kind=declaration["kind"],
+        header=declaration.get("header"),
+        tenant_header=declaration.get("tenant_header"),
+        test_credentials=tuple(Credential(item["key"], item.get("tenant")) for item in declaration["test_credentials"]),
+    )
+
+
+def _params(source: Path, operation: Mapping[str, Any]) -> dict[str, ParamSpec]:
+    specs: dict[str, ParamSpec] = {}
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") != "query":
+            raise DeclarationError(source, f"parameter {parameter.get('name')!r}: only query parameters are emulated")
+        try:
+            specs[parameter["name"]] = ParamSpec.from_openapi(parameter)
+        except ValueError as error:
+            raise DeclarationError(source, str(error)) from None
+    return specs
+
+
+def _response_schema(source: Path, operation: Mapping[str, Any]) -> Path:
+    try:
+        ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    except KeyError:
+        raise DeclarationError(source, "a list operation needs a 200 application/json response with a $ref schema") from None
+    return (source.parent / ref).resolve()
+
+
+def _cross_check(source: Path, where: str, endpoint: EndpointSpec, datasets: Mapping[str, DatasetSpec]) -> None:
+    problems: list[str] = []
+    if endpoint.dataset not in datasets:
+        problems.append(f"dataset {endpoint.dataset!r} is not declared")
+    for item in endpoint.filters:
+        if item.param not in endpoint.params:
+            problems.append(f"filter on undeclared parameter {item.param!r}")
+    order_param = endpoint.order.param
+    if order_param is not None:
+        spec = endpoint.params.get(order_param)
+        if spec is None or set(spec.enum or ()) != set(endpoint.order.options):
+            problems.append(f"order parameter {order_param!r} must be declared with an enum of exactly its options")
+        elif spec.default is None:
+            problems.append(f"order parameter {order_param!r} needs a default")
+    for key, value in endpoint.paging.items():
+        if key.endswith("_param") and value not in endpoint.params:
+            problems.append(f"paging parameter {value!r} is not declared")
+    unknown = placeholders(endpoint.envelope) - PAGER_VARIABLES[endpoint.paging["style"]]
+    if unknown:
+        problems.append(f"envelope uses {sorted(unknown)}, which a {endpoint.paging['style']!r} pager does not provide")
+    if problems:
+        raise DeclarationError(source, f"{where}: " + "; ".join(problems))
+
+
+def _endpoint(source: Path, path: str, operation: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]) -> EndpointSpec:
+    declaration = operation["x-emulator"]
+    where = f"paths/{path}/get/x-emulator"
+    _check_declaration(source, where, declaration, "endpoint")
+    dataset = datasets.get(declaration["dataset"])
+    endpoint = EndpointSpec(
+        path=path,
+        operation_id=operation.get("operationId", path),
+        summary=operation.get("summary", ""),
+        docs=operation.get("externalDocs", {}).get("url", ""),
+        dataset=declaration["dataset"],
+        params=_params(source, operation),
+        filters=tuple(Filter.from_declaration(item) for item in declaration.get("filters", [])),
+        where=declaration.get("where", {}),
+        order=OrderSpec.from_declaration(declaration["order"], dataset.key if dataset else ""),
+        paging=declaration["paging"],
+        envelope=declaration["envelope"],
+        response_schema=_response_schema(source, operation),
+    )
+    _cross_check(source, where, endpoint, datasets)
+    return endpoint
+
+
+def _endpoints(source: Path, document: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]) -> tuple[EndpointSpec, ...]:
+    endpoints = []
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method == "parameters" or not isinstance(operation, dict):
+                continue
+            if method != "get" or "x-emulator" not in operation:
+                raise DeclarationError(source, f"{method.upper()} {path}: only GET list operations with x-emulator are emulated")
+            endpoints.append(_endpoint(source, path, operation, datasets))
+    if not endpoints:
+        raise DeclarationError(source, "declares no operation")
+    return tuple(endpoints)
+
+
+def _options(raw: Mapping[str, Any], resolved: Mapping[str, Any]) -> tuple[OptionSpec, ...]:
+    declared = raw.get("x-emulator", {}).get("options", {})
+    effective = resolved.get("x-emulator", {}).get("options", {})
+    return tuple(
+        OptionSpec(
+            name=name,
+            value=effective[name]["value"],
+            default=spec["value"],
+            choices=tuple(spec["choices"]) if "choices" in spec else None,
+            assumption=spec["assumption"],
+        )
+        for name, spec in declared.items()
+    )
+
+
+def _with_option_values(document: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    options = document.get("x-emulator", {}).get("options", {})
+    for name, value in overrides.items():
+        options[name]["value"] = value
+    return document
+
+
+def load_vendor(directory: Path, store: SchemaStore, overrides: Mapping[str, Any] | None = None) -> VendorSpec:
+    """Read, check and resolve one vendor's declarations, with its options set by ``overrides``."""
+    source = directory / OPENAPI_FILE
+    raw = read_json(source)
+    if not isinstance(raw, dict) or "x-emulator" not in raw:
+        raise DeclarationError(source, "not an OpenAPI document with an x-emulator block")
+    document = _with_option_values(resolve_options(raw, overrides or {}, source), overrides or {})
+    declaration = document["x-emulator"]
+    _check_declaration(source, "x-emulator", declaration, "vendor")
+    datasets = {
+        name: DatasetSpec(name, (directory / item["schema"]).resolve(), item["key"])
+        for name, item in declaration["datasets"].items()
+    }
+    query = declaration.get("query", {})
+    return VendorSpec(
+        id=directory.name,
+        title=declaration["title"],
+        docs=declaration["docs"],
+        live_base_url=declaration["live_base_url"],
+        hosts=tuple(declaration["hosts"]),
+        content_type=declaration.get("content_type", "application/json"),
+        auth=_auth(declaration["auth"]),
+        datasets=datasets,
+        query=QueryPolicy(repeated=query.get("repeated", "reject"), empty=query.get("empty", "reject")),
+        messages=query.get("messages", "plain"),
+        errors={
+            kind: ErrorTemplate(item["status"], item["body"], item.get("headers", {}))
+            for kind, item in declaration["errors"].items()
+        },
+        endpoints=_endpoints(source, document, datasets),
+        options=_options(raw, document),
+        openapi=bundle_openapi(store, document, source),
+        source=source,
+    )
