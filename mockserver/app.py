@@ -62,7 +62,9 @@ def _check_credentials(spec: VendorSpec, config: EmulatorConfig) -> None:
         return
     for credential in config.credentials.get(spec.id, ()):
         if credential.tenant is None:
-            raise ConfigurationError(f"{spec.id} keys belong to an organization: give it as KEY:{spec.auth.tenant_header}")
+            raise ConfigurationError(
+                f"{spec.id} keys belong to an organization: give it as KEY:{spec.auth.tenant_header}"
+            )
 
 
 def credential_headers(spec: VendorSpec) -> list[dict[str, str]]:
@@ -92,7 +94,13 @@ def describe_vendor(spec: VendorSpec, config: EmulatorConfig) -> dict[str, Any]:
         "live_base_url": spec.live_base_url,
         "hosts": list(spec.hosts),
         "endpoints": [
-            {"method": "GET", "path": e.path, "url": f"{mount}{e.path}", "operation_id": e.operation_id, "summary": e.summary}
+            {
+                "method": "GET",
+                "path": e.path,
+                "url": f"{mount}{e.path}",
+                "operation_id": e.operation_id,
+                "summary": e.summary,
+            }
             for e in spec.endpoints
         ],
         "test_credentials": credential_headers(spec),
@@ -120,7 +128,10 @@ def _index(emulator: Emulator) -> Route:
 async def _not_found(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     return JSONResponse(
-        {"error": "not_found", "message": f"No vendor is mounted at {request.url.path}; GET /__mock__ lists them."},
+        {
+            "error": "not_found",
+            "message": f"No vendor is mounted at {request.url.path}; GET /__mock__ lists them.",
+        },
         status_code=status,
     )
 

@@ -82,6 +82,8 @@ class Authenticator:
         if presented is None or not presented.strip():
             return Denied(Refusal.MISSING, display)
         expected = credential.tenant or ""
-        if not hmac.compare_digest(presented.strip().encode("utf-8", "surrogateescape"), expected.encode("utf-8")):
+        if not hmac.compare_digest(
+            presented.strip().encode("utf-8", "surrogateescape"), expected.encode("utf-8")
+        ):
             return Denied(Refusal.FORBIDDEN, display)
         return Principal(expected)

@@ -16,8 +16,8 @@ DEFAULT_SCHEMAS_DIR = PROJECT_ROOT / "schemas"
 DEFAULT_FIXTURES_DIR = PROJECT_ROOT / "fixtures"
 # Cursors must verify on every replica, so the default secret is fixed; set your own to make cursors
 # unforgeable by anyone who has read this file.
-DEFAULT_CURSOR_SECRET = "vendor-emulator/cursor/v1"
-CURSOR_SECRET_ENV = "VENDOR_EMULATOR_CURSOR_SECRET"
+DEFAULT_CURSOR_SECRET = "vendor-emulator/cursor/v1"  # noqa: S105 - public by design, see above
+CURSOR_SECRET_ENV = "VENDOR_EMULATOR_CURSOR_SECRET"  # noqa: S105 - a variable name
 
 
 def _default_secret() -> str:

@@ -66,5 +66,7 @@ class CursorCodec:
             return CursorProblem("the cursor is malformed or was not issued by this server")
         body = orjson.loads(payload)
         if not hmac.compare_digest(str(body.get("scope", "")), scope):
-            return CursorProblem("the cursor was issued for other filters or another organization; restart the listing")
+            return CursorProblem(
+                "the cursor was issued for other filters or another organization; restart the listing"
+            )
         return body["id"]

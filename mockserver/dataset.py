@@ -122,10 +122,8 @@ class Dataset:
         if keys not in self._orderings:
             order = list(range(len(self.records)))
             for field, direction in reversed(keys):
-                order.sort(
-                    key=lambda position, f=field: _sort_value(field_value(self.records[position], f)),
-                    reverse=direction == "desc",
-                )
+                values = [_sort_value(field_value(record, field)) for record in self.records]
+                order.sort(key=values.__getitem__, reverse=direction == "desc")
             rank = [0] * len(order)
             for place, position in enumerate(order):
                 rank[position] = place

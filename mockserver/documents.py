@@ -29,7 +29,9 @@ def read_json(path: Path) -> Any:
     except FileNotFoundError:
         raise DeclarationError(path, "file not found") from None
     except json.JSONDecodeError as error:
-        raise DeclarationError(path, f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+        raise DeclarationError(
+            path, f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from None
     except UnicodeDecodeError:
         raise DeclarationError(path, "not UTF-8 text") from None
 
@@ -84,7 +86,8 @@ def _checked_value(source: Path, name: str, spec: Mapping[str, Any], value: Any)
     default = spec["value"]
     if not _same_kind(default, value):
         raise DeclarationError(
-            source, f"option {name!r} takes a {type(default).__name__}, got {value!r} ({type(value).__name__})"
+            source,
+            f"option {name!r} takes a {type(default).__name__}, got {value!r} ({type(value).__name__})",
         )
     choices = spec.get("choices")
     if choices is not None and value not in choices:
@@ -107,7 +110,9 @@ def _substitute(node: Any, values: Mapping[str, Any], source: Path) -> Any:
     return node
 
 
-def resolve_options(document: Mapping[str, Any], overrides: Mapping[str, Any], source: Path) -> dict[str, Any]:
+def resolve_options(
+    document: Mapping[str, Any], overrides: Mapping[str, Any], source: Path
+) -> dict[str, Any]:
     """Return a copy of ``document`` with every option set to its override or default.
 
     Overrides are checked against the option's type and choices; an unknown option name is an error,
@@ -127,6 +132,8 @@ def resolve_options(document: Mapping[str, Any], overrides: Mapping[str, Any], s
             try:
                 pointer_set(resolved, target, values[name])
             except (KeyError, IndexError, ValueError):
-                raise DeclarationError(source, f"option {name!r} targets {target}, which does not exist") from None
+                raise DeclarationError(
+                    source, f"option {name!r} targets {target}, which does not exist"
+                ) from None
     substituted: dict[str, Any] = _substitute(resolved, values, source)
     return substituted

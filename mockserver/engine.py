@@ -69,7 +69,9 @@ class ErrorRenderer:
         """The vendor's ``kind`` error with its placeholders filled."""
         template = self.spec.errors[kind]
         body = orjson.dumps(render_tree(template.body, variables))
-        headers = tuple((name, str(render_tree(value, variables))) for name, value in template.headers.items())
+        headers = tuple(
+            (name, str(render_tree(value, variables))) for name, value in template.headers.items()
+        )
         return Reply(template.status, body, headers)
 
     def violation(self, violation: Violation) -> Reply:
@@ -80,7 +82,9 @@ class ErrorRenderer:
 class Endpoint:
     """One list operation, ready to answer."""
 
-    def __init__(self, vendor: VendorSpec, spec: EndpointSpec, state: VendorState, codec: CursorCodec) -> None:
+    def __init__(
+        self, vendor: VendorSpec, spec: EndpointSpec, state: VendorState, codec: CursorCodec
+    ) -> None:
         self.vendor = vendor
         self.spec = spec
         self.state = state
@@ -91,7 +95,9 @@ class Endpoint:
         self.errors = ErrorRenderer(vendor)
 
     def _scope(self, principal: Principal, params: Mapping[str, Any]) -> str:
-        listed = sorted((name, value) for name, value in params.items() if name not in self.pager.paging_params)
+        listed = sorted(
+            (name, value) for name, value in params.items() if name not in self.pager.paging_params
+        )
         return scope_digest(self.vendor.id, self.spec.path, principal.tenant, listed)
 
     def _page(self, principal: Principal, params: Mapping[str, Any]) -> tuple[Page | Violation, Any]:
@@ -122,17 +128,23 @@ class VendorApp:
     """The ASGI app of one vendor: its endpoints, its OpenAPI document and its error shapes."""
 
     def __init__(
-        self, spec: VendorSpec, state: VendorState, codec: CursorCodec, credentials: tuple[Credential, ...] = ()
+        self,
+        spec: VendorSpec,
+        state: VendorState,
+        codec: CursorCodec,
+        credentials: tuple[Credential, ...] = (),
     ) -> None:
         self.spec = spec
         self.state = state
         self.authenticator = Authenticator(spec.auth, (*spec.auth.test_credentials, *credentials))
-        self.endpoints = {endpoint.path: Endpoint(spec, endpoint, state, codec) for endpoint in spec.endpoints}
+        self.endpoints = {
+            endpoint.path: Endpoint(spec, endpoint, state, codec) for endpoint in spec.endpoints
+        }
         self.errors = ErrorRenderer(spec)
         self.content_type = spec.content_type
 
     def reply(self, scope: Scope) -> Reply:
-        """The response to one HTTP request; a bug becomes the vendor's 500, logged, never a traceback to the client."""
+        """The response to one request; a bug becomes the vendor's 500 (logged), never a traceback."""
         try:
             return self._reply(scope)
         except Exception:
@@ -158,20 +170,30 @@ class VendorApp:
 
     def _openapi(self, scope: Scope) -> Reply:
         headers = request_headers(scope)
-        base = f"{scope.get('scheme', 'http')}://{headers.get('host', 'localhost')}{scope.get('root_path', '')}"
+        base = (
+            f"{scope.get('scheme', 'http')}://{headers.get('host', 'localhost')}{scope.get('root_path', '')}"
+        )
         document = dict(self.spec.openapi)
-        document["servers"] = [{"url": base, "description": "this emulator"}, *self.spec.openapi.get("servers", [])]
+        document["servers"] = [
+            {"url": base, "description": "this emulator"},
+            *self.spec.openapi.get("servers", []),
+        ]
         return Reply(200, orjson.dumps(document), content_type="application/json")
+
+    def raw_headers(self, reply: Reply) -> list[tuple[bytes, bytes]]:
+        """The response headers of a reply, as ASGI and the in-process transport both send them."""
+        return [
+            (b"content-type", (reply.content_type or self.content_type).encode("latin-1")),
+            (b"content-length", str(len(reply.body)).encode("latin-1")),
+            *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers),
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         reply = self.reply(scope)
-        headers = [
-            (b"content-type", (reply.content_type or self.content_type).encode("latin-1")),
-            (b"content-length", str(len(reply.body)).encode("latin-1")),
-            *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers),
-        ]
-        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send(
+            {"type": "http.response.start", "status": reply.status, "headers": self.raw_headers(reply)}
+        )
         body = b"" if scope["method"] == "HEAD" else reply.body
         await send({"type": "http.response.body", "body": body})

@@ -48,7 +48,10 @@ class AnyFieldEquals:
 
     def matching(self, dataset: Dataset) -> frozenset[int]:
         return frozenset().union(
-            *(FieldEquals(field, self.value, self.case_insensitive).matching(dataset) for field in self.fields)
+            *(
+                FieldEquals(field, self.value, self.case_insensitive).matching(dataset)
+                for field in self.fields
+            )
         )
 
 
@@ -65,7 +68,9 @@ class TextContains:
 
     def matching(self, dataset: Dataset) -> frozenset[int]:
         needle = self.needle.casefold()
-        return frozenset(position for position, text in enumerate(dataset.texts(self.fields)) if needle in text)
+        return frozenset(
+            position for position, text in enumerate(dataset.texts(self.fields)) if needle in text
+        )
 
 
 class Filter(ABC):

@@ -44,7 +44,9 @@ class Pager(ABC):
         super().__init_subclass__(**kwargs)
         Pager.registry[cls.style] = cls
 
-    def __init__(self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec], codec: CursorCodec) -> None:
+    def __init__(
+        self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec], codec: CursorCodec
+    ) -> None:
         self.declaration = declaration
         self.specs = dict(specs)
         self.codec = codec
@@ -188,7 +190,9 @@ class CursorPaging(Pager):
             return Violation(name, "cursor", detail=last_id.reason)
         position = request.dataset.positions.get(last_id)
         if position is None:
-            return Violation(name, "cursor", detail="the record it points at no longer exists; restart the listing")
+            return Violation(
+                name, "cursor", detail="the record it points at no longer exists; restart the listing"
+            )
         return request.selection.after(position)
 
     def page(self, request: PageRequest) -> Page | Violation:

@@ -107,7 +107,9 @@ class ParamSpec:
 def split_query(query_string: bytes) -> list[tuple[str, str]] | Violation:
     """Decode a raw query string into (name, value) pairs; invalid UTF-8 is a violation, not a crash."""
     try:
-        return parse_qsl(query_string.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        return parse_qsl(
+            query_string.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
     except UnicodeDecodeError:
         return Violation("query", "encoding")
 
@@ -130,7 +132,9 @@ def _single(name: str, values: list[str], policy: QueryPolicy) -> str | Violatio
     return Violation(name, "repeated")
 
 
-def parse_query(query_string: bytes, specs: Mapping[str, ParamSpec], policy: QueryPolicy) -> dict[str, Any] | Violation:
+def parse_query(
+    query_string: bytes, specs: Mapping[str, ParamSpec], policy: QueryPolicy
+) -> dict[str, Any] | Violation:
     """Typed values of every declared parameter (defaults filled in); the first violation otherwise.
 
     Parameters the endpoint does not declare are ignored, as the vendors' frameworks do.

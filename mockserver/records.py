@@ -21,7 +21,9 @@ def fixture_path(fixtures_dir: Path, vendor_id: str, dataset: DatasetSpec) -> Pa
     return fixtures_dir / vendor_id / f"{dataset.name}.json"
 
 
-def check_records(store: SchemaStore, dataset: DatasetSpec, records: Iterable[Any]) -> list[Mapping[str, Any]]:
+def check_records(
+    store: SchemaStore, dataset: DatasetSpec, records: Iterable[Any]
+) -> list[Mapping[str, Any]]:
     """The records, if every one is valid (strictly: closed objects, formats) and keys are unique."""
     checked: list[Mapping[str, Any]] = []
     seen: set[Any] = set()

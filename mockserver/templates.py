@@ -28,7 +28,7 @@ class CompiledTemplate:
         self.names: tuple[str, ...] = tuple(piece.decode("ascii") for piece in pieces[1::2])
         for literal in self.literals:
             if ANY_PLACEHOLDER.search(literal.decode("utf-8")):
-                raise ValueError("a placeholder must be a whole JSON string value, e.g. \"${items}\"")
+                raise ValueError('a placeholder must be a whole JSON string value, e.g. "${items}"')
 
     def render(self, values: Mapping[str, Any]) -> bytes:
         """The template with each placeholder replaced by its value."""

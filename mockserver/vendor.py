@@ -146,7 +146,9 @@ def _auth(declaration: Mapping[str, Any]) -> AuthSpec:
         kind=declaration["kind"],
         header=declaration.get("header"),
         tenant_header=declaration.get("tenant_header"),
-        test_credentials=tuple(Credential(item["key"], item.get("tenant")) for item in declaration["test_credentials"]),
+        test_credentials=tuple(
+            Credential(item["key"], item.get("tenant")) for item in declaration["test_credentials"]
+        ),
     )
 
 
@@ -154,7 +156,9 @@ def _params(source: Path, operation: Mapping[str, Any]) -> dict[str, ParamSpec]:
     specs: dict[str, ParamSpec] = {}
     for parameter in operation.get("parameters", []):
         if parameter.get("in") != "query":
-            raise DeclarationError(source, f"parameter {parameter.get('name')!r}: only query parameters are emulated")
+            raise DeclarationError(
+                source, f"parameter {parameter.get('name')!r}: only query parameters are emulated"
+            )
         try:
             specs[parameter["name"]] = ParamSpec.from_openapi(parameter)
         except ValueError as error:
@@ -164,24 +168,32 @@ def _params(source: Path, operation: Mapping[str, Any]) -> dict[str, ParamSpec]:
 
 def _response_schema(source: Path, operation: Mapping[str, Any]) -> Path:
     try:
-        ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        ref = str(operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"])
     except KeyError:
-        raise DeclarationError(source, "a list operation needs a 200 application/json response with a $ref schema") from None
+        raise DeclarationError(
+            source, "a list operation needs a 200 application/json response with a $ref schema"
+        ) from None
     return (source.parent / ref).resolve()
 
 
-def _cross_check(source: Path, where: str, endpoint: EndpointSpec, datasets: Mapping[str, DatasetSpec]) -> None:
+def _cross_check(
+    source: Path, where: str, endpoint: EndpointSpec, datasets: Mapping[str, DatasetSpec]
+) -> None:
     problems: list[str] = []
     if endpoint.dataset not in datasets:
         problems.append(f"dataset {endpoint.dataset!r} is not declared")
-    for item in endpoint.filters:
-        if item.param not in endpoint.params:
-            problems.append(f"filter on undeclared parameter {item.param!r}")
+    problems += [
+        f"filter on undeclared parameter {f.param!r}"
+        for f in endpoint.filters
+        if f.param not in endpoint.params
+    ]
     order_param = endpoint.order.param
     if order_param is not None:
         spec = endpoint.params.get(order_param)
         if spec is None or set(spec.enum or ()) != set(endpoint.order.options):
-            problems.append(f"order parameter {order_param!r} must be declared with an enum of exactly its options")
+            problems.append(
+                f"order parameter {order_param!r} must be declared with an enum of exactly its options"
+            )
         elif spec.default is None:
             problems.append(f"order parameter {order_param!r} needs a default")
     for key, value in endpoint.paging.items():
@@ -189,12 +201,16 @@ def _cross_check(source: Path, where: str, endpoint: EndpointSpec, datasets: Map
             problems.append(f"paging parameter {value!r} is not declared")
     unknown = placeholders(endpoint.envelope) - PAGER_VARIABLES[endpoint.paging["style"]]
     if unknown:
-        problems.append(f"envelope uses {sorted(unknown)}, which a {endpoint.paging['style']!r} pager does not provide")
+        problems.append(
+            f"envelope uses {sorted(unknown)}, which a {endpoint.paging['style']!r} pager does not provide"
+        )
     if problems:
         raise DeclarationError(source, f"{where}: " + "; ".join(problems))
 
 
-def _endpoint(source: Path, path: str, operation: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]) -> EndpointSpec:
+def _endpoint(
+    source: Path, path: str, operation: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
+) -> EndpointSpec:
     declaration = operation["x-emulator"]
     where = f"paths/{path}/get/x-emulator"
     _check_declaration(source, where, declaration, "endpoint")
@@ -217,14 +233,18 @@ def _endpoint(source: Path, path: str, operation: Mapping[str, Any], datasets: M
     return endpoint
 
 
-def _endpoints(source: Path, document: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]) -> tuple[EndpointSpec, ...]:
+def _endpoints(
+    source: Path, document: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
+) -> tuple[EndpointSpec, ...]:
     endpoints = []
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             if method == "parameters" or not isinstance(operation, dict):
                 continue
             if method != "get" or "x-emulator" not in operation:
-                raise DeclarationError(source, f"{method.upper()} {path}: only GET list operations with x-emulator are emulated")
+                raise DeclarationError(
+                    source, f"{method.upper()} {path}: only GET list operations with x-emulator are emulated"
+                )
             endpoints.append(_endpoint(source, path, operation, datasets))
     if not endpoints:
         raise DeclarationError(source, "declares no operation")
@@ -253,7 +273,9 @@ def _with_option_values(document: dict[str, Any], overrides: Mapping[str, Any]) 
     return document
 
 
-def load_vendor(directory: Path, store: SchemaStore, overrides: Mapping[str, Any] | None = None) -> VendorSpec:
+def load_vendor(
+    directory: Path, store: SchemaStore, overrides: Mapping[str, Any] | None = None
+) -> VendorSpec:
     """Read, check and resolve one vendor's declarations, with its options set by ``overrides``."""
     source = directory / OPENAPI_FILE
     raw = read_json(source)

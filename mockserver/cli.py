@@ -1,0 +1,195 @@
+"""``python -m mockserver``: serve the emulator, or check its declarations and fixtures."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mockserver.app import Emulator, build_emulator, create_app, credential_headers, emulator_version
+from mockserver.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR, EmulatorConfig
+from mockserver.errors import EmulatorError
+from mockserver.vendor import Credential
+
+EXIT_USAGE = 2
+
+
+def _credential(text: str) -> tuple[str, Credential]:
+    vendor, equals, rest = text.partition("=")
+    key, _, tenant = rest.partition(":")
+    if not equals or not vendor or not key:
+        raise argparse.ArgumentTypeError("expected VENDOR=KEY or VENDOR=KEY:ORGANIZATION")
+    return vendor, Credential(key, tenant or None)
+
+
+def _option(text: str) -> tuple[str, str, Any]:
+    name, equals, raw = text.partition("=")
+    vendor, dot, option = name.partition(".")
+    if not equals or not dot or not vendor or not option:
+        raise argparse.ArgumentTypeError("expected VENDOR.OPTION=VALUE, e.g. butter.default_page_size=50")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return vendor, option, value
+
+
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--schemas", type=Path, default=DEFAULT_SCHEMAS_DIR, help="vendor declarations (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--fixtures", type=Path, default=DEFAULT_FIXTURES_DIR, help="seed data (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--vendor", help="also serve this vendor at the root, so a client only changes its host"
+    )
+    parser.add_argument(
+        "--credential",
+        type=_credential,
+        action="append",
+        default=[],
+        metavar="VENDOR=KEY[:ORG]",
+        help="accept another key (repeatable); Butter keys need their organization",
+    )
+    parser.add_argument(
+        "--option",
+        type=_option,
+        action="append",
+        default=[],
+        metavar="VENDOR.OPTION=VALUE",
+        help="change an assumption, e.g. mindhunters.over_max=clamp (repeatable; GET /__mock__ lists them)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: ``serve`` and ``check``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mockserver", description="Phone-number API vendor emulator"
+    )
+    parser.add_argument("--version", action="version", version=f"vendor-emulator {emulator_version()}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve every vendor over HTTP")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s, loopback only)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8080, help="port (default: %(default)s; 0 picks a free one)"
+    )
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    _data_arguments(serve)
+    check = commands.add_parser("check", help="load every declaration and fixture, report problems, and exit")
+    _data_arguments(check)
+    return parser
+
+
+def config_from(arguments: argparse.Namespace) -> EmulatorConfig:
+    """The EmulatorConfig the command line describes."""
+    credentials: dict[str, tuple[Credential, ...]] = {}
+    for vendor, credential in arguments.credential:
+        credentials[vendor] = (*credentials.get(vendor, ()), credential)
+    options: dict[str, dict[str, Any]] = {}
+    for vendor, name, value in arguments.option:
+        options.setdefault(vendor, {})[name] = value
+    return EmulatorConfig(
+        schemas_dir=arguments.schemas,
+        fixtures_dir=arguments.fixtures,
+        root_vendor=arguments.vendor,
+        credentials=credentials,
+        options=options,
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket, so that a busy port is reported before anything starts."""
+    family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, protocol)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    return sock
+
+
+def banner(emulator: Emulator, base: str) -> str:
+    """What the server prints at start: where each vendor is, and the keys it accepts."""
+    lines = [f"vendor-emulator {emulator_version()} on {base}  (index: {base}/__mock__)"]
+    for spec in emulator.vendors.values():
+        root = "  [also at /]" if emulator.config.root_vendor == spec.id else ""
+        lines.append(f"  {spec.title:<12} {base}/{spec.id}{root}")
+        lines += [f"      GET {base}/{spec.id}{endpoint.path}" for endpoint in spec.endpoints]
+        lines += [
+            "      " + "  ".join(f"{k}: {v}" for k, v in headers.items())
+            for headers in credential_headers(spec)
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def serve(arguments: argparse.Namespace) -> int:
+    """Bind, print the banner, and serve until Ctrl-C or SIGTERM."""
+    import uvicorn  # noqa: PLC0415 - only the serve command needs the server
+
+    app = create_app(config_from(arguments))
+    try:
+        sock = bind(arguments.host, arguments.port)
+    except OSError as error:
+        print(
+            f"error: cannot listen on {arguments.host}:{arguments.port}: {error.strerror or error}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(banner(app.state.emulator, f"http://{shown}:{port}"), flush=True)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, log_level=arguments.log_level, access_log=not arguments.no_access_log, lifespan="off"
+        )
+    )
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the previous handler:
+    # make that handler end the process quietly with status 0.
+    signal.signal(signal.SIGTERM, _stopped)
+    with contextlib.suppress(KeyboardInterrupt, Stopped):
+        server.run(sockets=[sock])
+    return 0
+
+
+class Stopped(Exception):  # noqa: N818 - it is an event, not an error
+    """SIGTERM arrived after the server had shut down gracefully."""
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise Stopped
+
+
+def check(arguments: argparse.Namespace) -> int:
+    """Load everything the server would load; print a summary."""
+    emulator = build_emulator(config_from(arguments))
+    for vendor_id, state in emulator.states.items():
+        counts = ", ".join(
+            f"{name}: {len(state.dataset('default', name))}" for name in emulator.vendors[vendor_id].datasets
+        )
+        print(f"ok  {vendor_id:<12} {len(emulator.vendors[vendor_id].endpoints)} endpoint(s); {counts}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; start-up problems are one line on stderr and exit status 2, never a traceback."""
+    arguments = build_parser().parse_args(argv)
+    try:
+        return serve(arguments) if arguments.command == "serve" else check(arguments)
+    except EmulatorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE

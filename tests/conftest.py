@@ -1,0 +1,119 @@
+"""Shared fixtures: one emulator app per session, clients per vendor, Hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, settings
+from starlette.applications import Starlette
+
+from mockserver import EmulatorConfig, create_app
+from mockserver.app import Emulator, credential_headers
+from mockserver.schemas import SchemaStore
+from mockserver.transport import EmulatorTransport
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "schemas"
+FIXTURES = ROOT / "fixtures"
+
+# Named profiles (schemathesis and attrs do the same): fast while editing, deterministic in CI,
+# deep for occasional runs (`make fuzz`).
+settings.register_profile("dev", max_examples=25, deadline=None)
+settings.register_profile(
+    "ci", max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "deep", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio (the event loop uvicorn uses)."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def app() -> Starlette:
+    """The emulator with the repository's declarations and fixtures."""
+    return create_app(EmulatorConfig())
+
+
+@pytest.fixture(scope="session")
+def emulator(app: Starlette) -> Emulator:
+    """The loaded vendors and their state."""
+    loaded: Emulator = app.state.emulator
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def store() -> SchemaStore:
+    """Every schema file of the repository."""
+    return SchemaStore(SCHEMAS)
+
+
+class VendorClient:
+    """A client for one vendor's mount, authenticated with its first test credential by default."""
+
+    def __init__(self, client: httpx.Client, emulator: Emulator, vendor_id: str) -> None:
+        self.client = client
+        self.vendor_id = vendor_id
+        self.spec = emulator.vendors[vendor_id]
+        self.state = emulator.states[vendor_id]
+        self.auth = credential_headers(self.spec)[0]
+
+    def records(self, dataset: str) -> list[Any]:
+        """The fixture records of ``dataset``, in file order."""
+        return [dict(record) for record in self.state.dataset("default", dataset).records]
+
+    def get(
+        self, path: str, params: Any = None, headers: dict[str, str] | None = None, auth: bool = True
+    ) -> httpx.Response:
+        """GET ``path`` (the vendor's real path) through the vendor's mount."""
+        sent = {**(self.auth if auth else {}), **(headers or {})}
+        return self.client.get(f"/{self.vendor_id}{path}", params=params, headers=sent)
+
+    def request(self, method: str, path: str) -> httpx.Response:
+        """Any method, authenticated."""
+        return self.client.request(method, f"/{self.vendor_id}{path}", headers=self.auth)
+
+
+@pytest.fixture(scope="session")
+def http(app: Starlette) -> Iterator[httpx.Client]:
+    """A synchronous in-process client of the whole emulator."""
+    with httpx.Client(transport=EmulatorTransport(app), base_url="http://emulator.test") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def famulor(http: httpx.Client, emulator: Emulator) -> VendorClient:
+    return VendorClient(http, emulator, "famulor")
+
+
+@pytest.fixture(scope="session")
+def butter(http: httpx.Client, emulator: Emulator) -> VendorClient:
+    return VendorClient(http, emulator, "butter")
+
+
+@pytest.fixture(scope="session")
+def contactship(http: httpx.Client, emulator: Emulator) -> VendorClient:
+    return VendorClient(http, emulator, "contactship")
+
+
+@pytest.fixture(scope="session")
+def mindhunters(http: httpx.Client, emulator: Emulator) -> VendorClient:
+    return VendorClient(http, emulator, "mindhunters")
+
+
+def strictly_valid(store: SchemaStore, client: VendorClient, path: str, body: Any) -> Any:
+    """``body`` if it validates strictly (closed objects, formats) against the endpoint's response schema."""
+    endpoint = next(e for e in client.spec.endpoints if e.path == path)
+    errors = store.errors(endpoint.response_schema, body, strict=True)
+    assert not errors, errors[0].message
+    return body
