@@ -69,15 +69,30 @@ def strict_format_checker() -> FormatChecker:
     return checker
 
 
+SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+SUBSCHEMA_SINGLES = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
+
+
 def close_objects(schema: Any) -> Any:
-    """Return a copy of ``schema`` where every object that lists ``properties`` allows no others."""
-    if isinstance(schema, list):
-        return [close_objects(item) for item in schema]
+    """A copy of ``schema`` in which every object that lists ``properties`` allows no others.
+
+    Only schema keywords are walked, so a property that happens to be *named* ``properties`` is safe.
+    """
     if not isinstance(schema, dict):
         return schema
-    closed = {key: close_objects(value) for key, value in schema.items()}
-    if "properties" in closed and "additionalProperties" not in closed and "patternProperties" not in closed:
-        closed["additionalProperties"] = False
+    closed = dict(schema)
+    for key in SUBSCHEMA_MAPS:
+        if isinstance(closed.get(key), dict):
+            closed[key] = {name: close_objects(sub) for name, sub in closed[key].items()}
+    for key in SUBSCHEMA_LISTS:
+        if isinstance(closed.get(key), list):
+            closed[key] = [close_objects(sub) for sub in closed[key]]
+    for key in SUBSCHEMA_SINGLES:
+        if isinstance(closed.get(key), dict):
+            closed[key] = close_objects(closed[key])
+    if "properties" in closed and "patternProperties" not in closed:
+        closed.setdefault("additionalProperties", False)
     return closed
 
 

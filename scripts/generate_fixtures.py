@@ -40,9 +40,7 @@ from pathlib import Path
 from random import Random
 from typing import Any, Final, TypeVar
 
-from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[import-untyped, unused-ignore]
-from referencing import Registry
-from referencing.jsonschema import DRAFT202012
+from mockserver.schemas import SchemaStore, describe, is_uuid
 
 Record = dict[str, Any]
 T = TypeVar("T")
@@ -53,6 +51,15 @@ FIXTURE_DIR: Final = ROOT / "fixtures"
 
 WINDOW_START: Final = datetime(2023, 1, 1, tzinfo=UTC)
 WINDOW_END: Final = datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC)
+# Generated records sit on the far side of the documented examples in each list's default order, so the
+# first page of a default request starts with the records a developer knows from the docs.
+BUTTER_EXAMPLES_OLDEST: Final = datetime(
+    2024, 1, 10, 8, 59, 59, tzinfo=UTC
+)  # newest first: generated are older
+CONTACTSHIP_EXAMPLES_OLDEST: Final = datetime(2026, 1, 15, 9, 59, 59, tzinfo=UTC)  # newest first
+MINDHUNTERS_EXAMPLE_PURCHASED: Final = datetime(
+    2023, 11, 7, 5, 31, 57, tzinfo=UTC
+)  # ascending: generated are newer
 
 # ---------------------------------------------------------------------------------------------- numbers
 
@@ -157,11 +164,13 @@ def draw_number(rng: Random, country: str, kind: str, taken: set[str]) -> str:
 # ------------------------------------------------------------------------------------- random helpers
 
 
-def draw_instant(rng: Random, taken: set[datetime]) -> datetime:
-    """A whole-second instant in the fixture window that is not in ``taken`` (and is added to it)."""
-    span = int((WINDOW_END - WINDOW_START).total_seconds())
+def draw_instant(
+    rng: Random, taken: set[datetime], start: datetime = WINDOW_START, end: datetime = WINDOW_END
+) -> datetime:
+    """A whole-second instant in [start, end] that is not in ``taken`` (and is added to it)."""
+    span = int((end - start).total_seconds())
     while True:
-        instant = WINDOW_START + timedelta(seconds=rng.randint(0, span))
+        instant = start + timedelta(seconds=rng.randint(0, span))
         if instant not in taken:
             taken.add(instant)
             return instant
@@ -452,7 +461,7 @@ def generate_butter(rng: Random, examples: list[Record]) -> list[Record]:
                 "supports_inbound": inbound,
                 "supports_outbound": outbound,
                 "assigned_agent_id": rng.choice(agents) if status == "assigned" else None,
-                "created_at": plain_time(draw_instant(rng, instants)),
+                "created_at": plain_time(draw_instant(rng, instants, end=BUTTER_EXAMPLES_OLDEST)),
             }
         )
     return records
@@ -499,7 +508,7 @@ def generate_contactship(rng: Random, examples: list[Record]) -> list[Record]:
                 "phone_number": draw_number(rng, country, kind, numbers),
                 "type": number_type,
                 "organization_id": CONTACTSHIP_ORG,
-                "created_at": plain_time(draw_instant(rng, instants)),
+                "created_at": plain_time(draw_instant(rng, instants, end=CONTACTSHIP_EXAMPLES_OLDEST)),
             }
         )
     return records
@@ -743,7 +752,7 @@ def mindhunters_number(
 ) -> Record:
     """One generated Mindhunters number."""
     capabilities = mh_capabilities(rng, spec)
-    purchased = draw_instant(rng, instants)
+    purchased = draw_instant(rng, instants, start=MINDHUNTERS_EXAMPLE_PURCHASED)
     updated = purchased
     latest = min(400 * 86_400, int((WINDOW_END - purchased).total_seconds()))
     if rng.random() < 0.7 and latest >= 60:
@@ -857,7 +866,7 @@ def contactship_coverage(records: list[Record]) -> list[str]:
         problems, {r["organization_id"] for r in records} == {CONTACTSHIP_ORG}, "more than one organization"
     )
     for record in records:
-        require(problems, UUID_PATTERN.fullmatch(record["id"].removeprefix("pn-")) is not None, record["id"])
+        require(problems, is_uuid(record["id"].removeprefix("pn-")), record["id"])
     return problems
 
 
@@ -952,7 +961,7 @@ DATASET_SEEDS: Final[Mapping[str, int]] = {
     "famulor-senders": 1_002,
     "butter": 1_001,
     "contactship": 1_003,
-    "mindhunters": 1_004,
+    "mindhunters": 1005,
 }
 FAMULOR_LAYOUT: Final = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z"
 PLAIN_LAYOUT: Final = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"
@@ -1023,90 +1032,15 @@ def write(dataset: Dataset) -> None:
 
 # ----------------------------------------------------------------------------------------- validation
 
-E164_PATTERN: Final = re.compile(r"\+[1-9][0-9]{6,14}")
-RFC3339_PATTERN: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
-UUID_PATTERN: Final = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
-SCHEMA_MAPS: Final = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
-SCHEMA_LISTS: Final = ("allOf", "anyOf", "oneOf", "prefixItems")
-SCHEMA_SINGLES: Final = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
 
-
-def is_e164(instance: object) -> bool:
-    """The ``e164`` format: '+', a country code not starting with 0, 7 to 15 digits in all."""
-    return not isinstance(instance, str) or E164_PATTERN.fullmatch(instance) is not None
-
-
-def is_date_time(instance: object) -> bool:
-    """The ``date-time`` format: RFC 3339 with a real calendar date and time of day."""
-    if not isinstance(instance, str):
-        return True
-    if RFC3339_PATTERN.fullmatch(instance) is None:
-        return False
-    try:
-        datetime.fromisoformat(instance)
-    except ValueError:
-        return False
-    return True
-
-
-def is_uuid(instance: object) -> bool:
-    """The ``uuid`` format: the hyphenated 8-4-4-4-12 hex form."""
-    return not isinstance(instance, str) or UUID_PATTERN.fullmatch(instance) is not None
-
-
-def format_checker() -> Any:
-    """A FormatChecker asserting exactly the formats the schemas use."""
-    checker = FormatChecker(formats=())
-    checker.checks("e164")(is_e164)
-    checker.checks("date-time")(is_date_time)
-    checker.checks("uuid")(is_uuid)
-    return checker
-
-
-def closed(schema: Any) -> Any:
-    """A copy of ``schema`` in which every object with ``properties`` allows no other keys."""
-    if not isinstance(schema, dict):
-        return schema
-    result = dict(schema)
-    for key in SCHEMA_MAPS:
-        if isinstance(result.get(key), dict):
-            result[key] = {name: closed(sub) for name, sub in result[key].items()}
-    for key in SCHEMA_LISTS:
-        if isinstance(result.get(key), list):
-            result[key] = [closed(sub) for sub in result[key]]
-    for key in SCHEMA_SINGLES:
-        if isinstance(result.get(key), dict):
-            result[key] = closed(result[key])
-    if "properties" in result:
-        result.setdefault("additionalProperties", False)
-    return result
-
-
-def schema_registry(transform: Callable[[Any], Any]) -> Registry[Any]:
-    """Every file under schemas/, transformed, keyed by its file:// URI so relative $refs resolve."""
-    resources = [
-        (path.as_uri(), DRAFT202012.create_resource(transform(json.loads(path.read_text(encoding="utf-8")))))
-        for path in sorted(SCHEMA_DIR.rglob("*.json"))
+def schema_problems(dataset: Dataset, records: list[Record], store: SchemaStore, strict: bool) -> list[str]:
+    """Every schema violation of every record, one line each (the emulator's own validation)."""
+    variant = "strict" if strict else "lenient"
+    return [
+        f"record {index} ({record.get(dataset.id_key)}), {variant} schema, {describe(error)}"
+        for index, record in enumerate(records)
+        for error in store.errors(SCHEMA_DIR / dataset.schema, record, strict=strict)
     ]
-    return Registry().with_resources(resources)
-
-
-def schema_problems(
-    dataset: Dataset, records: list[Record], registry: Registry[Any], variant: str
-) -> list[str]:
-    """Every schema violation of every record, one line each."""
-    schema = {"$ref": (SCHEMA_DIR / dataset.schema).as_uri()}
-    validator = Draft202012Validator(schema, registry=registry, format_checker=format_checker())
-    problems = []
-    for index, record in enumerate(records):
-        for error in sorted(validator.iter_errors(record), key=lambda e: list(map(str, e.absolute_path))):
-            where = "/" + "/".join(str(part) for part in error.absolute_path)
-            problems.append(
-                f"record {index} ({record.get(dataset.id_key)}), {variant} schema, {where}: {error.message}"
-            )
-    return problems
 
 
 def duplicates(values: Iterable[Any]) -> list[Any]:
@@ -1158,12 +1092,12 @@ def summary(dataset: Dataset, records: list[Record]) -> str:
     return "; ".join(parts)
 
 
-def check(dataset: Dataset, registries: Mapping[str, Registry[Any]]) -> list[str]:
+def check(dataset: Dataset, store: SchemaStore) -> list[str]:
     """Every problem of the fixture file as written, each prefixed with the file's path."""
     records: list[Record] = json.loads(dataset.path().read_text(encoding="utf-8"))["records"]
     problems: list[str] = []
-    for variant, registry in registries.items():
-        problems += schema_problems(dataset, records, registry, variant)
+    for strict in (False, True):
+        problems += schema_problems(dataset, records, store, strict)
     problems += invariant_problems(dataset, records)
     problems += dataset.coverage(records)
     print(summary(dataset, records))
@@ -1174,8 +1108,8 @@ def main() -> int:
     """Write every fixture, then check them all; 1 if any check failed."""
     for dataset in DATASETS:
         write(dataset)
-    registries = {"open": schema_registry(lambda schema: schema), "closed": schema_registry(closed)}
-    problems = [problem for dataset in DATASETS for problem in check(dataset, registries)]
+    store = SchemaStore(SCHEMA_DIR)
+    problems = [problem for dataset in DATASETS for problem in check(dataset, store)]
     if problems:
         print(f"fixture check failed ({len(problems)} problems):", *problems, sep="\n  ", file=sys.stderr)
         return 1

@@ -186,3 +186,10 @@ def test_a_key_used_for_another_organization_is_a_403(butter: VendorClient) -> N
     )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_the_default_first_page_opens_with_the_documented_numbers_in_documented_order(
+    butter: VendorClient,
+) -> None:
+    """The fixtures are generated older than the examples, so a developer's first request shows them."""
+    assert butter.get(LIST).json()["data"][:2] == BUTTER_PHONE_NUMBERS

@@ -114,3 +114,9 @@ def test_unknown_path_is_nests_404(contactship: VendorClient) -> None:
         "message": "Cannot GET /v1/phone-number",
         "error": "Not Found",
     }
+
+
+def test_the_default_first_page_opens_with_the_documented_numbers_newest_first(
+    contactship: VendorClient,
+) -> None:
+    assert contactship.get(LIST).json()["data"][:2] == list(reversed(CONTACTSHIP_PHONE_NUMBERS))

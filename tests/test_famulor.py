@@ -126,3 +126,7 @@ def test_unknown_path_is_laravels_404_and_wrong_method_its_405(famulor: VendorCl
     assert wrong.status_code == 405
     assert wrong.headers["allow"] == "GET, HEAD"
     assert "DELETE method is not supported" in wrong.json()["message"]
+
+
+def test_the_documented_numbers_open_the_list_in_documented_order(famulor: VendorClient) -> None:
+    assert famulor.get(ALL).json()["data"][:2] == FAMULOR_PHONE_NUMBERS

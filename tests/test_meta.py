@@ -196,3 +196,21 @@ def test_free_text_parameters_document_that_empty_values_are_rejected(
         for param in endpoint.params.values():
             if param.type == "string" and param.enum is None and param.format is None:
                 assert (param.min_length or 0) >= 1, f"{endpoint.path}?{param.name}"
+
+
+def test_the_fixtures_are_exactly_what_the_generator_writes() -> None:
+    """The fixtures are deterministic: regenerating them changes no byte (make fixtures)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "generate_fixtures", FIXTURES.parent / "scripts" / "generate_fixtures.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    sys.modules["generate_fixtures"] = generator
+    spec.loader.exec_module(generator)
+    for dataset in generator.DATASETS:
+        expected = generator.render(dataset, generator.build(dataset))
+        assert dataset.path().read_text(encoding="utf-8") == expected, dataset.fixture

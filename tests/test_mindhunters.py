@@ -222,3 +222,8 @@ def test_invalid_token_gets_the_documented_401(mindhunters: VendorClient) -> Non
             "details": "The provided token is invalid or has been revoked",
         },
     }
+
+
+def test_with_externals_the_first_page_opens_with_the_documented_example(mindhunters: VendorClient) -> None:
+    first = mindhunters.get(LIST, params={"include_external": "1"}).json()["data"]["items"][0]
+    assert first["phone_number_uuid"] == EXAMPLE_UUID
