@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 
 from mockserver import EmulatorConfig, create_app
 from mockserver.app import credential_headers
+from mockserver.schemas import SchemaStore
 from mockserver.transport import EmulatorTransport
 from mockserver.vendor import discover_vendors
 from tests.conftest import SCHEMAS
@@ -68,8 +69,23 @@ def _schema(vendor_id: str) -> Any:
 schemas = schemathesis.pytest.parametrize(**{vendor_id: _schema(vendor_id) for vendor_id in VENDORS})
 
 
+STORE = SchemaStore(SCHEMAS)
+RESPONSE_SCHEMAS = {
+    (vendor_id, endpoint.path): endpoint.response_schema
+    for vendor_id, spec in APP.state.emulator.vendors.items()
+    for endpoint in spec.endpoints
+}
+
+
 @pytest.mark.fuzz
 @schemas
 def test_no_input_breaks_a_documented_promise(case: Any) -> None:
-    """No 5xx, every status documented, every body valid, auth enforced, bad input rejected."""
-    case.call_and_validate(checks=CHECKS.get_all())
+    """No 5xx, every status documented, every body valid, auth enforced, bad input rejected.
+
+    Successful bodies are also held to the strict schema (closed objects, formats asserted).
+    """
+    response = case.call_and_validate(checks=CHECKS.get_all())
+    if response.status_code == 200:
+        vendor_id = case.operation.schema.raw_schema["servers"][0]["url"].rstrip("/").rsplit("/", 1)[-1]
+        schema = RESPONSE_SCHEMAS[(vendor_id, case.operation.path)]
+        assert STORE.errors(schema, response.json(), strict=True) == []
