@@ -125,15 +125,16 @@ def _index(emulator: Emulator) -> Route:
     return Route("/__mock__", index, methods=["GET"])
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    return JSONResponse(
-        {
-            "error": "not_found",
-            "message": f"No vendor is mounted at {request.url.path}; GET /__mock__ lists them.",
-        },
-        status_code=status,
-    )
+    if status == 405:
+        body = {
+            "error": "method_not_allowed",
+            "message": f"{request.method} is not allowed on {request.url.path}",
+        }
+        return JSONResponse(body, status_code=405, headers={"allow": "GET"})
+    message = f"No vendor is mounted at {request.url.path}; GET /__mock__ lists them."
+    return JSONResponse({"error": "not_found", "message": message}, status_code=status)
 
 
 def create_app(config: EmulatorConfig | None = None) -> Starlette:
@@ -143,6 +144,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     routes += [Mount(f"/{vendor_id}", app=app) for vendor_id, app in emulator.apps.items()]
     if emulator.config.root_vendor:
         routes.append(Mount("", app=emulator.apps[emulator.config.root_vendor]))
-    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    app = Starlette(routes=routes, exception_handlers={404: _http_error, 405: _http_error})
+    app.router.redirect_slashes = False  # a redirect to a slash is not what any vendor answers
     app.state.emulator = emulator
     return app

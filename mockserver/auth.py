@@ -40,9 +40,17 @@ class Principal:
     tenant: str
 
 
-def digest(key: str) -> bytes:
+OWS = " \t"  # HTTP's optional white space; nothing else is trimmed from a credential
+
+
+def digest(key: bytes) -> bytes:
     """The stored form of a key."""
-    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
+    return hashlib.sha256(key).digest()
+
+
+def header_bytes(value: str) -> bytes:
+    """A header value's original bytes (ASGI headers are decoded as latin-1, which is lossless)."""
+    return value.encode("latin-1")
 
 
 class Authenticator:
@@ -52,15 +60,19 @@ class Authenticator:
         self.spec = spec
         self.header = (spec.header or "Authorization").lower()
         self.tenant_header = spec.tenant_header.lower() if spec.tenant_header else None
-        self._accepted: dict[bytes, Credential] = {digest(item.key): item for item in credentials}
+        self._accepted: dict[bytes, Credential] = {
+            digest(item.key.encode("utf-8")): item for item in credentials
+        }
 
-    def _presented_key(self, value: str) -> str | None:
+    def _presented_key(self, value: str) -> bytes | None:
+        value = value.strip(OWS)
         if self.spec.kind != "bearer":
-            return value.strip() or None
-        scheme, _, token = value.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+            return header_bytes(value) if value else None
+        scheme, _, token = value.partition(" ")
+        token = token.strip(OWS)
+        if scheme.lower() != "bearer" or not token:
             return None
-        return token.strip()
+        return header_bytes(token)
 
     def authenticate(self, headers: Mapping[str, str]) -> Principal | Denied:
         """The caller, or why it is refused: missing and invalid keys differ, as the vendors' bodies do."""

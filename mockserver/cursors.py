@@ -13,12 +13,14 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 MAC_BYTES = 16
+BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def _encode(data: bytes) -> str:
@@ -26,7 +28,13 @@ def _encode(data: bytes) -> str:
 
 
 def _decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict base64url: the canonical, unpadded form only (no '=', '+', '/' or stray characters)."""
+    if BASE64URL.fullmatch(text) is None:
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _encode(data) != text:
+        raise ValueError("not canonical")
+    return data
 
 
 def scope_digest(*parts: Any) -> str:
@@ -64,9 +72,25 @@ class CursorCodec:
             payload, mac = b"", b""
         if not dot or not hmac.compare_digest(mac, self._mac(payload)):
             return CursorProblem("the cursor is malformed or was not issued by this server")
-        body = orjson.loads(payload)
-        if not hmac.compare_digest(str(body.get("scope", "")), scope):
+        body = _payload(payload)
+        if body is None:
+            return CursorProblem("the cursor is malformed or was not issued by this server")
+        if not hmac.compare_digest(body["scope"].encode("utf-8"), scope.encode("utf-8")):
             return CursorProblem(
                 "the cursor was issued for other filters or another organization; restart the listing"
             )
         return body["id"]
+
+
+def _payload(payload: bytes) -> dict[str, Any] | None:
+    """The payload if it is the object this codec writes; anyone who knows the secret can sign anything."""
+    try:
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("scope"), str):
+        return None
+    identifier = body.get("id")
+    if isinstance(identifier, bool) or not isinstance(identifier, str | int):
+        return None
+    return body

@@ -90,7 +90,7 @@ class Dataset:
             raise ValueError(f"duplicate values of the key field {key!r}")
         self.everything = frozenset(range(len(self.records)))
         self._indexes: dict[tuple[str, bool], dict[Hashable, frozenset[int]]] = {}
-        self._texts: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._texts: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
         self._orderings: dict[tuple[SortKey, ...], Ordering] = {}
         self._selections: OrderedDict[Hashable, Selection] = OrderedDict()
 
@@ -108,11 +108,15 @@ class Dataset:
             self._indexes[cache_key] = {value: frozenset(members) for value, members in buckets.items()}
         return self._indexes[cache_key]
 
-    def texts(self, fields: tuple[str, ...]) -> tuple[str, ...]:
-        """Per record, the case-folded values of ``fields`` joined by a separator no query contains."""
+    def texts(self, fields: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        """Per record, the case-folded text of each of ``fields`` (a search matches within one field)."""
         if fields not in self._texts:
             self._texts[fields] = tuple(
-                "\x1f".join(str(field_value(record, field) or "") for field in fields).casefold()
+                tuple(
+                    str(value).casefold()
+                    for field in fields
+                    if (value := field_value(record, field)) is not None
+                )
                 for record in self.records
             )
         return self._texts[fields]

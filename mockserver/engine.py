@@ -28,6 +28,7 @@ from mockserver.vendor import Credential, EndpointSpec, VendorSpec
 
 logger = logging.getLogger("mockserver")
 ALLOWED_METHODS = ("GET", "HEAD")
+ALLOW = "GET, HEAD, OPTIONS"
 OPENAPI_PATH = "/openapi.json"
 
 
@@ -42,12 +43,18 @@ class Reply:
 
 
 def route_path(scope: Scope) -> str:
-    """The request path below the mount point (Starlette keeps the full path and extends root_path)."""
+    """The request path below the mount point (Starlette keeps the full path and extends root_path).
+
+    One trailing slash is ignored, as Laravel's router and Express's non-strict routing do. An encoded
+    slash (%2F) never separates segments, so a path that contains one matches no route.
+    """
     path: str = scope["path"]
+    if b"%2f" in scope.get("raw_path", b"").lower():
+        return "/%2F"
     root: str = scope.get("root_path", "")
     if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
-        return path[len(root) :] or "/"
-    return path
+        path = path[len(root) :] or "/"
+    return path[:-1] if len(path) > 1 and path.endswith("/") else path
 
 
 def request_headers(scope: Scope) -> dict[str, str]:
@@ -94,11 +101,11 @@ class Endpoint:
         self.fixed = fixed_constraints(spec.where)
         self.errors = ErrorRenderer(vendor)
 
-    def _scope(self, principal: Principal, params: Mapping[str, Any]) -> str:
+    def _scope(self, principal: Principal, params: Mapping[str, Any], order: Any) -> str:
         listed = sorted(
             (name, value) for name, value in params.items() if name not in self.pager.paging_params
         )
-        return scope_digest(self.vendor.id, self.spec.path, principal.tenant, listed)
+        return scope_digest(self.vendor.id, self.spec.path, principal.tenant, listed, order)
 
     def _page(self, principal: Principal, params: Mapping[str, Any]) -> tuple[Page | Violation, Any]:
         dataset = self.state.dataset(principal.tenant, self.spec.dataset)
@@ -109,7 +116,7 @@ class Endpoint:
                 constraints.append(constraint)
         ordering = dataset.ordering(self.spec.order.keys_for(params))
         selection = dataset.select(constraints, ordering)
-        request = PageRequest(params, dataset, selection, self._scope(principal, params))
+        request = PageRequest(params, dataset, selection, self._scope(principal, params, ordering.keys))
         return self.pager.page(request), dataset
 
     def answer(self, principal: Principal, query_string: bytes) -> Reply:
@@ -160,9 +167,11 @@ class VendorApp:
         details = {"method": method, "path": path, "route": path.lstrip("/")}
         if endpoint is None:
             return self.errors.render("not_found", **details)
+        if method == "OPTIONS":
+            return Reply(204, b"", (("allow", ALLOW),))
         if method not in ALLOWED_METHODS:
-            reply = self.errors.render("method_not_allowed", allowed=", ".join(ALLOWED_METHODS), **details)
-            return Reply(reply.status, reply.body, (*reply.headers, ("allow", ", ".join(ALLOWED_METHODS))))
+            reply = self.errors.render("method_not_allowed", allowed=ALLOW, **details)
+            return Reply(reply.status, reply.body, (*reply.headers, ("allow", ALLOW)))
         who = self.authenticator.authenticate(request_headers(scope))
         if isinstance(who, Denied):
             return self.errors.render(who.refusal.value, header=who.header, **details)
@@ -182,10 +191,13 @@ class VendorApp:
 
     def raw_headers(self, reply: Reply) -> list[tuple[bytes, bytes]]:
         """The response headers of a reply, as ASGI and the in-process transport both send them."""
+        extra = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers]
+        if reply.status == 204:
+            return extra
         return [
             (b"content-type", (reply.content_type or self.content_type).encode("latin-1")),
             (b"content-length", str(len(reply.body)).encode("latin-1")),
-            *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers),
+            *extra,
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

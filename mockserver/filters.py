@@ -68,8 +68,9 @@ class TextContains:
 
     def matching(self, dataset: Dataset) -> frozenset[int]:
         needle = self.needle.casefold()
+        texts = dataset.texts(self.fields)
         return frozenset(
-            position for position, text in enumerate(dataset.texts(self.fields)) if needle in text
+            position for position, values in enumerate(texts) if any(needle in v for v in values)
         )
 
 

@@ -26,7 +26,7 @@ def laravel(violation: Violation) -> str:
         "uuid": f"The {attribute} field must be a valid UUID.",
         "empty": f"The {attribute} field must have a value.",
         "repeated": f"The {attribute} field must be a single value, not a list.",
-        "encoding": "The query string must be valid UTF-8.",
+        "encoding": f"The {attribute} field must be valid UTF-8 text.",
         "cursor": f"The {attribute} is invalid: {violation.detail}",
     }
     return sentences.get(violation.rule, f"The {attribute} field is invalid.")
@@ -44,7 +44,7 @@ def class_validator(violation: Violation) -> str:
         "uuid": f"{field} must be a UUID",
         "empty": f"{field} should not be empty",
         "repeated": f"{field} must be a single value, not an array",
-        "encoding": "query string must be valid UTF-8",
+        "encoding": f"{field} must be valid UTF-8 text",
         "cursor": f"{field} is invalid: {violation.detail}",
     }
     return sentences.get(violation.rule, f"{field} is invalid")
@@ -62,7 +62,7 @@ def plain(violation: Violation) -> str:
         "uuid": f"Invalid value for '{field}': expected a UUID",
         "empty": f"Invalid value for '{field}': must not be empty",
         "repeated": f"Invalid value for '{field}': given more than once",
-        "encoding": "Invalid query string: not valid UTF-8",
+        "encoding": f"Invalid value for '{field}': not valid UTF-8",
         "cursor": f"Invalid value for '{field}': {violation.detail}",
     }
     return sentences.get(violation.rule, f"Invalid value for '{field}'")

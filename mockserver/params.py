@@ -19,8 +19,11 @@ RepeatPolicy = Literal["reject", "first", "last"]
 EmptyPolicy = Literal["reject", "ignore"]
 SUPPORTED_KEYWORDS = frozenset({"type", "enum", "default", "minimum", "maximum", "minLength", "format"})
 SUPPORTED_TYPES = frozenset({"string", "integer"})
-INTEGER = re.compile(r"^-?[0-9]+$")
-MAX_INTEGER_DIGITS = 4000  # below CPython's int-parsing limit; larger values are rejected, not parsed
+INTEGER = re.compile(r"-?[0-9]+")
+# JSON numbers the emulator echoes (current_page, offset) must fit a signed 64-bit integer, as they do in
+# the vendors' backends; a document must therefore declare a maximum at most this for every integer.
+INT64_MAX = 2**63 - 1
+ARRAY_KEY = re.compile(r"^([^\[\]]+)\[[^\]]*\]$")
 
 
 @dataclass(frozen=True)
@@ -85,14 +88,26 @@ class ParamSpec:
         return self._check_string(raw)
 
     def _parse_integer(self, raw: str) -> int | Violation:
-        if INTEGER.match(raw) is None or len(raw) > MAX_INTEGER_DIGITS:
+        if INTEGER.fullmatch(raw) is None:
             return Violation(self.name, "integer")
+        negative = raw.startswith("-")
+        if len(raw.lstrip("-").lstrip("0")) > 19:  # beyond any 64-bit integer: do not even parse it
+            return self._out_of_range(negative)
         value = int(raw)
+        if abs(value) > INT64_MAX:
+            return self._out_of_range(negative)
         if self.minimum is not None and value < self.minimum:
             return Violation(self.name, "minimum", limit=self.minimum)
         if self.maximum is not None and value > self.maximum:
             return Violation(self.name, "maximum", limit=self.maximum)
         return value
+
+    def _out_of_range(self, negative: bool) -> Violation:
+        if negative:
+            return Violation(
+                self.name, "minimum", limit=self.minimum if self.minimum is not None else -INT64_MAX
+            )
+        return Violation(self.name, "maximum", limit=self.maximum if self.maximum is not None else INT64_MAX)
 
     def _check_string(self, raw: str) -> str | Violation:
         if self.enum is not None and raw not in self.enum:
@@ -104,20 +119,32 @@ class ParamSpec:
         return raw
 
 
-def split_query(query_string: bytes) -> list[tuple[str, str]] | Violation:
-    """Decode a raw query string into (name, value) pairs; invalid UTF-8 is a violation, not a crash."""
+def split_query(query_string: bytes) -> list[tuple[str, str]]:
+    """Decode a raw query string into (name, value) pairs; bytes that are not UTF-8 become surrogates."""
+    text = query_string.decode("utf-8", "surrogateescape")
+    return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="surrogateescape")
+
+
+def _is_text(value: str) -> bool:
     try:
-        return parse_qsl(
-            query_string.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict"
-        )
-    except UnicodeDecodeError:
-        return Violation("query", "encoding")
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
-def _collect(pairs: list[tuple[str, str]], specs: Mapping[str, ParamSpec]) -> dict[str, list[str]]:
+def _collect(
+    pairs: list[tuple[str, str]], specs: Mapping[str, ParamSpec]
+) -> dict[str, list[str]] | Violation:
+    """Values per declared name. ``status[]=x`` is an array to PHP and Express alike: refused."""
     collected: dict[str, list[str]] = {}
     for name, value in pairs:
+        array = ARRAY_KEY.match(name)
+        if array is not None and array.group(1) in specs:
+            return Violation(array.group(1), "repeated")
         if name in specs:
+            if not _is_text(value):
+                return Violation(name, "encoding")
             collected.setdefault(name, []).append(value)
     return collected
 
@@ -139,10 +166,9 @@ def parse_query(
 
     Parameters the endpoint does not declare are ignored, as the vendors' frameworks do.
     """
-    pairs = split_query(query_string)
-    if isinstance(pairs, Violation):
-        return pairs
-    provided = _collect(pairs, specs)
+    provided = _collect(split_query(query_string), specs)
+    if isinstance(provided, Violation):
+        return provided
     values: dict[str, Any] = {}
     for name, spec in specs.items():
         raw = _single(name, provided[name], policy) if name in provided else None

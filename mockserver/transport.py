@@ -8,11 +8,11 @@ clients, and on a private event loop in a helper thread for sync ones.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+import asyncio
+import threading
 from typing import Any
 
 import httpx
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from starlette.applications import Starlette
 
 from mockserver.app import Emulator
@@ -46,8 +46,9 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         root = emulator.config.root_vendor
         self.root_app = emulator.apps[root] if root else None
         self._asgi = httpx.ASGITransport(app=app)
-        self._portal: BlockingPortal | None = None
-        self._portal_context: AbstractContextManager[BlockingPortal] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def vendor_for(self, path: str) -> tuple[VendorApp, str] | None:
         """The vendor app a path belongs to and its mount prefix, or None for everything else."""
@@ -77,9 +78,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if direct is not None:
             return direct
         request.read()
-        portal = self._blocking_portal()
-        response: httpx.Response = portal.call(self._through_app, request)
-        return response
+        return asyncio.run_coroutine_threadsafe(self._through_app(request), self._background_loop()).result()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Answer an asynchronous client's request."""
@@ -96,17 +95,25 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             response.status_code, headers=response.headers, content=content, request=request
         )
 
-    def _blocking_portal(self) -> BlockingPortal:
-        if self._portal is None:
-            self._portal_context = start_blocking_portal()
-            self._portal = self._portal_context.__enter__()
-        return self._portal
+    def _background_loop(self) -> asyncio.AbstractEventLoop:
+        """An event loop in a daemon thread: it never keeps the interpreter alive, closed or not."""
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(
+                    target=self._loop.run_forever, name="emulator-transport", daemon=True
+                )
+                self._thread.start()
+            return self._loop
 
     def close(self) -> None:
-        """Stop the helper thread, if a sync request ever needed it."""
-        if self._portal_context is not None:
-            self._portal_context.__exit__(None, None, None)
-            self._portal, self._portal_context = None, None
+        """Stop and close the helper loop, if a sync request ever needed it."""
+        with self._lock:
+            loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
 
     async def aclose(self) -> None:
         """Nothing to release for async clients."""

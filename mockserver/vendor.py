@@ -20,7 +20,7 @@ from mockserver.documents import read_json, resolve_options
 from mockserver.errors import DeclarationError
 from mockserver.filters import Filter
 from mockserver.ordering import OrderSpec
-from mockserver.params import ParamSpec, QueryPolicy
+from mockserver.params import INT64_MAX, ParamSpec, QueryPolicy
 from mockserver.schemas import SchemaStore, bundle_openapi, describe
 from mockserver.templates import placeholders
 
@@ -176,6 +176,19 @@ def _response_schema(source: Path, operation: Mapping[str, Any]) -> Path:
     return (source.parent / ref).resolve()
 
 
+def _bound_problem(spec: ParamSpec) -> str | None:
+    """Why a parameter's bounds and default cannot work together (options can move them)."""
+    if spec.type == "integer" and (spec.maximum is None or spec.maximum > INT64_MAX):
+        return f"integer parameter {spec.name!r} needs a maximum of at most {INT64_MAX} (64-bit)"
+    low = spec.minimum if spec.minimum is not None else -INT64_MAX
+    high = spec.maximum if spec.maximum is not None else INT64_MAX
+    if low > high:
+        return f"parameter {spec.name!r}: minimum {low} is above maximum {high}"
+    if isinstance(spec.default, int) and not low <= spec.default <= high:
+        return f"parameter {spec.name!r}: default {spec.default} is outside [{low}, {high}]"
+    return None
+
+
 def _cross_check(
     source: Path, where: str, endpoint: EndpointSpec, datasets: Mapping[str, DatasetSpec]
 ) -> None:
@@ -199,6 +212,7 @@ def _cross_check(
     for key, value in endpoint.paging.items():
         if key.endswith("_param") and value not in endpoint.params:
             problems.append(f"paging parameter {value!r} is not declared")
+    problems += [problem for spec in endpoint.params.values() if (problem := _bound_problem(spec))]
     unknown = placeholders(endpoint.envelope) - PAGER_VARIABLES[endpoint.paging["style"]]
     if unknown:
         problems.append(

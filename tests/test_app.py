@@ -97,3 +97,30 @@ def test_the_asgi_app_and_the_in_process_transport_answer_the_same_bytes(
         via_transport = direct.get(f"/butter/api/phone-numbers{query}", headers=headers)
         assert (via_transport.status_code, via_transport.content) == (via_asgi.status_code, via_asgi.content)
         assert via_transport.headers["content-type"] == via_asgi.headers["content-type"]
+
+
+def test_no_slash_redirects_and_a_json_405_on_the_index(http: httpx.Client) -> None:
+    assert http.get("/butter").status_code == 404
+    assert http.get("/__mock__/").headers["content-type"] == "application/json"
+    wrong = http.post("/__mock__")
+    assert (wrong.status_code, wrong.json()["error"]) == (405, "method_not_allowed")
+
+
+def test_an_encoded_slash_never_reaches_a_route(http: httpx.Client) -> None:
+    response = http.get("/butter/api%2Fphone-numbers", headers=DOCUMENTED_TEST_CREDENTIALS["butter"])
+    assert response.status_code == 404
+
+
+def test_a_sync_client_that_is_never_closed_does_not_keep_the_interpreter_alive() -> None:
+    import subprocess
+    import sys
+
+    program = (
+        "import httpx\n"
+        "from mockserver import create_app\n"
+        "from mockserver.transport import EmulatorTransport\n"
+        "c = httpx.Client(transport=EmulatorTransport(create_app()), base_url='http://e')\n"
+        "assert c.get('/__mock__').status_code == 200\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", program], timeout=60, check=False, capture_output=True)
+    assert finished.returncode == 0, finished.stderr

@@ -193,3 +193,21 @@ def test_the_default_first_page_opens_with_the_documented_numbers_in_documented_
 ) -> None:
     """The fixtures are generated older than the examples, so a developer's first request shows them."""
     assert butter.get(LIST).json()["data"][:2] == BUTTER_PHONE_NUMBERS
+
+
+def test_a_cursor_issued_under_another_order_is_refused(butter: VendorClient) -> None:
+    """Order is part of what a cursor is bound to, so a replica with other options cannot misread it."""
+    other = create_app(EmulatorConfig(options={"butter": {"sort_direction": "asc"}}))
+    with httpx.Client(transport=EmulatorTransport(other), base_url="http://e") as client:
+        cursor = client.get(f"/butter{LIST}", headers=butter.auth).json()["pagination"]["next_cursor"]
+    assert butter.get(LIST, params={"cursor": cursor}).status_code == 400
+
+
+def test_white_space_other_than_space_and_tab_is_part_of_the_key(butter: VendorClient) -> None:
+    for key in (b"bk_test_butter\x85", b"\xa0bk_test_butter", b"bk_test_butter\x0b"):
+        response = butter.client.get(
+            f"/butter{LIST}", headers={b"X-API-Key": key, b"X-Organization-Id": b"org_test"}
+        )
+        assert response.status_code == 401, key
+    spaced = {"X-API-Key": " bk_test_butter\t", "X-Organization-Id": "org_test "}
+    assert butter.get(LIST, auth=False, headers=spaced).status_code == 200

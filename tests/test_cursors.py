@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mockserver.cursors import CursorCodec, CursorProblem, scope_digest
+import pytest
+
+from mockserver.cursors import CursorCodec, CursorProblem, _encode, scope_digest
 
 SCOPE = scope_digest("butter", "/api/phone-numbers", "org_test", [("status", "free")])
 
@@ -37,3 +39,33 @@ def test_every_single_character_change_is_detected() -> None:
 
 def test_scope_digests_do_not_depend_on_dict_order() -> None:
     assert scope_digest({"a": 1, "b": 2}) == scope_digest({"b": 2, "a": 1})
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"[1]",
+        b'"x"',
+        b"null",
+        b"\xff\xfe",
+        b'{"scope":"s"}',
+        b'{"id":[1],"scope":"s"}',
+        b'{"id":{},"scope":"s"}',
+        b'{"id":true,"scope":"s"}',
+        b'{"id":"a","scope":1}',
+        b"{",
+    ],
+)
+def test_a_correctly_signed_but_malformed_payload_is_refused_not_crashed(payload: bytes) -> None:
+    """The default secret is public, so anyone can sign; the payload is checked, not trusted."""
+    codec = CursorCodec("public")
+    forged = f"{_encode(payload)}.{_encode(codec._mac(payload))}"
+    assert isinstance(codec.read(forged, "s"), CursorProblem)
+
+
+def test_non_canonical_base64_is_refused() -> None:
+    codec = CursorCodec("s3cret")
+    cursor = codec.issue("phon_a1b2c3d4e5f6", SCOPE)
+    for variant in (cursor + "==", cursor.replace("-", "+").replace("_", "/"), cursor[:4] + "*" + cursor[4:]):
+        if variant != cursor:
+            assert isinstance(codec.read(variant, SCOPE), CursorProblem), variant

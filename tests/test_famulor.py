@@ -124,9 +124,23 @@ def test_unknown_path_is_laravels_404_and_wrong_method_its_405(famulor: VendorCl
     assert missing.json() == {"message": "The route api/user/phone-numbers/none could not be found."}
     wrong = famulor.request("DELETE", ALL)
     assert wrong.status_code == 405
-    assert wrong.headers["allow"] == "GET, HEAD"
+    assert wrong.headers["allow"] == "GET, HEAD, OPTIONS"
     assert "DELETE method is not supported" in wrong.json()["message"]
 
 
 def test_the_documented_numbers_open_the_list_in_documented_order(famulor: VendorClient) -> None:
     assert famulor.get(ALL).json()["data"][:2] == FAMULOR_PHONE_NUMBERS
+
+
+def test_a_trailing_slash_reaches_the_same_route_as_laravel_does(famulor: VendorClient) -> None:
+    assert famulor.get(ALL + "/").json() == famulor.get(ALL).json()
+
+
+def test_options_answers_204_with_the_allowed_methods(famulor: VendorClient) -> None:
+    response = famulor.request("OPTIONS", ALL)
+    assert (response.status_code, response.headers["allow"], response.content) == (
+        204,
+        "GET, HEAD, OPTIONS",
+        b"",
+    )
+    assert "content-length" not in response.headers

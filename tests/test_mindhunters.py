@@ -227,3 +227,21 @@ def test_invalid_token_gets_the_documented_401(mindhunters: VendorClient) -> Non
 def test_with_externals_the_first_page_opens_with_the_documented_example(mindhunters: VendorClient) -> None:
     first = mindhunters.get(LIST, params={"include_external": "1"}).json()["data"]["items"][0]
     assert first["phone_number_uuid"] == EXAMPLE_UUID
+
+
+def test_a_search_never_matches_across_fields(mindhunters: VendorClient) -> None:
+    """A control character cannot join the number to the country (no separator trick)."""
+    assert everything(mindhunters, search="\x1f") == []
+    assert everything(mindhunters, search="0\x1fus") == []
+
+
+def test_array_style_parameters_are_refused_not_ignored(mindhunters: VendorClient) -> None:
+    response = mindhunters.get(LIST, params={"status[]": "pending"})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "status"
+
+
+def test_a_page_beyond_64_bits_is_a_422_not_a_500(mindhunters: VendorClient) -> None:
+    response = mindhunters.get(LIST, params={"page": str(2**64)})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "page"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
+import pytest
 
-from mockserver import EmulatorConfig, create_app
+from mockserver import DeclarationError, EmulatorConfig, create_app
 from mockserver.app import credential_headers
 from mockserver.transport import EmulatorTransport
 
@@ -32,12 +34,14 @@ def test_mindhunters_sort_direction_desc() -> None:
     assert numbers == sorted(numbers, reverse=True)
 
 
-def test_contactship_zero_limit_all_and_organization_count() -> None:
-    http, auth = client("contactship", zero_limit="all", count_scope="organization")
+def test_contactship_zero_limit_all_and_filtered_count() -> None:
+    http, auth = client("contactship", zero_limit="all", count_scope="filtered")
     everything = http.get("/contactship/v1/phone-numbers", params={"limit": 0}, headers=auth).json()
-    inbound = http.get("/contactship/v1/phone-numbers", params={"type": "inbound"}, headers=auth).json()
+    inbound = http.get(
+        "/contactship/v1/phone-numbers", params={"type": "inbound", "limit": 0}, headers=auth
+    ).json()
     assert len(everything["data"]) == everything["count"]
-    assert inbound["count"] == everything["count"]
+    assert inbound["count"] == len(inbound["data"]) < everything["count"]
 
 
 def test_butter_default_page_size_changes_behaviour_and_the_served_document() -> None:
@@ -63,3 +67,18 @@ def test_famulor_repeated_parameters_last_wins_like_php() -> None:
         headers=auth,
     )
     assert {s["status"] for s in response.json()["data"]} == {"offline"}
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"default_page_size": 0}, "default 0 is outside [1, 100]"),
+        ({"default_page_size": 1000}, "default 1000 is outside [1, 100]"),
+        ({"max_page_size": 0}, "minimum 1 is above maximum 0"),
+    ],
+)
+def test_an_option_that_breaks_a_parameter_bound_is_refused_at_start_up(
+    options: dict[str, int], problem: str
+) -> None:
+    with pytest.raises(DeclarationError, match=re.escape(problem)):
+        create_app(EmulatorConfig(options={"butter": options}))

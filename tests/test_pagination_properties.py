@@ -67,7 +67,7 @@ def test_contactship_offset_walk_is_complete_ordered_and_duplicate_free(
         body = contactship.get(
             "/v1/phone-numbers", params=_query(limit=limit, offset=offset, type=kind, order=order)
         ).json()
-        assert body["count"] == len(expected)
+        assert body["count"] == len(contactship.records("phone-numbers")), "count is the organization total"
         walked += body["data"]
     assert walked == expected
 
