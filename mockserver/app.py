@@ -14,11 +14,12 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from mockserver.config import EmulatorConfig
 from mockserver.cursors import CursorCodec
-from mockserver.engine import VendorApp
 from mockserver.errors import ConfigurationError
+from mockserver.journal import Journal
 from mockserver.schemas import SchemaStore
 from mockserver.state import VendorState
 from mockserver.vendor import VendorSpec, discover_vendors, load_vendor
+from mockserver.vendor_app import VendorApp
 
 
 def emulator_version() -> str:
@@ -37,6 +38,12 @@ class Emulator:
     vendors: dict[str, VendorSpec]
     states: dict[str, VendorState]
     apps: dict[str, VendorApp]
+    journal: Journal
+
+    def reset(self) -> None:
+        """Every vendor back to its fixtures, initial keys, no faults and an empty journal."""
+        for app in self.apps.values():
+            app.reset()
 
 
 def build_emulator(config: EmulatorConfig) -> Emulator:
@@ -47,14 +54,18 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
         raise ConfigurationError(f"fixtures directory not found: {config.fixtures_dir}")
     store = SchemaStore(config.schemas_dir)
     codec = CursorCodec(config.cursor_secret)
+    journal = Journal(config.journal_size)
     vendors, states, apps = {}, {}, {}
     for vendor_id in config.selected(discover_vendors(config.schemas_dir)):
         spec = load_vendor(config.schemas_dir / vendor_id, store, config.options.get(vendor_id))
         _check_credentials(spec, config)
         vendors[vendor_id] = spec
         states[vendor_id] = VendorState(spec, store, config.fixtures_dir)
-        apps[vendor_id] = VendorApp(spec, states[vendor_id], codec, config.credentials.get(vendor_id, ()))
-    return Emulator(config, vendors, states, apps)
+        extra = config.credentials.get(vendor_id, ())
+        apps[vendor_id] = VendorApp(
+            spec, states[vendor_id], codec, journal, extra, rate_limits=config.rate_limits
+        )
+    return Emulator(config, vendors, states, apps, journal)
 
 
 def _check_credentials(spec: VendorSpec, config: EmulatorConfig) -> None:

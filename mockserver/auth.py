@@ -64,6 +64,14 @@ class Authenticator:
             digest(item.key.encode("utf-8")): item for item in credentials
         }
 
+    def add(self, credential: Credential) -> None:
+        """Accept one more key (a tenant registering its own)."""
+        self._accepted[digest(credential.key.encode("utf-8"))] = credential
+
+    def revoke(self, key: str) -> bool:
+        """Stop accepting ``key``; True if it was accepted."""
+        return self._accepted.pop(digest(key.encode("utf-8")), None) is not None
+
     def _presented_key(self, value: str) -> bytes | None:
         value = value.strip(OWS)
         if self.spec.kind != "bearer":

@@ -35,6 +35,9 @@ class EmulatorConfig:
     credentials: Mapping[str, tuple[Credential, ...]] = field(default_factory=dict)
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     cursor_secret: str = field(default_factory=_default_secret, repr=False)
+    journal_size: int = 1000
+    rate_limits: bool = False
+    admin_token: str | None = field(default=None, repr=False)
 
     def selected(self, available: list[str]) -> list[str]:
         """The vendor ids to serve, checked against what is available."""

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope
 
-from mockserver.auth import Authenticator, Denied, Principal
+from mockserver.auth import Principal
 from mockserver.cursors import CursorCodec, scope_digest
 from mockserver.filters import fixed_constraints
 from mockserver.messages import STYLES
@@ -24,9 +24,21 @@ from mockserver.paging import Page, Pager, PageRequest
 from mockserver.params import Violation, parse_query
 from mockserver.state import VendorState
 from mockserver.templates import CompiledTemplate, render_tree
-from mockserver.vendor import Credential, EndpointSpec, VendorSpec
+from mockserver.vendor import EndpointSpec, VendorSpec
 
 logger = logging.getLogger("mockserver")
+FAULT_KINDS = (
+    "rate_limited", "unavailable", "server_error", "invalid_credentials", "forbidden", "not_found",
+    "method_not_allowed", "invalid_parameter",
+)  # fmt: skip
+FAULT_DEFAULTS = {
+    "retry_after": 60,
+    "limit": 0,
+    "remaining": 0,
+    "reset": 0,
+    "message": "Simulated fault",
+    "field": "",
+}
 ALLOWED_METHODS = ("GET", "HEAD")
 ALLOW = "GET, HEAD, OPTIONS"
 OPENAPI_PATH = "/openapi.json"
@@ -40,6 +52,7 @@ class Reply:
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()
     content_type: str | None = None
+    delay: float = 0.0
 
 
 def route_path(scope: Scope) -> str:
@@ -80,6 +93,19 @@ class ErrorRenderer:
             (name, str(render_tree(value, variables))) for name, value in template.headers.items()
         )
         return Reply(template.status, body, headers)
+
+    def fault(self, status: int, **variables: Any) -> Reply:
+        """The vendor's error for an injected ``status``: its own template for that status if it has one."""
+        kind = next(
+            (
+                kind
+                for kind in FAULT_KINDS
+                if self.spec.errors.get(kind, None) and self.spec.errors[kind].status == status
+            ),
+            None,
+        )
+        reply = self.render(kind or "server_error", **{**FAULT_DEFAULTS, **variables})
+        return replace(reply, status=status)
 
     def violation(self, violation: Violation) -> Reply:
         """The vendor's invalid-parameter error for a violation, in its framework's words."""
@@ -129,83 +155,3 @@ class Endpoint:
             return self.errors.violation(page)
         body = self.envelope.render({**page.variables, "items": dataset.json_array(page.positions)})
         return Reply(200, body)
-
-
-class VendorApp:
-    """The ASGI app of one vendor: its endpoints, its OpenAPI document and its error shapes."""
-
-    def __init__(
-        self,
-        spec: VendorSpec,
-        state: VendorState,
-        codec: CursorCodec,
-        credentials: tuple[Credential, ...] = (),
-    ) -> None:
-        self.spec = spec
-        self.state = state
-        self.authenticator = Authenticator(spec.auth, (*spec.auth.test_credentials, *credentials))
-        self.endpoints = {
-            endpoint.path: Endpoint(spec, endpoint, state, codec) for endpoint in spec.endpoints
-        }
-        self.errors = ErrorRenderer(spec)
-        self.content_type = spec.content_type
-
-    def reply(self, scope: Scope) -> Reply:
-        """The response to one request; a bug becomes the vendor's 500 (logged), never a traceback."""
-        try:
-            return self._reply(scope)
-        except Exception:
-            logger.exception("%s: unexpected error on %s %s", self.spec.id, scope["method"], scope["path"])
-            return self.errors.render("server_error")
-
-    def _reply(self, scope: Scope) -> Reply:
-        path = route_path(scope)
-        method: str = scope["method"]
-        if path == OPENAPI_PATH and method in ALLOWED_METHODS:
-            return self._openapi(scope)
-        endpoint = self.endpoints.get(path)
-        details = {"method": method, "path": path, "route": path.lstrip("/")}
-        if endpoint is None:
-            return self.errors.render("not_found", **details)
-        if method == "OPTIONS":
-            return Reply(204, b"", (("allow", ALLOW),))
-        if method not in ALLOWED_METHODS:
-            reply = self.errors.render("method_not_allowed", allowed=ALLOW, **details)
-            return Reply(reply.status, reply.body, (*reply.headers, ("allow", ALLOW)))
-        who = self.authenticator.authenticate(request_headers(scope))
-        if isinstance(who, Denied):
-            return self.errors.render(who.refusal.value, header=who.header, **details)
-        return endpoint.answer(who, scope["query_string"])
-
-    def _openapi(self, scope: Scope) -> Reply:
-        headers = request_headers(scope)
-        base = (
-            f"{scope.get('scheme', 'http')}://{headers.get('host', 'localhost')}{scope.get('root_path', '')}"
-        )
-        document = dict(self.spec.openapi)
-        document["servers"] = [
-            {"url": base, "description": "this emulator"},
-            *self.spec.openapi.get("servers", []),
-        ]
-        return Reply(200, orjson.dumps(document), content_type="application/json")
-
-    def raw_headers(self, reply: Reply) -> list[tuple[bytes, bytes]]:
-        """The response headers of a reply, as ASGI and the in-process transport both send them."""
-        extra = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers]
-        if reply.status == 204:
-            return extra
-        return [
-            (b"content-type", (reply.content_type or self.content_type).encode("latin-1")),
-            (b"content-length", str(len(reply.body)).encode("latin-1")),
-            *extra,
-        ]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return
-        reply = self.reply(scope)
-        await send(
-            {"type": "http.response.start", "status": reply.status, "headers": self.raw_headers(reply)}
-        )
-        body = b"" if scope["method"] == "HEAD" else reply.body
-        await send({"type": "http.response.body", "body": body})

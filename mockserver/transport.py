@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 
 from mockserver.app import Emulator
-from mockserver.engine import VendorApp
+from mockserver.vendor_app import VendorApp
 
 
 def _scope(request: httpx.Request, root_path: str) -> dict[str, Any]:
@@ -34,6 +36,34 @@ def _scope(request: httpx.Request, root_path: str) -> dict[str, Any]:
         "server": (url.host, url.port),
         "client": ("127.0.0.1", 0),
     }
+
+
+class DelayedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that arrives after ``delay`` seconds: slept by sync readers, awaited by async ones."""
+
+    def __init__(self, body: bytes, delay: float) -> None:
+        self.body = body
+        self.delay = delay
+
+    def __iter__(self) -> Iterator[bytes]:
+        time.sleep(self.delay)
+        yield self.body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        await asyncio.sleep(self.delay)
+        yield self.body
+
+
+def respond(vendor_app: VendorApp, request: httpx.Request, prefix: str = "") -> httpx.Response:
+    """Answer ``request`` with ``vendor_app``'s engine, directly (the vendor is mounted at ``prefix``)."""
+    reply = vendor_app.reply(_scope(request, prefix))
+    body = b"" if request.method == "HEAD" else reply.body
+    headers = vendor_app.raw_headers(reply)
+    if reply.delay:
+        return httpx.Response(
+            reply.status, headers=headers, stream=DelayedStream(body, reply.delay), request=request
+        )
+    return httpx.Response(reply.status, headers=headers, content=body, request=request)
 
 
 class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -65,12 +95,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if target is None:
             return None
         vendor_app, prefix = target
-        scope = _scope(request, prefix)
-        reply = vendor_app.reply(scope)
-        body = b"" if request.method == "HEAD" else reply.body
-        return httpx.Response(
-            reply.status, headers=vendor_app.raw_headers(reply), content=body, request=request
-        )
+        return respond(vendor_app, request, prefix)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Answer a synchronous client's request."""

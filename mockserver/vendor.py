@@ -118,6 +118,7 @@ class VendorSpec:
     options: tuple[OptionSpec, ...]
     openapi: Mapping[str, Any]
     source: Path
+    rate_limits: Mapping[str, Any] | None = None
 
 
 @cache
@@ -322,4 +323,5 @@ def load_vendor(
         options=_options(raw, document),
         openapi=bundle_openapi(store, document, source),
         source=source,
+        rate_limits=declaration.get("rate_limits"),
     )

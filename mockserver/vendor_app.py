@@ -1,0 +1,202 @@
+"""The ASGI app of one vendor: routing, auth, faults, rate limits and the journal around the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import orjson
+from starlette.types import Receive, Scope, Send
+
+from mockserver.auth import Authenticator, Denied
+from mockserver.cursors import CursorCodec
+from mockserver.engine import (
+    ALLOW,
+    ALLOWED_METHODS,
+    OPENAPI_PATH,
+    Endpoint,
+    ErrorRenderer,
+    Reply,
+    request_headers,
+    route_path,
+)
+from mockserver.faults import Fault, Faults, preferred
+from mockserver.journal import Journal
+from mockserver.ratelimit import RateLimiter, Verdict
+from mockserver.state import VendorState
+from mockserver.vendor import Credential, VendorSpec
+
+logger = logging.getLogger("mockserver")
+
+
+def tenant_for_key(key: str) -> str:
+    """A tenant name derived from a key, which never reveals the key."""
+    return "key-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+
+
+class VendorApp:
+    """One vendor, served: its endpoints, its OpenAPI document, its error shapes and its test controls."""
+
+    def __init__(
+        self,
+        spec: VendorSpec,
+        state: VendorState,
+        codec: CursorCodec,
+        journal: Journal,
+        credentials: tuple[Credential, ...] = (),
+        *,
+        rate_limits: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.spec = spec
+        self.state = state
+        self.journal = journal
+        self.faults = Faults()
+        self._initial_credentials = (*spec.auth.test_credentials, *credentials)
+        self.authenticator = Authenticator(spec.auth, self._initial_credentials)
+        self.endpoints = {
+            endpoint.path: Endpoint(spec, endpoint, state, codec) for endpoint in spec.endpoints
+        }
+        self.errors = ErrorRenderer(spec)
+        self.content_type = spec.content_type
+        self.limiter = RateLimiter.from_declaration(spec.rate_limits, clock) if spec.rate_limits else None
+        self.rate_limits = rate_limits
+        self.secret_headers = (spec.auth.header or "Authorization",)
+
+    # ------------------------------------------------------------------ controls
+
+    def register(self, key: str, tenant: str | None = None) -> str:
+        """Accept ``key`` for ``tenant`` (by default a fresh, isolated one); returns the tenant's name."""
+        organization = self.spec.auth.tenant_header
+        if organization and tenant is None:
+            raise ValueError(f"{self.spec.id} keys belong to an organization: give its {organization}")
+        name = tenant or tenant_for_key(key)
+        self.authenticator.add(Credential(key, name))
+        return name
+
+    def revoke(self, key: str) -> bool:
+        """Refuse ``key`` from now on (its requests get the vendor's invalid-key 401)."""
+        return self.authenticator.revoke(key)
+
+    def reset(self) -> None:
+        """Back to the start: fixtures, initial keys, no faults, no journal, empty rate-limit windows."""
+        self.state.reset()
+        self.faults.clear()
+        self.journal.clear(self.spec.id)
+        self.authenticator = Authenticator(self.spec.auth, self._initial_credentials)
+        if self.limiter is not None:
+            self.limiter.reset()
+
+    # ------------------------------------------------------------------ requests
+
+    def reply(self, scope: Scope) -> Reply:
+        """The response to one request, journaled; a bug becomes the vendor's 500 (logged), no traceback."""
+        path = route_path(scope)
+        tenant: str | None = None
+        try:
+            reply, tenant = self._reply(scope, path)
+        except Exception:
+            logger.exception("%s: unexpected error on %s %s", self.spec.id, scope["method"], scope["path"])
+            reply = self.errors.render("server_error")
+        if path != OPENAPI_PATH:
+            self.journal.record(
+                self.spec.id,
+                tenant,
+                scope,
+                path=path,
+                status=reply.status,
+                secret_headers=self.secret_headers,
+            )
+        return reply
+
+    def _route(self, scope: Scope, path: str) -> Endpoint | Reply:
+        """The endpoint a request is for, or the reply that ends it before authentication."""
+        method: str = scope["method"]
+        if path == OPENAPI_PATH and method in ALLOWED_METHODS:
+            return self._openapi(scope)
+        endpoint = self.endpoints.get(path)
+        details = {"method": method, "path": path, "route": path.lstrip("/")}
+        if endpoint is None:
+            return self.errors.render("not_found", **details)
+        if method == "OPTIONS":
+            return Reply(204, b"", (("allow", ALLOW),))
+        if method not in ALLOWED_METHODS:
+            reply = self.errors.render("method_not_allowed", allowed=ALLOW, **details)
+            return replace(reply, headers=(*reply.headers, ("allow", ALLOW)))
+        return endpoint
+
+    def _reply(self, scope: Scope, path: str) -> tuple[Reply, str | None]:
+        endpoint = self._route(scope, path)
+        if isinstance(endpoint, Reply):
+            return endpoint, None
+        details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
+        headers = request_headers(scope)
+        who = self.authenticator.authenticate(headers)
+        if isinstance(who, Denied):
+            return self.errors.render(who.refusal.value, header=who.header, **details), None
+        verdict = self.limiter.check(who.tenant) if self.rate_limits and self.limiter else None
+        if verdict is not None and not verdict.allowed:
+            return self.errors.render("rate_limited", **self._limit_variables(verdict)), who.tenant
+        fault = preferred(headers) or self.faults.take(who.tenant, path) or Fault()
+        if fault.status is not None:
+            reply = self.errors.fault(fault.status, **details, **self._limit_variables(verdict))
+        else:
+            reply = endpoint.answer(who, scope["query_string"])
+        limited = (*reply.headers, *self._limit_headers(verdict))
+        return replace(reply, headers=limited, delay=fault.delay), who.tenant
+
+    def _limit_variables(self, verdict: Verdict | None) -> dict[str, int]:
+        if verdict is None:
+            return {}
+        return {
+            "retry_after": verdict.retry_after or 60,
+            "limit": verdict.limit,
+            "remaining": verdict.remaining,
+            "reset": verdict.reset,
+        }
+
+    def _limit_headers(self, verdict: Verdict | None) -> tuple[tuple[str, str], ...]:
+        names = (self.spec.rate_limits or {}).get("headers")
+        if verdict is None or not names:
+            return ()
+        values = {"limit": verdict.limit, "remaining": verdict.remaining, "reset": verdict.reset}
+        return tuple((header, str(values[key])) for key, header in names.items())
+
+    def _openapi(self, scope: Scope) -> Reply:
+        headers = request_headers(scope)
+        base = (
+            f"{scope.get('scheme', 'http')}://{headers.get('host', 'localhost')}{scope.get('root_path', '')}"
+        )
+        document = dict(self.spec.openapi)
+        document["servers"] = [
+            {"url": base, "description": "this emulator"},
+            *self.spec.openapi.get("servers", []),
+        ]
+        return Reply(200, orjson.dumps(document), content_type="application/json")
+
+    def raw_headers(self, reply: Reply) -> list[tuple[bytes, bytes]]:
+        """The response headers of a reply, as ASGI and the in-process transport both send them."""
+        extra = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers]
+        if reply.status == 204:
+            return extra
+        return [
+            (b"content-type", (reply.content_type or self.content_type).encode("latin-1")),
+            (b"content-length", str(len(reply.body)).encode("latin-1")),
+            *extra,
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        reply = self.reply(scope)
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        await send(
+            {"type": "http.response.start", "status": reply.status, "headers": self.raw_headers(reply)}
+        )
+        body = b"" if scope["method"] == "HEAD" else reply.body
+        await send({"type": "http.response.body", "body": body})
