@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import json
+import os
 import signal
 import socket
 import sys
@@ -12,12 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mockserver.app import Emulator, build_emulator, create_app, credential_headers, emulator_version
+from mockserver.app import create_app
 from mockserver.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR, EmulatorConfig
+from mockserver.emulator import Emulator, build_emulator, credential_headers, emulator_version
 from mockserver.errors import EmulatorError
 from mockserver.vendor import Credential
 
 EXIT_USAGE = 2
+ADMIN_TOKEN_ENV = "VENDOR_EMULATOR_ADMIN_TOKEN"  # noqa: S105 - a variable name
 
 
 def _credential(text: str) -> tuple[str, Credential]:
@@ -86,6 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    serve.add_argument(
+        "--admin-token",
+        default=os.environ.get(ADMIN_TOKEN_ENV),
+        help=f"required by /__mock__/ controls (default: ${ADMIN_TOKEN_ENV}); mandatory beyond loopback",
+    )
+    serve.add_argument(
+        "--rate-limits", action="store_true", help="emulate the vendors' documented rate limits"
+    )
     _data_arguments(serve)
     check = commands.add_parser("check", help="load every declaration and fixture, report problems, and exit")
     _data_arguments(check)
@@ -106,6 +118,8 @@ def config_from(arguments: argparse.Namespace) -> EmulatorConfig:
         root_vendor=arguments.vendor,
         credentials=credentials,
         options=options,
+        admin_token=getattr(arguments, "admin_token", None) or None,
+        rate_limits=getattr(arguments, "rate_limits", False),
     )
 
 
@@ -151,6 +165,12 @@ def serve(arguments: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     host, port = sock.getsockname()[:2]
+    if not ipaddress.ip_address(host).is_loopback and not arguments.admin_token:
+        sock.close()
+        print(
+            f"error: listening on {host} exposes the /__mock__/ controls: set --admin-token", file=sys.stderr
+        )
+        return EXIT_USAGE
     shown = f"[{host}]" if ":" in host else host
     print(banner(app.state.emulator, f"http://{shown}:{port}"), flush=True)
     server = uvicorn.Server(

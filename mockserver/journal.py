@@ -56,6 +56,11 @@ class JournalEntry:
             self.param(name) == (None if value is None else str(value)) for name, value in params.items()
         )
 
+    def summary(self) -> str:
+        """``GET /path?a=1 -> 200``: one line for assertion messages."""
+        query = "&".join(f"{name}={value}" for name, value in self.query)
+        return f"{self.method} {self.path}{'?' + query if query else ''} -> {self.status}"
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready form (the admin API returns these)."""
         return {

@@ -14,6 +14,7 @@ from typing import Any
 from mockserver.dataset import Dataset
 from mockserver.records import check_records, fixture_path, load_fixture
 from mockserver.schemas import SchemaStore
+from mockserver.seeding import complete
 from mockserver.vendor import VendorSpec
 
 
@@ -42,6 +43,31 @@ class VendorState:
         dataset = Dataset(check_records(self.store, spec, records), spec.key)
         self._tenants[(tenant, name)] = dataset
         return dataset
+
+    def seed(
+        self,
+        tenant: str,
+        name: str,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        mode: str = "replace",
+        fill: bool = True,
+    ) -> Dataset:
+        """Replace (or extend) ``tenant``'s records of kind ``name``; partial records are completed.
+
+        Everything is checked before anything changes: an invalid record raises InvalidRecord and the
+        tenant keeps the data it had.
+        """
+        if mode not in ("replace", "extend"):
+            raise ValueError(f"mode must be 'replace' or 'extend', got {mode!r}")
+        if name not in self.spec.datasets:
+            raise ValueError(f"{self.spec.id} has no dataset {name!r}; it has {sorted(self.spec.datasets)}")
+        current = self.dataset(tenant, name)
+        kept = list(current.records) if mode == "extend" else []
+        key = self.spec.datasets[name].key
+        taken = [record[key] for record in kept]
+        new = complete(records, self._fixtures[name].records, key, taken) if fill else list(records)
+        return self.replace(tenant, name, [*kept, *new])
 
     def reset(self) -> None:
         """Forget every tenant's own data; everyone sees the fixtures again."""

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from mockserver.app import Emulator
+from mockserver.emulator import Emulator
 from mockserver.vendor_app import VendorApp
 
 

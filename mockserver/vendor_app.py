@@ -150,8 +150,14 @@ class VendorApp:
         return replace(reply, headers=limited, delay=fault.delay), who.tenant
 
     def _limit_variables(self, verdict: Verdict | None) -> dict[str, int]:
-        if verdict is None:
-            return {}
+        if verdict is None:  # an injected 429: as if the first documented window were exhausted
+            windows = (self.spec.rate_limits or {}).get("windows", [{"requests": 0}])
+            return {
+                "retry_after": 60,
+                "limit": windows[0]["requests"],
+                "remaining": 0,
+                "reset": int(time.time()) + 60,
+            }
         return {
             "retry_after": verdict.retry_after or 60,
             "limit": verdict.limit,

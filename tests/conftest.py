@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from starlette.applications import Starlette
 
 from mockserver import EmulatorConfig, create_app
-from mockserver.app import Emulator, credential_headers
+from mockserver.emulator import Emulator, credential_headers
 from mockserver.schemas import SchemaStore
 from mockserver.transport import EmulatorTransport
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from mockserver import EmulatorConfig, create_app
-from mockserver.app import Emulator
+from mockserver.emulator import Emulator
 from mockserver.transport import EmulatorTransport
 
 DOCUMENTED_TEST_CREDENTIALS = {

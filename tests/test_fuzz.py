@@ -17,7 +17,7 @@ from schemathesis.checks import CHECKS
 from starlette.applications import Starlette
 
 from mockserver import EmulatorConfig, create_app
-from mockserver.app import credential_headers
+from mockserver.emulator import credential_headers
 from mockserver.schemas import SchemaStore
 from mockserver.transport import EmulatorTransport
 from mockserver.vendor import discover_vendors

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from mockserver.app import Emulator, credential_headers
 from mockserver.documents import pointer_get, read_json
+from mockserver.emulator import Emulator, credential_headers
 from mockserver.records import fixture_path
 from mockserver.schemas import SchemaStore, iter_schema_files
 from mockserver.templates import render_tree

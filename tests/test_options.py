@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from mockserver import DeclarationError, EmulatorConfig, create_app
-from mockserver.app import credential_headers
+from mockserver.emulator import credential_headers
 from mockserver.transport import EmulatorTransport
 
 

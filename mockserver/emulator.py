@@ -1,0 +1,85 @@
+"""An emulator instance: its vendors loaded and indexed, their state, their apps and the shared journal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+from mockserver.config import EmulatorConfig
+from mockserver.cursors import CursorCodec
+from mockserver.errors import ConfigurationError
+from mockserver.journal import Journal
+from mockserver.schemas import SchemaStore
+from mockserver.state import VendorState
+from mockserver.vendor import VendorSpec, discover_vendors, load_vendor
+from mockserver.vendor_app import VendorApp
+
+
+def emulator_version() -> str:
+    """The installed package version (``0+unknown`` when run from a bare checkout)."""
+    try:
+        return version("vendor-emulator")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class Emulator:
+    """A configured emulator: its vendors, their state and their ASGI apps."""
+
+    config: EmulatorConfig
+    vendors: dict[str, VendorSpec]
+    states: dict[str, VendorState]
+    apps: dict[str, VendorApp]
+    journal: Journal
+
+    def reset(self) -> None:
+        """Every vendor back to its fixtures, initial keys, no faults and an empty journal."""
+        for app in self.apps.values():
+            app.reset()
+
+
+def build_emulator(config: EmulatorConfig) -> Emulator:
+    """Load, check and index every selected vendor (raises a DeclarationError naming any broken file)."""
+    if not config.schemas_dir.is_dir():
+        raise ConfigurationError(f"schemas directory not found: {config.schemas_dir}")
+    if not config.fixtures_dir.is_dir():
+        raise ConfigurationError(f"fixtures directory not found: {config.fixtures_dir}")
+    store = SchemaStore(config.schemas_dir)
+    codec = CursorCodec(config.cursor_secret)
+    journal = Journal(config.journal_size)
+    vendors, states, apps = {}, {}, {}
+    for vendor_id in config.selected(discover_vendors(config.schemas_dir)):
+        spec = load_vendor(config.schemas_dir / vendor_id, store, config.options.get(vendor_id))
+        _check_credentials(spec, config)
+        vendors[vendor_id] = spec
+        states[vendor_id] = VendorState(spec, store, config.fixtures_dir)
+        extra = config.credentials.get(vendor_id, ())
+        apps[vendor_id] = VendorApp(
+            spec, states[vendor_id], codec, journal, extra, rate_limits=config.rate_limits
+        )
+    return Emulator(config, vendors, states, apps, journal)
+
+
+def _check_credentials(spec: VendorSpec, config: EmulatorConfig) -> None:
+    if spec.auth.tenant_header is None:
+        return
+    for credential in config.credentials.get(spec.id, ()):
+        if credential.tenant is None:
+            raise ConfigurationError(
+                f"{spec.id} keys belong to an organization: give it as KEY:{spec.auth.tenant_header}"
+            )
+
+
+def credential_headers(spec: VendorSpec) -> list[dict[str, str]]:
+    """The headers that authenticate each of a vendor's test credentials."""
+    out = []
+    for credential in spec.auth.test_credentials:
+        if spec.auth.kind == "bearer":
+            headers = {"Authorization": f"Bearer {credential.key}"}
+        else:
+            headers = {spec.auth.header or "": credential.key}
+        if spec.auth.tenant_header and credential.tenant:
+            headers[spec.auth.tenant_header] = credential.tenant
+        out.append(headers)
+    return out

@@ -1,0 +1,79 @@
+"""pytest plugin (entry point ``pytest11``): fixtures that put the emulator behind the vendors' hosts.
+
+- ``vendor_mocks``: all four vendors; ``vendor_mocks.butter`` etc. are their controls.
+- ``famulor_mock``, ``butter_mock``, ``contactship_mock``, ``mindhunters_mock``: one vendor each; the
+  other vendors' hosts are refused unless their fixtures are requested too.
+
+The emulator is built once per session (per xdist worker) and reset before every test, so each test
+starts from the fixtures with no faults and an empty journal. Requests to hosts that are not mocked are
+refused; set ``vendor_emulator_other_hosts = allow`` in the pytest ini file to let them through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import cast
+
+import pytest
+
+from mockserver.config import EmulatorConfig
+from mockserver.emulator import Emulator, build_emulator
+from mockserver.testing import EmulatorMock, OtherHosts, VendorMock
+
+OTHER_HOSTS_OPTION = "vendor_emulator_other_hosts"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ini option that decides what happens to requests for other hosts."""
+    parser.addini(
+        OTHER_HOSTS_OPTION,
+        "refuse (default) or allow requests to hosts the emulator does not mock",
+        default="refuse",
+    )
+
+
+@pytest.fixture(scope="session")
+def vendor_emulator() -> Emulator:
+    """The emulator of this session (or xdist worker), built once."""
+    return build_emulator(EmulatorConfig())
+
+
+@pytest.fixture
+def _vendor_routing(vendor_emulator: Emulator, request: pytest.FixtureRequest) -> Iterator[EmulatorMock]:
+    other_hosts = cast(OtherHosts, request.config.getini(OTHER_HOSTS_OPTION))
+    vendor_emulator.reset()
+    # No vendor is routed yet: each vendor fixture the test asks for adds its own routes.
+    with EmulatorMock((), other_hosts=other_hosts, emulator=vendor_emulator) as mock:
+        yield mock
+
+
+@pytest.fixture
+def vendor_mocks(_vendor_routing: EmulatorMock) -> EmulatorMock:
+    """Every vendor behind its real hosts; ``vendor_mocks.famulor`` etc. are the controls."""
+    for vendor_id in _vendor_routing.emulator.vendors:
+        _vendor_routing.activate(vendor_id)
+    return _vendor_routing
+
+
+@pytest.fixture
+def famulor_mock(_vendor_routing: EmulatorMock) -> VendorMock:
+    """Famulor behind ``app.famulor.de``."""
+    return _vendor_routing.activate("famulor")
+
+
+@pytest.fixture
+def butter_mock(_vendor_routing: EmulatorMock) -> VendorMock:
+    """Butter AI behind ``api.getbutter.ai``."""
+    return _vendor_routing.activate("butter")
+
+
+@pytest.fixture
+def contactship_mock(_vendor_routing: EmulatorMock) -> VendorMock:
+    """Contactship behind ``api.contactship.ai``."""
+    return _vendor_routing.activate("contactship")
+
+
+@pytest.fixture
+def mindhunters_mock(_vendor_routing: EmulatorMock) -> VendorMock:
+    """Mindhunters behind ``{any subdomain}.mindhunters.ai``."""
+    return _vendor_routing.activate("mindhunters")

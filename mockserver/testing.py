@@ -1,0 +1,263 @@
+"""Test helpers: route the vendors' real hosts to the emulator, in-process, through respx.
+
+    with mock_vendors() as vendors:                       # or @mock_vendors(), or the pytest fixtures
+        vendors.butter.seed([{"status": "free"}])
+        ...  # your code calls https://api.getbutter.ai/api/phone-numbers with httpx, sync or async
+        vendors.butter.assert_called(times=1, status="free")
+
+Requests to the vendors' hosts (``app.famulor.de``, ``api.getbutter.ai``, ``api.contactship.ai``,
+``*.mindhunters.ai``) are answered by the emulator's engine, called directly (no server, no event loop);
+requests to any other host are refused (``other_hosts="refuse"``, the default) or passed through
+(``"allow"``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from contextlib import ContextDecorator
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import respx
+
+from mockserver.auth import DEFAULT_TENANT
+from mockserver.config import EmulatorConfig
+from mockserver.emulator import Emulator, build_emulator, credential_headers
+from mockserver.faults import FaultRule
+from mockserver.journal import JournalEntry
+from mockserver.seeding import records_from_file
+from mockserver.transport import respond
+from mockserver.vendor_app import VendorApp
+
+OtherHosts = Literal["refuse", "allow"]
+
+
+class CallsAssertionError(AssertionError):
+    """The journal does not show the calls a test expected."""
+
+
+def host_pattern(host: str) -> re.Pattern[str]:
+    """A regex for one declared host; ``*.example.com`` matches any one-label subdomain."""
+    if host.startswith("*."):
+        return re.compile(r"^[a-z0-9-]+\." + re.escape(host[2:]) + r"$", re.IGNORECASE)
+    return re.compile("^" + re.escape(host) + "$", re.IGNORECASE)
+
+
+class VendorMock:
+    """One vendor of an active emulator, as a test sees it: data, calls, faults and keys."""
+
+    def __init__(self, emulator: Emulator, vendor_id: str) -> None:
+        self.emulator = emulator
+        self.id = vendor_id
+        self.spec = emulator.vendors[vendor_id]
+        self.app: VendorApp = emulator.apps[vendor_id]
+        self.headers: dict[str, str] = credential_headers(self.spec)[0]
+        """Headers that authenticate as the vendor's default test credential."""
+        self.base_url = self.spec.live_base_url
+
+    # ------------------------------------------------------------------ data
+
+    def seed(
+        self,
+        records: Iterable[Mapping[str, Any]] | Path | str | None = None,
+        *,
+        dataset: str | None = None,
+        mode: Literal["replace", "extend"] = "replace",
+        tenant: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Give the vendor these records (dicts, partial ones completed, or a fixture file's path).
+
+        ``dataset`` defaults to the vendor's only dataset (Famulor has two: ``phone-numbers`` and
+        ``whatsapp-senders``). Returns the records as stored. An invalid record raises
+        :class:`~mockserver.records.InvalidRecord` naming the field and the rule; nothing changes then.
+        """
+        name = dataset or self._only_dataset()
+        if isinstance(records, str | Path):
+            records = records_from_file(Path(records))
+        stored = self.app.state.seed(tenant or self._default_tenant(), name, records or [], mode=mode)
+        return [dict(record) for record in stored.records]
+
+    def records(self, dataset: str | None = None, *, tenant: str | None = None) -> list[dict[str, Any]]:
+        """The records the vendor currently serves."""
+        current = self.app.state.dataset(tenant or self._default_tenant(), dataset or self._only_dataset())
+        return [dict(record) for record in current.records]
+
+    def reset(self) -> None:
+        """Back to the fixtures, the initial keys, no faults and an empty journal."""
+        self.app.reset()
+
+    def _only_dataset(self) -> str:
+        names = list(self.spec.datasets)
+        if len(names) != 1:
+            raise ValueError(f"{self.id} has several datasets {names}: name one with dataset=...")
+        return names[0]
+
+    def _default_tenant(self) -> str:
+        return self.spec.auth.test_credentials[0].tenant or DEFAULT_TENANT
+
+    # ------------------------------------------------------------------ keys and tenants
+
+    def register_key(self, key: str, tenant: str | None = None) -> str:
+        """Accept ``key`` as a new tenant (isolated data, journal, faults and cursors); returns its name."""
+        return self.app.register(key, tenant)
+
+    def revoke(self, key: str) -> None:
+        """From now on ``key`` gets the vendor's invalid-key 401 (a key rotation, a revoked token)."""
+        self.app.revoke(key)
+
+    # ------------------------------------------------------------------ faults
+
+    def fail(
+        self, status: int, *, times: int | None = None, path: str | None = None, tenant: str | None = None
+    ) -> FaultRule:
+        """The next ``times`` requests (all, if None) answer ``status`` in the vendor's error shape."""
+        return self.app.faults.add(FaultRule(status=status, remaining=times, path=path, tenant=tenant))
+
+    def slow(
+        self, seconds: float, *, times: int | None = None, path: str | None = None, tenant: str | None = None
+    ) -> FaultRule:
+        """Delay the next ``times`` requests (all, if None) by ``seconds``."""
+        return self.app.faults.add(FaultRule(delay=seconds, remaining=times, path=path, tenant=tenant))
+
+    def clear_faults(self) -> None:
+        """Remove every persistent fault."""
+        self.app.faults.clear()
+
+    def rate_limits(self, enabled: bool = True) -> None:
+        """Emulate the vendor's documented rate limits (where it documents any)."""
+        self.app.rate_limits = enabled
+
+    # ------------------------------------------------------------------ journal
+
+    def calls(
+        self, *, tenant: str | None = None, method: str | None = None, path: str | None = None, **params: Any
+    ) -> list[JournalEntry]:
+        """The requests this vendor received, oldest first, filtered by method, path and query values."""
+        entries = self.emulator.journal.entries(self.id, tenant)
+        return [entry for entry in entries if entry.matches(method=method, path=path, **params)]
+
+    @property
+    def last_call(self) -> JournalEntry:
+        """The most recent request (AssertionError if there was none)."""
+        entries = self.calls()
+        if not entries:
+            raise CallsAssertionError(f"{self.id} received no request")
+        return entries[-1]
+
+    def assert_called(
+        self, *, times: int | None = None, path: str | None = None, **params: Any
+    ) -> list[JournalEntry]:
+        """Assert matching calls were made (exactly ``times`` of them, if given); returns them."""
+        matching = self.calls(path=path, **params)
+        wanted = f"{times} call(s)" if times is not None else "at least one call"
+        if (times is None and not matching) or (times is not None and len(matching) != times):
+            seen = [entry.summary() for entry in self.calls()]
+            raise CallsAssertionError(
+                f"{self.id}: expected {wanted} (path={path}, {params}), got {len(matching)}; received {seen}"
+            )
+        return matching
+
+    def assert_not_called(self) -> None:
+        """Assert the vendor received no request."""
+        if self.calls():
+            raise CallsAssertionError(f"{self.id} received {len(self.calls())} request(s)")
+
+
+class EmulatorMock(ContextDecorator):
+    """The emulator behind the vendors' real hosts, for the duration of a ``with`` block or a test."""
+
+    def __init__(
+        self,
+        vendors: Iterable[str] | None = None,
+        *,
+        other_hosts: OtherHosts = "refuse",
+        config: EmulatorConfig | None = None,
+        emulator: Emulator | None = None,
+    ) -> None:
+        self._emulator = emulator
+        self._config = config or EmulatorConfig()
+        self._wanted = None if vendors is None else tuple(vendors)
+        self.other_hosts = other_hosts
+        self._router: respx.MockRouter | None = None
+        self._active: set[str] = set()
+
+    @property
+    def emulator(self) -> Emulator:
+        """The emulator (built on first use)."""
+        if self._emulator is None:
+            self._emulator = build_emulator(self._config)
+        return self._emulator
+
+    def __enter__(self) -> EmulatorMock:
+        self._router = respx.MockRouter(
+            assert_all_called=False, assert_all_mocked=self.other_hosts == "refuse"
+        )
+        self._router.__enter__()
+        for vendor_id in list(self.emulator.vendors) if self._wanted is None else self._wanted:
+            self.activate(vendor_id)
+        if self.other_hosts == "allow":
+            self._router.route(name="other-hosts").pass_through()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._router is not None:
+            self._router.__exit__(kind, error, trace)
+        self._router = None
+        self._active.clear()
+
+    def activate(self, vendor_id: str) -> VendorMock:
+        """Route this vendor's hosts to the emulator (if not already); returns its controls."""
+        if self._router is None:
+            raise RuntimeError("activate() works inside the mock's with-block")
+        mock = self[vendor_id]
+        if vendor_id not in self._active:
+            app = mock.app
+            for host in mock.spec.hosts:
+                route = self._router.route(host__regex=host_pattern(host))
+                route.side_effect = lambda request, app=app: respond(app, request)
+            self._routes_first_then_passthrough()
+            self._active.add(vendor_id)
+        return mock
+
+    def _routes_first_then_passthrough(self) -> None:
+        assert self._router is not None
+        if "other-hosts" in self._router.routes:
+            passthrough = self._router.routes.pop("other-hosts")  # type: ignore[no-untyped-call]
+            self._router.routes.add(passthrough, name="other-hosts")
+
+    def __getitem__(self, vendor_id: str) -> VendorMock:
+        if vendor_id not in self.emulator.vendors:
+            raise KeyError(f"unknown vendor {vendor_id!r}; known: {sorted(self.emulator.vendors)}")
+        return VendorMock(self.emulator, vendor_id)
+
+    def __getattr__(self, name: str) -> VendorMock:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError as error:
+            raise AttributeError(str(error)) from None
+
+    def reset(self) -> None:
+        """Every vendor back to its fixtures, keys and no faults; the journal emptied."""
+        self.emulator.reset()
+
+    @property
+    def calls(self) -> list[JournalEntry]:
+        """Every request any vendor received, oldest first."""
+        return self.emulator.journal.entries()
+
+
+def mock_vendors(
+    *vendors: str, other_hosts: OtherHosts = "refuse", config: EmulatorConfig | None = None
+) -> EmulatorMock:
+    """The emulator behind the vendors' real hosts: ``with mock_vendors() as v:`` or ``@mock_vendors()``.
+
+    Name vendors to mock only those (``mock_vendors("butter")``); other hosts are refused unless
+    ``other_hosts="allow"``.
+    """
+    return EmulatorMock(vendors or None, other_hosts=other_hosts, config=config)
