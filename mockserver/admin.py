@@ -132,7 +132,11 @@ class AdminAPI:
         if request.method == "DELETE":
             app.faults.clear(request.query_params.get("tenant"))
         elif request.method == "POST":
-            return JSONResponse(app.faults.add(_fault_rule(await _body(request))).as_dict(), 201)
+            rule = _fault_rule(await _body(request))
+            try:
+                return JSONResponse(app.faults.add(rule).as_dict(), 201)
+            except ValueError as error:
+                raise AdminError(400, "invalid_fault", str(error)) from None
         return JSONResponse({"faults": [rule.as_dict() for rule in app.faults.rules()]})
 
     async def rate_limits(self, request: Request) -> Response:

@@ -32,12 +32,11 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
 
 
 def template_for(partial: Mapping[str, Any], templates: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
-    """The first template that agrees with every top-level scalar of ``partial`` (else the first)."""
+    """The template that agrees with most top-level scalars of ``partial`` (the first, on a tie)."""
     scalars = {key: value for key, value in partial.items() if not isinstance(value, Mapping | list)}
-    for template in templates:
-        if all(template.get(key) == value for key, value in scalars.items()):
-            return template
-    return templates[0]
+    return max(
+        templates, key=lambda template: sum(template.get(key) == value for key, value in scalars.items())
+    )
 
 
 def _reshaped(example: str, salt: str) -> str:
