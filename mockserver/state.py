@@ -69,6 +69,11 @@ class VendorState:
         new = complete(records, self._fixtures[name].records, key, taken) if fill else list(records)
         return self.replace(tenant, name, [*kept, *new])
 
+    def forget(self, tenant: str) -> None:
+        """Drop ``tenant``'s own data; it sees the fixtures again."""
+        for key in [key for key in self._tenants if key[0] == tenant]:
+            del self._tenants[key]
+
     def reset(self) -> None:
         """Forget every tenant's own data; everyone sees the fixtures again."""
         self._tenants.clear()
