@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import re
+import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import ROOT
 
@@ -38,3 +41,32 @@ def test_the_readme_shows_the_two_commands_and_every_test_credential() -> None:
         "mindhunters-test-token",
     ):
         assert text in readme
+
+
+def _testing_examples() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Testing your integration", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+
+
+def test_the_testing_examples_are_there() -> None:
+    assert len(_testing_examples()) == 2
+
+
+def test_the_plain_python_examples_run() -> None:
+    for block in _testing_examples():
+        if not block.startswith("# test_"):
+            exec(compile(block, "README.md", "exec"), {})
+
+
+def test_the_pytest_examples_pass_under_the_plugin(tmp_path: Path) -> None:
+    for block in _testing_examples():
+        if block.startswith("# test_"):
+            name = block.splitlines()[0][2:].strip()
+            (tmp_path / name).write_text(block, encoding="utf-8")
+            result = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", name],
+                cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+            )  # fmt: skip
+            assert result.returncode == 0, result.stdout[-3000:]
+            assert " passed" in result.stdout
