@@ -127,12 +127,37 @@ class SchemaStore:
         """Every schema file of the store."""
         return list(self._contents)
 
+    @cached_property
+    def _strict_contents(self) -> dict[Path, Any]:
+        return {path: close_objects(body) for path, body in self._contents.items()}
+
     def _registry(self, strict: bool) -> Registry[Any]:
+        contents = self._strict_contents if strict else self._contents
         resources = [
-            (self.uri(path), Resource.from_contents(close_objects(body) if strict else body, DRAFT202012))
-            for path, body in self._contents.items()
+            (self.uri(path), Resource.from_contents(body, DRAFT202012)) for path, body in contents.items()
         ]
         return Registry().with_resources(resources)
+
+    @cached_property
+    def _nodes(self) -> dict[int, tuple[Path, str | None]]:
+        index: dict[int, tuple[Path, str | None]] = {}
+        for contents in (self._contents, self._strict_contents):
+            for path, body in contents.items():
+                _index_nodes(body, path, None, index)
+        return index
+
+    def locate(self, node: Any) -> tuple[Path, str | None] | None:
+        """The file a schema node (as a validator reports it) comes from, and its nearest ``x-source``."""
+        return self._nodes.get(id(node))
+
+    def resolve(self, file: Path, ref: str) -> tuple[Path, Any]:
+        """The file and node a ``$ref`` written in ``file`` points at."""
+        target, _, fragment = ref.partition("#")
+        path = (file.parent / target).resolve() if target else file
+        node: Any = self.contents(path)
+        for token in filter(None, fragment.split("/")):
+            node = node[token]
+        return path, node
 
     @cached_property
     def _lenient_registry(self) -> Registry[Any]:
@@ -156,6 +181,19 @@ class SchemaStore:
         """Every violation of the schema at ``path`` by ``instance``, most relevant first."""
         found = self.validator(path, strict=strict).iter_errors(instance)
         return sorted(found, key=lambda error: (list(error.absolute_path), error.message))
+
+
+def _index_nodes(
+    node: Any, path: Path, source: str | None, index: dict[int, tuple[Path, str | None]]
+) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _index_nodes(item, path, source, index)
+    elif isinstance(node, dict):
+        source = node.get("x-source", source)
+        index[id(node)] = (path, source)
+        for value in node.values():
+            _index_nodes(value, path, source, index)
 
 
 def describe(error: ValidationError) -> str:

@@ -1,0 +1,70 @@
+"""``python -m contracts check``: run the contract against a target and report the drift."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from contracts.findings import Severity
+from contracts.report import as_json, as_junit, as_markdown, summary
+from contracts.runner import run
+from mockserver.errors import EmulatorError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m contracts", description="Check vendors against our contract"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="check a target and report drift")
+    check.add_argument("--target", choices=["mock", "url", "live"], default="mock")
+    check.add_argument("--url", help="base URL of a running emulator (with --target url)")
+    check.add_argument("--vendor", action="append", help="only this vendor (repeatable)")
+    check.add_argument("--report-json", type=Path)
+    check.add_argument("--junit", type=Path)
+    check.add_argument("--markdown", type=Path)
+    check.add_argument("--fail-on", choices=[s.value for s in Severity], default="error")
+    check.add_argument(
+        "--budget-per-endpoint", type=int, default=60, help="at most this many requests per endpoint"
+    )
+    check.add_argument("--budget", type=int, default=300, help="at most this many requests in the run")
+    check.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 if no finding reaches --fail-on, 1 if one does or an endpoint was unreachable, 2 on usage."""
+    arguments = build_parser().parse_args(argv)
+    try:
+        report = run(
+            arguments.target,
+            url=arguments.url,
+            vendors=arguments.vendor,
+            timeout=arguments.timeout,
+            budget_per_endpoint=arguments.budget_per_endpoint,
+            budget_per_run=arguments.budget,
+        )
+    except EmulatorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    fail_on = Severity(arguments.fail_on)
+    if arguments.report_json:
+        arguments.report_json.write_text(
+            json.dumps(as_json(report), indent=2, default=str) + "\n", encoding="utf-8"
+        )
+    if arguments.junit:
+        arguments.junit.write_text(as_junit(report, fail_on), encoding="utf-8")
+    if arguments.markdown:
+        arguments.markdown.write_text(as_markdown(report), encoding="utf-8")
+    print(summary(report))
+    if report.checked == 0:
+        print("error: no endpoint was checked (see the reasons above)", file=sys.stderr)
+        return EXIT_USAGE
+    unreachable = any(status.status == "unreachable" for status in report.endpoints)
+    return EXIT_FINDINGS if report.reaching(fail_on) or unreachable else EXIT_CLEAN

@@ -1,0 +1,140 @@
+"""A client that is safe to point at a real vendor: GET only, budgeted, paced, no redirects, no leaks."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+MAX_RETRY_AFTER_SECONDS = 60.0
+REDACTED = "[redacted]"
+
+
+class BudgetExhausted(Exception):  # noqa: N818 - a state, not a failure of the code
+    """The request budget of an endpoint or of the run is spent."""
+
+
+class Unreachable(Exception):  # noqa: N818 - it names what the target is
+    """The target did not answer (connection refused, DNS, timeout)."""
+
+
+def is_loopback(url: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cleartext_to_remote(url: str) -> bool:
+    """True when credentials sent to ``url`` would cross a network unencrypted."""
+    return urlsplit(url).scheme == "http" and not is_loopback(url)
+
+
+@dataclass
+class Redactor:
+    """Removes every secret from any text that leaves the suite (messages, reports, exceptions)."""
+
+    secrets: set[str] = field(default_factory=set)
+
+    def add(self, *values: str | None) -> None:
+        """Treat these values as secrets (short or empty values are ignored: they would redact everything)."""
+        self.secrets.update(value for value in values if value and len(value) >= 4)
+
+    def text(self, text: str) -> str:
+        """``text`` with every secret replaced."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def value(self, value: Any) -> Any:
+        """A JSON-like value with every secret replaced, recursively."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.value(item) for item in value]
+        if isinstance(value, dict):
+            return {self.text(str(key)): self.value(item) for key, item in value.items()}
+        return value
+
+
+@dataclass
+class Budget:
+    """At most ``per_run`` requests in all, ``per_endpoint`` to each endpoint."""
+
+    per_run: int
+    per_endpoint: int
+    spent: int = 0
+    by_endpoint: dict[str, int] = field(default_factory=dict)
+
+    def take(self, endpoint: str) -> None:
+        """Count one request, or raise BudgetExhausted."""
+        if self.spent >= self.per_run or self.by_endpoint.get(endpoint, 0) >= self.per_endpoint:
+            raise BudgetExhausted(f"request budget spent ({endpoint})")
+        self.spent += 1
+        self.by_endpoint[endpoint] = self.by_endpoint.get(endpoint, 0) + 1
+
+
+class GuardedClient:
+    """GETs for one vendor, with its pacing (from its documented rate limits) and the run's budget."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        base_url: str,
+        budget: Budget,
+        redactor: Redactor,
+        *,
+        min_interval: float = 0.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.budget = budget
+        self.redactor = redactor
+        self.min_interval = min_interval
+        self.sleep = sleep
+        self._last = 0.0
+
+    def get(
+        self,
+        endpoint: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """GET ``path``; a 429 is retried once after its Retry-After (capped); redirects are not followed."""
+        for attempt in range(2):
+            self._pace()
+            self.budget.take(endpoint)
+            try:
+                response = self.http.get(
+                    f"{self.base_url}{path}", params=params, headers=headers, follow_redirects=False
+                )
+            except httpx.HTTPError as error:
+                raise Unreachable(self.redactor.text(f"{type(error).__name__}: {error}")) from None
+            if response.status_code != 429 or attempt == 1:
+                return response
+            self.sleep(min(_retry_after(response), MAX_RETRY_AFTER_SECONDS))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pace(self) -> None:
+        wait = self._last + self.min_interval - time.monotonic()
+        if wait > 0:
+            self.sleep(wait)
+        self._last = time.monotonic()
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("retry-after", "1")))
+    except ValueError:
+        return 1.0

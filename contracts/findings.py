@@ -1,0 +1,109 @@
+"""Findings: each difference between what a target does and what our schemas and declarations promise."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """How much a finding matters to a client (oasdiff's view of response changes)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """error > warning > info."""
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+KINDS: dict[str, Severity] = {
+    "required-property-missing": Severity.ERROR,
+    "unexpected-null": Severity.ERROR,
+    "type-mismatch": Severity.ERROR,
+    "probable-rename": Severity.ERROR,
+    "status-unexpected": Severity.ERROR,
+    "media-type-changed": Severity.ERROR,
+    "pagination-contract-broken": Severity.ERROR,
+    "filter-semantics-changed": Severity.ERROR,
+    "sort-order-changed": Severity.ERROR,
+    "auth-semantics-changed": Severity.ERROR,
+    "error-shape-changed": Severity.WARNING,
+    "enum-value-unknown": Severity.WARNING,
+    "format-mismatch": Severity.WARNING,
+    "constraint-violation": Severity.WARNING,
+    "undocumented-property": Severity.INFO,
+}
+INDEX = re.compile(r"/\d+(?=/|$)")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One drift: where (vendor, endpoint, JSON path), what kind, expected vs observed, and the doc."""
+
+    vendor: str
+    endpoint: str
+    kind: str
+    path: str
+    message: str
+    expected: Any = None
+    observed: Any = None
+    doc: str | None = None
+    count: int = 1
+    examples: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def severity(self) -> Severity:
+        """The severity of the finding's kind."""
+        return KINDS[self.kind]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON report's form of the finding."""
+        data = {
+            "vendor": self.vendor,
+            "endpoint": self.endpoint,
+            "kind": self.kind,
+            "severity": self.severity.value,
+            "path": self.path,
+            "message": self.message,
+            "expected": self.expected,
+            "observed": self.observed,
+            "doc": self.doc,
+        }
+        if self.count > 1:
+            data["count"] = self.count
+            data["examples"] = list(self.examples)
+        return data
+
+
+def generic_path(path: str) -> str:
+    """``/data/3/phone_number`` becomes ``/data/*/phone_number``: one path for every item of a list."""
+    return INDEX.sub("/*", path)
+
+
+def grouped(findings: Iterable[Finding], examples: int = 3) -> list[Finding]:
+    """One finding per (endpoint, kind, generic path, expected); the rest counted, a few kept as examples."""
+    groups: dict[tuple[str, str, str, str, str], list[Finding]] = {}
+    for finding in findings:
+        key = (
+            finding.vendor,
+            finding.endpoint,
+            finding.kind,
+            generic_path(finding.path),
+            repr(finding.expected),
+        )
+        groups.setdefault(key, []).append(finding)
+    merged = []
+    for members in groups.values():
+        first = members[0]
+        if len(members) == 1:
+            merged.append(first)
+            continue
+        shown = tuple(f"{member.path}: {member.observed!r}"[:200] for member in members[:examples])
+        merged.append(replace(first, path=generic_path(first.path), count=len(members), examples=shown))
+    return merged

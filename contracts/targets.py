@@ -1,0 +1,82 @@
+"""Targets: where the contract is checked. ``mock`` (in-process), ``url`` (a running server) or ``live``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from mockserver.emulator import credential_headers
+from mockserver.vendor import VendorSpec
+
+
+@dataclass(frozen=True)
+class LiveVendor:
+    """The environment of a live run for one vendor: its base URL variable (and default) and credentials."""
+
+    base_variable: str
+    default_base: str
+    credentials: tuple[str, ...]
+
+
+LIVE: dict[str, LiveVendor] = {
+    "famulor": LiveVendor("FAMULOR_BASE_URL", "https://app.famulor.de", ("FAMULOR_API_KEY",)),
+    "butter": LiveVendor(
+        "BUTTER_BASE_URL", "https://api.getbutter.ai", ("BUTTER_API_KEY", "BUTTER_ORGANIZATION_ID")
+    ),
+    "contactship": LiveVendor("CONTACTSHIP_BASE_URL", "https://api.contactship.ai", ("CONTACTSHIP_API_KEY",)),
+    "mindhunters": LiveVendor(
+        "MINDHUNTERS_BASE_URL", "https://$MINDHUNTERS_SUBDOMAIN.mindhunters.ai", ("MINDHUNTERS_API_TOKEN",)
+    ),
+}
+
+
+@dataclass(frozen=True)
+class VendorTarget:
+    """One vendor of a target: base URL and headers, or why it is skipped."""
+
+    vendor: str
+    base_url: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
+    skipped: str | None = None
+    live: bool = False
+
+
+def mock_target(spec: VendorSpec) -> VendorTarget:
+    """The in-process emulator, with its first test credential."""
+    return VendorTarget(spec.id, f"http://emulator.invalid/{spec.id}", credential_headers(spec)[0])
+
+
+def url_target(spec: VendorSpec, base: str) -> VendorTarget:
+    """A running emulator (or anything mounted like one): ``{base}/{vendor}``, test credentials."""
+    return VendorTarget(spec.id, f"{base.rstrip('/')}/{spec.id}", credential_headers(spec)[0])
+
+
+def _headers(spec: VendorSpec, values: list[str]) -> dict[str, str]:
+    key = values[0]
+    headers = (
+        {"Authorization": f"Bearer {key}"} if spec.auth.kind == "bearer" else {spec.auth.header or "": key}
+    )
+    if spec.auth.tenant_header and len(values) > 1:
+        headers[spec.auth.tenant_header] = values[1]
+    return headers
+
+
+def live_target(spec: VendorSpec, environ: Mapping[str, str] | None = None) -> VendorTarget:
+    """The real vendor, from the environment; skipped, naming the variable, when something is missing."""
+    environ = os.environ if environ is None else environ
+    declared = LIVE[spec.id]
+    base_name, names = declared.base_variable, declared.credentials
+    missing = [name for name in names if not environ.get(name)]
+    base = environ.get(base_name) or declared.default_base
+    if "$MINDHUNTERS_SUBDOMAIN" in base:
+        if not environ.get("MINDHUNTERS_SUBDOMAIN"):
+            missing.append(f"MINDHUNTERS_SUBDOMAIN (or {base_name})")
+        base = base.replace("$MINDHUNTERS_SUBDOMAIN", environ.get("MINDHUNTERS_SUBDOMAIN", ""))
+    if missing:
+        return VendorTarget(
+            spec.id, skipped=f"set {', '.join(missing)} to check {spec.title} live", live=True
+        )
+    values = [environ[name] for name in names]
+    return VendorTarget(spec.id, base, _headers(spec, values), tuple(values), live=True)

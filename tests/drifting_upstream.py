@@ -1,0 +1,284 @@
+"""A local "vendor" that drifts: it forwards to the emulator and alters the answer, one scenario at a time.
+
+It listens on 127.0.0.1 (real HTTP, uvicorn in a thread). ``--target live`` is pointed at it through the
+``*_BASE_URL`` variables. Each scenario changes responses the way a real vendor might (a renamed field,
+a login page, an ignored filter...) and is applied generically, from the vendor's schemas and envelope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from contracts.checks import at, template_paths
+from mockserver import EmulatorConfig, create_app
+from mockserver.emulator import Emulator, credential_headers
+from mockserver.schemas import SchemaStore
+from mockserver.transport import EmulatorTransport
+from mockserver.vendor import EndpointSpec, VendorSpec
+
+LOGIN_PAGE = b"<!doctype html><html><body><form action='/login'>Sign in</form></body></html>"
+Mutation = Callable[["Exchange"], None]
+
+
+@dataclass
+class Exchange:
+    """One forwarded request and the emulator's answer, which a scenario may change in place."""
+
+    vendor: VendorSpec
+    endpoint: EndpointSpec | None
+    params: list[tuple[str, str | int | float | bool | None]]
+    request_headers: dict[str, str]
+    status: int
+    headers: dict[str, str]
+    body: Any
+    raw: bytes | None = None
+    store: SchemaStore | None = None
+
+    def items(self) -> list[dict[str, Any]]:
+        """The listed items of the body (mutable)."""
+        if self.endpoint is None or not isinstance(self.body, dict):
+            return []
+        found = at(self.body, template_paths(self.endpoint.envelope).get("items"))
+        return found if isinstance(found, list) else []
+
+    def item_schema(self) -> dict[str, Any]:
+        """The item schema's properties, with $refs resolved one level."""
+        assert self.store is not None
+        assert self.endpoint is not None
+        path = self.vendor.datasets[self.endpoint.dataset].schema
+        schema = self.store.contents(path)
+        resolved = {}
+        for name, sub in schema["properties"].items():
+            resolved[name] = {**self.store.resolve(path, sub["$ref"])[1], **sub} if "$ref" in sub else sub
+        return {"required": schema["required"], "properties": resolved}
+
+
+@dataclass
+class Upstream:
+    """The drifting server and the scenario it currently plays."""
+
+    emulator_app: Starlette
+    store: SchemaStore
+    base: str = ""
+    mutation: Mutation | None = None
+    ignore_auth: bool = False
+    ignore_filters: bool = False
+    requests: list[str] = field(default_factory=list)
+
+    def play(
+        self, mutation: Mutation | None = None, *, ignore_auth: bool = False, ignore_filters: bool = False
+    ) -> None:
+        """Switch to a scenario (no arguments: answer exactly as the emulator does)."""
+        self.mutation, self.ignore_auth, self.ignore_filters = mutation, ignore_auth, ignore_filters
+
+    @property
+    def emulator(self) -> Emulator:
+        found: Emulator = self.emulator_app.state.emulator
+        return found
+
+    def environ(self, **secrets: str) -> dict[str, str]:
+        """The environment of a live run against this upstream (credentials: the emulator's test keys)."""
+        return {
+            "FAMULOR_BASE_URL": f"{self.base}/famulor",
+            "FAMULOR_API_KEY": secrets.get("famulor", "famulor-test-key"),
+            "BUTTER_BASE_URL": f"{self.base}/butter",
+            "BUTTER_API_KEY": secrets.get("butter", "bk_test_butter"),
+            "BUTTER_ORGANIZATION_ID": "org_test",
+            "CONTACTSHIP_BASE_URL": f"{self.base}/contactship",
+            "CONTACTSHIP_API_KEY": secrets.get("contactship", "contactship-test-key"),
+            "MINDHUNTERS_BASE_URL": f"{self.base}/mindhunters",
+            "MINDHUNTERS_API_TOKEN": secrets.get("mindhunters", "mindhunters-test-token"),
+        }
+
+    async def handle(self, request: Request) -> Response:
+        vendor_id, _, rest = request.url.path.lstrip("/").partition("/")
+        spec = self.emulator.vendors[vendor_id]
+        endpoint = next((e for e in spec.endpoints if e.path == "/" + rest), None)
+        presented = {name: value for name, value in request.headers.items() if name != "host"}
+        headers = credential_headers(spec)[0] if self.ignore_auth else presented
+        params: list[tuple[str, str | int | float | bool | None]] = list(request.query_params.multi_items())
+        if self.ignore_filters and endpoint is not None:
+            dropped = {declared.param for declared in endpoint.filters}
+            params = [(name, value) for name, value in params if name not in dropped]
+        async with httpx.AsyncClient(
+            transport=EmulatorTransport(self.emulator_app), base_url="http://emulator"
+        ) as client:
+            answer = await client.get(request.url.path, params=params, headers=headers)
+        exchange = Exchange(
+            spec,
+            endpoint,
+            params,
+            presented,
+            answer.status_code,
+            {"content-type": answer.headers["content-type"]},
+            answer.json(),
+            store=self.store,
+        )
+        self.requests.append(request.url.path)
+        if self.mutation is not None:
+            self.mutation(exchange)
+        content = exchange.raw if exchange.raw is not None else orjson.dumps(exchange.body)
+        return Response(content, exchange.status, headers=exchange.headers)
+
+
+def free_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+@dataclass
+class Running:
+    upstream: Upstream
+    server: uvicorn.Server
+    thread: threading.Thread
+
+
+def start() -> Running:
+    """Start an upstream on a free loopback port."""
+    emulator_app = create_app(EmulatorConfig())
+    upstream = Upstream(emulator_app, SchemaStore(emulator_app.state.emulator.config.schemas_dir))
+    app = Starlette(routes=[Route("/{path:path}", upstream.handle, methods=["GET", "HEAD"])])
+    sock = free_socket()
+    upstream.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error", access_log=False, lifespan="off"))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    while not server.started:
+        threading.Event().wait(0.01)
+    return Running(upstream, server, thread)
+
+
+def stop(running: Running) -> None:
+    running.server.should_exit = True
+    running.thread.join(timeout=10)
+
+
+# ---------------------------------------------------------------------------------------------- scenarios
+
+
+def _ok_list(exchange: Exchange) -> bool:
+    return exchange.status == 200 and bool(exchange.items())
+
+
+def _first(exchange: Exchange, wanted: Callable[[str, dict[str, Any]], bool]) -> str:
+    schema = exchange.item_schema()
+    name: str = next(name for name in schema["required"] if wanted(name, schema["properties"][name]))
+    return name
+
+
+def _types(sub: dict[str, Any]) -> list[str]:
+    kinds = sub.get("type", [])
+    return kinds if isinstance(kinds, list) else [kinds]
+
+
+def rename(exchange: Exchange) -> None:
+    if _ok_list(exchange):
+        name = _first(exchange, lambda n, s: "string" in _types(s) and "enum" not in s)
+        for item in exchange.items():
+            item[f"{name}_v2"] = item.pop(name)
+
+
+def missing(exchange: Exchange) -> None:
+    if _ok_list(exchange):
+        name = _first(exchange, lambda n, s: "enum" in s)
+        for item in exchange.items():
+            item.pop(name)
+
+
+def null(exchange: Exchange) -> None:
+    if _ok_list(exchange):
+        name = _first(exchange, lambda n, s: "null" not in _types(s) and "string" in _types(s))
+        exchange.items()[0][name] = None
+
+
+def type_change(exchange: Exchange) -> None:
+    if _ok_list(exchange):
+        name = _first(
+            exchange, lambda n, s: "null" not in _types(s) and "enum" not in s and s.get("type") != "object"
+        )
+        value = exchange.items()[0][name]
+        exchange.items()[0][name] = str(value) if not isinstance(value, str) else 12345
+
+
+def format_change(exchange: Exchange) -> None:
+    if _ok_list(exchange):
+        name = _first(exchange, lambda n, s: s.get("format") == "e164")
+        for item in exchange.items():
+            item[name] = "0049 (155) 551234"
+
+
+def enum_unknown(exchange: Exchange) -> None:
+    if _ok_list(exchange):
+        name = _first(exchange, lambda n, s: "enum" in s)
+        exchange.items()[-1][name] = "brand_new_value"
+
+
+def extra_field(exchange: Exchange) -> None:
+    for item in exchange.items():
+        item["sentiment_score"] = 0.9
+
+
+def constraint(exchange: Exchange) -> None:
+    if _ok_list(exchange):
+        schema = exchange.item_schema()["properties"]
+        patterned = [name for name, sub in schema.items() if "pattern" in sub or "minimum" in sub]
+        if patterned:
+            name = patterned[0]
+            exchange.items()[0][name] = -5 if "minimum" in schema[name] else "not matching!"
+        else:
+            exchange.body["count"] = -1
+
+
+def server_error(exchange: Exchange) -> None:
+    if exchange.status == 200:
+        exchange.status, exchange.body = 500, {"message": "Server Error"}
+
+
+def login_page(exchange: Exchange) -> None:
+    exchange.status, exchange.raw = 200, LOGIN_PAGE
+    exchange.headers = {"content-type": "text/html; charset=utf-8"}
+
+
+def redirect_to_login(exchange: Exchange) -> None:
+    exchange.status, exchange.raw = 302, b""
+    exchange.headers = {"location": "https://example.invalid/login", "content-type": "text/html"}
+
+
+def error_shape(exchange: Exchange) -> None:
+    if exchange.status in (401, 403):
+        exchange.body = {"detail": "Not authenticated"}
+
+
+def duplicate_across_pages(exchange: Exchange) -> None:
+    items = exchange.items()
+    if _ok_list(exchange) and len(items) > 1:
+        items[-1] = copy.deepcopy(items[0])
+
+
+def reversed_order(exchange: Exchange) -> None:
+    items = exchange.items()
+    if _ok_list(exchange):
+        items.reverse()
+
+
+def echo_key(exchange: Exchange) -> None:
+    """A vendor that echoes the presented key in its error bodies (the report must still not show it)."""
+    if exchange.status == 401:
+        presented = " ".join(exchange.request_headers.values())
+        exchange.body = {"error": "Invalid API key", "message": f"Key {presented} is invalid"}
