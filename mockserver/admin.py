@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
+import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -42,10 +45,19 @@ def _vendor(emulator: Emulator, vendor_id: str) -> VendorApp:
     return emulator.apps[vendor_id]
 
 
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
 async def _body(request: Request) -> dict[str, Any]:
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+        raise AdminError(413, "body_too_large", f"an admin request body is at most {MAX_BODY_BYTES} bytes")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise AdminError(413, "body_too_large", f"an admin request body is at most {MAX_BODY_BYTES} bytes")
     try:
-        body = await request.json()
-    except ValueError:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
         raise AdminError(400, "invalid_json", "the request body must be a JSON object") from None
     if not isinstance(body, dict):
         raise AdminError(400, "invalid_json", "the request body must be a JSON object")
@@ -66,6 +78,8 @@ def _checked(emulator: Emulator, handler: Handler) -> Handler:
             return await handler(request)
         except AdminError as error:
             return JSONResponse({"error": error.code, "message": error.message}, error.status)
+        except RecursionError:
+            return JSONResponse({"error": "invalid_json", "message": "the body is nested too deeply"}, 400)
 
     return wrapped
 
@@ -91,14 +105,19 @@ class AdminAPI:
             raise AdminError(400, "invalid_seed", 'give the records as {"records": [...]}')
         names = list(app.spec.datasets)
         name = body.get("dataset") or (names[0] if len(names) == 1 else None)
+        if name is None:
+            raise AdminError(
+                400, "invalid_seed", f"{app.spec.id} has several datasets {names}: name one as 'dataset'"
+            )
         tenant = str(body.get("tenant") or app.spec.auth.test_credentials[0].tenant or DEFAULT_TENANT)
+        seed = partial(app.state.seed, tenant, str(name), records, mode=body.get("mode", "replace"))
         try:
-            stored = app.state.seed(tenant, str(name), records, mode=body.get("mode", "replace"))
+            stored = await run_in_threadpool(seed)  # large seeds must not stall other tenants' requests
         except InvalidRecord as error:
             raise AdminError(422, "invalid_record", f"{error}; nothing was changed") from None
         except (ValueError, TypeError) as error:
             raise AdminError(400, "invalid_seed", str(error)) from None
-        return JSONResponse({"dataset": name, "tenant": tenant, "records": [dict(r) for r in stored.records]})
+        return JSONResponse({"dataset": name, "tenant": tenant, "records": stored.copies()})
 
     async def keys(self, request: Request) -> Response:
         app, body = _vendor(self.emulator, request.path_params["vendor"]), await _body(request)
@@ -141,7 +160,10 @@ class AdminAPI:
 
     async def rate_limits(self, request: Request) -> Response:
         app, body = _vendor(self.emulator, request.path_params["vendor"]), await _body(request)
-        app.rate_limits = bool(body.get("enabled", True))
+        enabled = body.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise AdminError(400, "invalid_body", f"enabled is true or false, got {enabled!r}")
+        app.rate_limits = enabled
         return JSONResponse({"enabled": app.rate_limits, "declared": app.limiter is not None})
 
     def routes(self) -> list[Route]:

@@ -67,7 +67,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             "error": "method_not_allowed",
             "message": f"{request.method} is not allowed on {request.url.path}",
         }
-        return JSONResponse(body, status_code=405, headers={"allow": "GET"})
+        allow = (exc.headers or {}).get("Allow", "GET") if isinstance(exc, HTTPException) else "GET"
+        return JSONResponse(body, status_code=405, headers={"allow": allow})
     message = f"No vendor is mounted at {request.url.path}; GET /__mock__ lists them."
     return JSONResponse({"error": "not_found", "message": message}, status_code=status)
 

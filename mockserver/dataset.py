@@ -82,9 +82,11 @@ class Dataset:
     """Records of one kind, validated before they get here, with their key field."""
 
     def __init__(self, records: Iterable[Mapping[str, Any]], key: str) -> None:
-        self.records: tuple[Mapping[str, Any], ...] = tuple(records)
+        # Serialised first, then read back: the dataset owns its records, so nothing a caller does to the
+        # dicts it passed in (or gets back) can change what is indexed or served.
+        self.blobs: tuple[bytes, ...] = tuple(orjson.dumps(record) for record in records)
+        self.records: tuple[Mapping[str, Any], ...] = tuple(orjson.loads(blob) for blob in self.blobs)
         self.key = key
-        self.blobs: tuple[bytes, ...] = tuple(orjson.dumps(record) for record in self.records)
         self.positions: dict[Any, int] = {record[key]: index for index, record in enumerate(self.records)}
         if len(self.positions) != len(self.records):
             raise ValueError(f"duplicate values of the key field {key!r}")
@@ -155,6 +157,10 @@ class Dataset:
         if len(chosen) == len(self.records):
             return ordering.order
         return tuple(sorted(chosen, key=ordering.rank.__getitem__))
+
+    def copies(self) -> list[dict[str, Any]]:
+        """Fresh copies of every record, safe for a caller to change."""
+        return [orjson.loads(blob) for blob in self.blobs]
 
     def json_array(self, positions: Iterable[int]) -> bytes:
         """The records at ``positions`` as one JSON array, from their pre-serialised bytes."""

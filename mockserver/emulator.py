@@ -41,6 +41,8 @@ class Emulator:
 
 def build_emulator(config: EmulatorConfig) -> Emulator:
     """Load, check and index every selected vendor (raises a DeclarationError naming any broken file)."""
+    if config.admin_token is not None and not config.admin_token.strip():
+        raise ConfigurationError("an admin token cannot be empty")
     if not config.schemas_dir.is_dir():
         raise ConfigurationError(f"schemas directory not found: {config.schemas_dir}")
     if not config.fixtures_dir.is_dir():

@@ -40,6 +40,7 @@ FAULT_DEFAULTS = {
     "field": "",
 }
 ALLOWED_METHODS = ("GET", "HEAD")
+LIST_HEADERS = frozenset({"prefer"})  # repeated, these combine (RFC 9110 5.3); others: the first counts
 ALLOW = "GET, HEAD, OPTIONS"
 OPENAPI_PATH = "/openapi.json"
 
@@ -73,8 +74,12 @@ def route_path(scope: Scope) -> str:
 def request_headers(scope: Scope) -> dict[str, str]:
     """Header names (lower case) to values; for repeated headers the first one counts."""
     headers: dict[str, str] = {}
-    for name, value in scope["headers"]:
-        headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    for raw_name, raw_value in scope["headers"]:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        if name in headers and name in LIST_HEADERS:
+            headers[name] += ", " + value
+        else:
+            headers.setdefault(name, value)
     return headers
 
 

@@ -42,6 +42,13 @@ def preferred(headers: Mapping[str, str]) -> Fault | None:
     return Fault(status, delay) if status is not None or delay else None
 
 
+def combined(asked: Fault | None, planned: Fault | None) -> Fault:
+    """A request's fault: the ``Prefer`` status wins over a rule's; their delays add up."""
+    status = asked.status if asked and asked.status is not None else (planned.status if planned else None)
+    delay = (asked.delay if asked else 0.0) + (planned.delay if planned else 0.0)
+    return Fault(status, min(delay, MAX_DELAY_SECONDS))
+
+
 @dataclass
 class FaultRule:
     """A persistent fault. ``remaining`` None means for ever; ``path``/``tenant`` None means any."""
@@ -65,6 +72,10 @@ class FaultRule:
         }  # fmt: skip
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class Faults:
     """The persistent fault rules of one vendor."""
 
@@ -75,12 +86,21 @@ class Faults:
 
     def add(self, rule: FaultRule) -> FaultRule:
         """Install a rule; rules are consulted in the order they were added."""
-        if rule.status is not None and not 400 <= rule.status <= 599:
-            raise ValueError(f"a fault status must be 4xx or 5xx, got {rule.status}")
-        if not 0 <= rule.delay <= MAX_DELAY_SECONDS:
-            raise ValueError(f"a delay must be between 0 and {MAX_DELAY_SECONDS} s, got {rule.delay}")
-        if rule.remaining is not None and rule.remaining < 1:
-            raise ValueError(f"times must be at least 1, got {rule.remaining}")
+        if rule.status is not None and (not _is_int(rule.status) or not 400 <= rule.status <= 599):
+            raise ValueError(f"a fault status is an integer from 400 to 599, got {rule.status!r}")
+        if (
+            isinstance(rule.delay, bool)
+            or not isinstance(rule.delay, int | float)
+            or not 0 <= rule.delay <= MAX_DELAY_SECONDS
+        ):
+            raise ValueError(
+                f"a delay is a number of seconds from 0 to {MAX_DELAY_SECONDS:g}, got {rule.delay!r}"
+            )
+        if rule.remaining is not None and (not _is_int(rule.remaining) or rule.remaining < 1):
+            raise ValueError(f"times is a whole number of at least 1, got {rule.remaining!r}")
+        for name in ("path", "tenant"):
+            if getattr(rule, name) is not None and not isinstance(getattr(rule, name), str):
+                raise ValueError(f"{name} is a string, got {getattr(rule, name)!r}")
         with self._lock:
             rule.id = self._next_id
             self._next_id += 1

@@ -13,7 +13,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 REDACTED = "[redacted]"
-SECRET_HEADER = re.compile(r"authorization|api[-_]?key|token|secret|cookie|password", re.IGNORECASE)
+SECRET_NAME = re.compile(
+    r"auth|key|token|secret|cookie|password|passwd|session|credential|signature", re.IGNORECASE
+)
 DEFAULT_JOURNAL_SIZE = 1000
 
 
@@ -23,9 +25,18 @@ def redact(
     """Headers with every credential replaced: the vendor's auth headers and anything that looks like one."""
     named = {name.lower() for name in secret_headers}
     return tuple(
-        (name, REDACTED if name.lower() in named or SECRET_HEADER.search(name) else value)
+        (name, REDACTED if name.lower() in named or SECRET_NAME.search(name) else value)
         for name, value in headers
     )
+
+
+def _query_text(value: Any) -> str | None:
+    """How httpx writes a value in a query string (``True`` is ``true``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -52,9 +63,7 @@ class JournalEntry:
             return False
         if path is not None and self.path != path:
             return False
-        return all(
-            self.param(name) == (None if value is None else str(value)) for name, value in params.items()
-        )
+        return all(self.param(name) == _query_text(value) for name, value in params.items())
 
     def summary(self) -> str:
         """``GET /path?a=1 -> 200``: one line for assertion messages."""
@@ -77,10 +86,14 @@ class JournalEntry:
 
 
 class Journal:
-    """The last ``size`` requests of every vendor; older entries fall off (memory stays bounded)."""
+    """The last ``size`` requests of each vendor and tenant; older ones fall off (memory stays bounded).
+
+    Bounded per (vendor, tenant), so a busy tenant never evicts another tenant's requests.
+    """
 
     def __init__(self, size: int = DEFAULT_JOURNAL_SIZE) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=size)
+        self.size = size
+        self._entries: dict[tuple[str, str | None], deque[JournalEntry]] = {}
         self._sequence = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -96,40 +109,37 @@ class Journal:
     ) -> JournalEntry:
         """Add one request."""
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
-        query = tuple(parse_qsl(scope["query_string"].decode("utf-8", "replace"), keep_blank_values=True))
+        pairs = parse_qsl(scope["query_string"].decode("utf-8", "replace"), keep_blank_values=True)
+        query = tuple((name, REDACTED if SECRET_NAME.search(name) else value) for name, value in pairs)
         with self._lock:
             entry = JournalEntry(
                 next(self._sequence), time.time(), vendor, tenant, scope["method"], path, query,
                 redact(headers, secret_headers), status,
             )  # fmt: skip
-            self._entries.append(entry)
+            self._entries.setdefault((vendor, tenant), deque(maxlen=self.size)).append(entry)
         return entry
 
     def entries(self, vendor: str | None = None, tenant: str | None = None) -> list[JournalEntry]:
         """The recorded requests, oldest first, optionally of one vendor and one tenant."""
         with self._lock:
-            snapshot = list(self._entries)
-        return [
-            entry
-            for entry in snapshot
-            if (vendor is None or entry.vendor == vendor) and (tenant is None or entry.tenant == tenant)
-        ]
+            selected = [
+                entry
+                for (owner, who), entries in self._entries.items()
+                if (vendor is None or owner == vendor) and (tenant is None or who == tenant)
+                for entry in entries
+            ]
+        return sorted(selected, key=lambda entry: entry.sequence)
 
     def clear(self, vendor: str | None = None, tenant: str | None = None) -> None:
         """Forget the requests of one vendor/tenant, or all."""
         with self._lock:
-            kept = [
-                entry
-                for entry in self._entries
-                if not (
-                    (vendor is None or entry.vendor == vendor) and (tenant is None or entry.tenant == tenant)
-                )
-            ]
-            self._entries.clear()
-            self._entries.extend(kept)
+            for owner, who in list(self._entries):
+                if (vendor is None or owner == vendor) and (tenant is None or who == tenant):
+                    del self._entries[(owner, who)]
 
     def __iter__(self) -> Iterator[JournalEntry]:
         return iter(self.entries())
 
     def __len__(self) -> int:
-        return len(self._entries)
+        with self._lock:
+            return sum(len(entries) for entries in self._entries.values())

@@ -9,9 +9,10 @@ with the field and the rule, and nothing is stored.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,12 @@ HEX = "0123456789abcdef"
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """``base`` with ``override`` laid over it; nested objects merge, anything else is replaced."""
-    merged = dict(base)
+    merged = copy.deepcopy(dict(base))
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = merge(merged[key], value)
         else:
-            merged[key] = value
+            merged[key] = copy.deepcopy(value)
     return merged
 
 
@@ -64,7 +65,12 @@ def complete(
 ) -> list[dict[str, Any]]:
     """Full records from partial ones; keys the caller gives are kept, missing ones are drawn fresh."""
     partials = list(partials)
-    used = set(taken) | {partial[key] for partial in partials if key in partial}
+    for partial in partials:
+        if not isinstance(partial, Mapping):
+            raise TypeError(f"a record is a JSON object, got {type(partial).__name__}")
+    used = set(taken) | {
+        partial[key] for partial in partials if key in partial and isinstance(partial[key], Hashable)
+    }
     records = []
     for partial in partials:
         template = template_for(partial, templates)

@@ -7,6 +7,7 @@ fixture datasets (sharing is safe because nothing mutates them).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ class VendorState:
         self.fixtures_dir = fixtures_dir
         self._fixtures = {name: self._load_fixture(name) for name in spec.datasets}
         self._tenants: dict[tuple[str, str], Dataset] = {}
+        self._writing = threading.Lock()  # a seed reads the current data before it writes: one at a time
 
     def _load_fixture(self, name: str) -> Dataset:
         dataset = self.spec.datasets[name]
@@ -35,7 +37,8 @@ class VendorState:
 
     def dataset(self, tenant: str, name: str) -> Dataset:
         """The dataset ``name`` as ``tenant`` sees it."""
-        return self._tenants.get((tenant, name)) or self._fixtures[name]
+        own = self._tenants.get((tenant, name))
+        return self._fixtures[name] if own is None else own
 
     def replace(self, tenant: str, name: str, records: Iterable[Mapping[str, Any]]) -> Dataset:
         """Give ``tenant`` its own records of kind ``name``; all are checked before anything changes."""
@@ -58,6 +61,12 @@ class VendorState:
         Everything is checked before anything changes: an invalid record raises InvalidRecord and the
         tenant keeps the data it had.
         """
+        with self._writing:
+            return self._seed(tenant, name, records, mode=mode, fill=fill)
+
+    def _seed(
+        self, tenant: str, name: str, records: Iterable[Mapping[str, Any]], *, mode: str, fill: bool
+    ) -> Dataset:
         if mode not in ("replace", "extend"):
             raise ValueError(f"mode must be 'replace' or 'extend', got {mode!r}")
         if name not in self.spec.datasets:

@@ -13,9 +13,10 @@ requests to any other host are refused (``other_hosts="refuse"``, the default) o
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
-from collections.abc import Iterable, Mapping
-from contextlib import ContextDecorator
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -77,12 +78,12 @@ class VendorMock:
         if isinstance(records, str | Path):
             records = records_from_file(Path(records))
         stored = self.app.state.seed(tenant or self._default_tenant(), name, records or [], mode=mode)
-        return [dict(record) for record in stored.records]
+        return stored.copies()
 
     def records(self, dataset: str | None = None, *, tenant: str | None = None) -> list[dict[str, Any]]:
         """The records the vendor currently serves."""
         current = self.app.state.dataset(tenant or self._default_tenant(), dataset or self._only_dataset())
-        return [dict(record) for record in current.records]
+        return current.copies()
 
     def reset(self) -> None:
         """Back to the fixtures, the initial keys, no faults and an empty journal."""
@@ -103,9 +104,9 @@ class VendorMock:
         """Accept ``key`` as a new tenant (isolated data, journal, faults and cursors); returns its name."""
         return self.app.register(key, tenant)
 
-    def revoke(self, key: str) -> None:
-        """From now on ``key`` gets the vendor's invalid-key 401 (a key rotation, a revoked token)."""
-        self.app.revoke(key)
+    def revoke(self, key: str) -> bool:
+        """From now on ``key`` gets the vendor's invalid-key 401 (a key rotation); True if it was accepted."""
+        return self.app.revoke(key)
 
     # ------------------------------------------------------------------ faults
 
@@ -165,7 +166,7 @@ class VendorMock:
             raise CallsAssertionError(f"{self.id} received {len(self.calls())} request(s)")
 
 
-class EmulatorMock(ContextDecorator):
+class EmulatorMock:
     """The emulator behind the vendors' real hosts, for the duration of a ``with`` block or a test."""
 
     def __init__(
@@ -176,6 +177,9 @@ class EmulatorMock(ContextDecorator):
         config: EmulatorConfig | None = None,
         emulator: Emulator | None = None,
     ) -> None:
+        if other_hosts not in ("refuse", "allow"):
+            raise ValueError(f"other_hosts must be 'refuse' or 'allow', got {other_hosts!r}")
+        self._owned = emulator is None
         self._emulator = emulator
         self._config = config or EmulatorConfig()
         self._wanted = None if vendors is None else tuple(vendors)
@@ -191,15 +195,41 @@ class EmulatorMock(ContextDecorator):
         return self._emulator
 
     def __enter__(self) -> EmulatorMock:
+        if self._router is not None:
+            raise RuntimeError("this mock is already active; use a new mock_vendors() for a nested block")
+        if self._owned:
+            self.emulator.reset()  # a decorated function called twice starts from the fixtures each time
         self._router = respx.MockRouter(
             assert_all_called=False, assert_all_mocked=self.other_hosts == "refuse"
         )
         self._router.__enter__()
-        for vendor_id in list(self.emulator.vendors) if self._wanted is None else self._wanted:
-            self.activate(vendor_id)
-        if self.other_hosts == "allow":
-            self._router.route(name="other-hosts").pass_through()
+        try:
+            for vendor_id in list(self.emulator.vendors) if self._wanted is None else self._wanted:
+                self.activate(vendor_id)
+            if self.other_hosts == "allow":
+                self._router.route(name="other-hosts").pass_through()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorate a function, sync or async: the mock is active while it runs."""
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with self:
+                    return await function(*args, **kwargs)
+
+            return run_async
+
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return function(*args, **kwargs)
+
+        return run
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None

@@ -54,11 +54,36 @@ class DelayedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         yield self.body
 
 
+class TimedOutStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body slower than the client's read timeout: after the timeout, httpx.ReadTimeout, as on a network."""
+
+    def __init__(self, timeout: float, request: httpx.Request) -> None:
+        self.timeout = timeout
+        self.request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        time.sleep(self.timeout)
+        raise httpx.ReadTimeout("the emulated vendor is slower than the read timeout", request=self.request)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        await asyncio.sleep(self.timeout)
+        if self.timeout >= 0:  # always: the yield below only makes this an async generator
+            raise httpx.ReadTimeout(
+                "the emulated vendor is slower than the read timeout", request=self.request
+            )
+        yield b""  # pragma: no cover
+
+
 def respond(vendor_app: VendorApp, request: httpx.Request, prefix: str = "") -> httpx.Response:
     """Answer ``request`` with ``vendor_app``'s engine, directly (the vendor is mounted at ``prefix``)."""
     reply = vendor_app.reply(_scope(request, prefix))
     body = b"" if request.method == "HEAD" else reply.body
     headers = vendor_app.raw_headers(reply)
+    read_timeout = request.extensions.get("timeout", {}).get("read")
+    if reply.delay and read_timeout is not None and reply.delay > read_timeout:
+        return httpx.Response(
+            reply.status, headers=headers, stream=TimedOutStream(read_timeout, request), request=request
+        )
     if reply.delay:
         return httpx.Response(
             reply.status, headers=headers, stream=DelayedStream(body, reply.delay), request=request

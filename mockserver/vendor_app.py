@@ -24,7 +24,7 @@ from mockserver.engine import (
     request_headers,
     route_path,
 )
-from mockserver.faults import Fault, Faults, preferred
+from mockserver.faults import Faults, combined, preferred
 from mockserver.journal import Journal
 from mockserver.ratelimit import RateLimiter, Verdict
 from mockserver.state import VendorState
@@ -65,6 +65,7 @@ class VendorApp:
         self.content_type = spec.content_type
         self.limiter = RateLimiter.from_declaration(spec.rate_limits, clock) if spec.rate_limits else None
         self.rate_limits = rate_limits
+        self._initial_rate_limits = rate_limits
         self.secret_headers = (spec.auth.header or "Authorization",)
 
     # ------------------------------------------------------------------ controls
@@ -72,6 +73,10 @@ class VendorApp:
     def register(self, key: str, tenant: str | None = None) -> str:
         """Accept ``key`` for ``tenant`` (by default a fresh, isolated one); returns the tenant's name."""
         organization = self.spec.auth.tenant_header
+        if not isinstance(key, str) or not key or key != key.strip(" \t"):
+            raise ValueError("a key is a non-empty string without surrounding white space")
+        if tenant is not None and (not isinstance(tenant, str) or not tenant):
+            raise ValueError("a tenant is a non-empty string")
         if organization and tenant is None:
             raise ValueError(f"{self.spec.id} keys belong to an organization: give its {organization}")
         name = tenant or tenant_for_key(key)
@@ -88,6 +93,7 @@ class VendorApp:
         self.faults.clear()
         self.journal.clear(self.spec.id)
         self.authenticator = Authenticator(self.spec.auth, self._initial_credentials)
+        self.rate_limits = self._initial_rate_limits
         if self.limiter is not None:
             self.limiter.reset()
 
@@ -141,7 +147,7 @@ class VendorApp:
         verdict = self.limiter.check(who.tenant) if self.rate_limits and self.limiter else None
         if verdict is not None and not verdict.allowed:
             return self.errors.render("rate_limited", **self._limit_variables(verdict)), who.tenant
-        fault = preferred(headers) or self.faults.take(who.tenant, path) or Fault()
+        fault = combined(preferred(headers), self.faults.take(who.tenant, path))
         if fault.status is not None:
             reply = self.errors.fault(fault.status, **details, **self._limit_variables(verdict))
         else:

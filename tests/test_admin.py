@@ -148,3 +148,38 @@ def test_the_same_scenario_against_make_serve(server: str) -> None:
     assert (first.status_code, first.headers["retry-after"]) == (429, "60")
     assert second.json()["pagination"]["total_count"] == 3
     assert [entry["status"] for entry in journal] == [429, 200]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "error"),
+    [
+        ("/__mock__/butter/seed", {"records": ["x"]}, "invalid_seed"),
+        ("/__mock__/butter/seed", {"records": [1]}, "invalid_seed"),
+        ("/__mock__/famulor/seed", {"records": [{}]}, "invalid_seed"),
+        ("/__mock__/butter/faults", {"status": "503"}, "invalid_fault"),
+        ("/__mock__/butter/faults", {"status": 503.5}, "invalid_fault"),
+        ("/__mock__/butter/faults", {"status": 503, "times": 1.5}, "invalid_fault"),
+        ("/__mock__/butter/faults", {"status": 503, "path": 5}, "invalid_fault"),
+        ("/__mock__/contactship/keys", {"key": "k", "tenant": 5}, "invalid_key"),
+        ("/__mock__/famulor/rate-limits", {"enabled": "false"}, "invalid_body"),
+    ],
+)
+def test_bad_admin_input_is_a_clear_400_never_a_500(
+    admin: httpx.Client, path: str, body: object, error: str
+) -> None:
+    response = admin.post(path, json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == error
+
+
+def test_deeply_nested_or_huge_bodies_are_refused(admin: httpx.Client) -> None:
+    nested = b'{"records": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert admin.post("/__mock__/butter/seed", content=nested).status_code == 400
+    huge = admin.post(
+        "/__mock__/butter/seed", content=b" " * 10, headers={"content-length": str(64 * 1024 * 1024)}
+    )
+    assert huge.status_code == 413
+
+
+def test_the_405_of_an_admin_route_names_its_methods(admin: httpx.Client) -> None:
+    assert admin.get("/__mock__/reset").headers["allow"] == "POST"

@@ -7,10 +7,12 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from mockserver import EmulatorConfig
 from mockserver.records import InvalidRecord
 from mockserver.testing import CallsAssertionError, EmulatorMock, mock_vendors
 
@@ -92,3 +94,132 @@ def test_a_failed_call_assertion_lists_what_was_received() -> None:
 def test_unknown_vendors_are_named() -> None:
     with pytest.raises(KeyError, match="known"):
         EmulatorMock()["twilio"]
+
+
+def test_an_empty_seed_serves_no_records() -> None:
+    with mock_vendors("contactship") as vendors:
+        assert vendors.contactship.seed([]) == []
+        assert httpx.get(CONTACTSHIP, headers=KEY).json() == {"data": [], "count": 0}
+
+
+def test_records_handed_in_or_out_cannot_change_what_is_served() -> None:
+    with mock_vendors("mindhunters") as vendors:
+        mine: dict[str, Any] = {"country_code": "NL", "billing": {"monthly_fee": 2.5}}
+        vendors.mindhunters.seed([mine])
+        mine["billing"]["monthly_fee"] = -1
+        vendors.mindhunters.records()[0]["billing"]["monthly_fee"] = -2
+        served = httpx.get(
+            "https://x.mindhunters.ai/api/v1/phone-numbers", headers=vendors.mindhunters.headers
+        )
+        assert served.json()["data"]["items"][0]["billing"]["monthly_fee"] == 2.5
+        vendors.mindhunters.reset()
+        assert all(r["billing"]["monthly_fee"] >= 0 for r in vendors.mindhunters.records())
+
+
+def test_the_decorator_works_on_async_functions() -> None:
+    import asyncio
+
+    @mock_vendors("contactship")
+    async def fetch() -> int:
+        async with httpx.AsyncClient() as client:
+            return (await client.get(CONTACTSHIP, headers=KEY)).status_code
+
+    assert asyncio.run(fetch()) == 200
+
+
+def test_a_decorated_function_starts_from_the_fixtures_every_call() -> None:
+    mock = mock_vendors("contactship")
+
+    @mock
+    def seed_and_count() -> int:
+        count = len(mock.contactship.records())
+        mock.contactship.seed([{"type": "inbound"}])
+        return count
+
+    assert [seed_and_count(), seed_and_count()] == [24, 24]
+
+
+def test_a_failed_start_leaves_httpx_unpatched(local_server: str) -> None:
+    with pytest.raises(KeyError), mock_vendors("twilio"):
+        pass
+    assert httpx.get(local_server).text == "hello"
+
+
+def test_a_mock_cannot_be_entered_twice() -> None:
+    mock = mock_vendors("contactship")
+    with mock, pytest.raises(RuntimeError, match="already active"), mock:
+        pass
+
+
+def test_other_hosts_must_be_refuse_or_allow() -> None:
+    with pytest.raises(ValueError, match="other_hosts"):
+        mock_vendors(other_hosts="Allow")  # type: ignore[arg-type]
+
+
+def test_reset_switches_rate_limits_off_again() -> None:
+    with mock_vendors("famulor") as vendors:
+        vendors.famulor.rate_limits()
+        vendors.famulor.reset()
+        statuses = {
+            httpx.get(
+                "https://app.famulor.de/api/user/phone-numbers/all", headers=vendors.famulor.headers
+            ).status_code
+            for _ in range(25)
+        }
+        assert statuses == {200}
+
+
+def test_concurrent_extends_lose_nothing() -> None:
+    with mock_vendors("contactship") as vendors:
+        vendors.contactship.seed([])
+
+        def extend() -> None:
+            for _ in range(20):
+                vendors.contactship.seed([{"type": "inbound"}], mode="extend")
+
+        threads = [threading.Thread(target=extend) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(vendors.contactship.records()) == 120
+
+
+def test_a_busy_tenant_never_evicts_another_tenants_journal() -> None:
+    with mock_vendors("contactship", config=EmulatorConfig(journal_size=10)) as vendors:
+        vendors.contactship.register_key("ck_other", "other")
+        httpx.get(CONTACTSHIP, headers=KEY)
+        for _ in range(30):
+            httpx.get(CONTACTSHIP, headers={"x-api-key": "ck_other"})
+        assert len(vendors.contactship.calls(tenant="default")) == 1
+        assert len(vendors.contactship.calls(tenant="other")) == 10
+
+
+def test_a_delay_beyond_the_clients_timeout_is_a_read_timeout() -> None:
+    with mock_vendors("contactship") as vendors:
+        vendors.contactship.slow(5)
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(CONTACTSHIP, headers=KEY, timeout=0.05)
+
+
+def test_a_delay_in_prefer_does_not_hide_a_planned_failure() -> None:
+    with mock_vendors("contactship") as vendors:
+        vendors.contactship.fail(503, times=1)
+        response = httpx.get(CONTACTSHIP, headers={**KEY, "Prefer": "delay=10"})
+        assert response.status_code == 503
+
+
+def test_secrets_in_query_parameters_are_redacted_and_booleans_match() -> None:
+    with mock_vendors("mindhunters") as vendors:
+        url = "https://x.mindhunters.ai/api/v1/phone-numbers"
+        httpx.get(
+            url, params={"api_key": "s3cr3t", "include_external": True}, headers=vendors.mindhunters.headers
+        )
+        call = vendors.mindhunters.last_call
+        assert call.param("api_key") == "[redacted]"
+        assert vendors.mindhunters.calls(include_external=True) == [call]
+
+
+def test_keys_must_be_usable() -> None:
+    with mock_vendors("contactship") as vendors, pytest.raises(ValueError, match="non-empty"):
+        vendors.contactship.register_key(" padded ")
