@@ -54,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     fail_on = Severity(arguments.fail_on)
+    for path in (arguments.report_json, arguments.junit, arguments.markdown):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
     if arguments.report_json:
         arguments.report_json.write_text(
             json.dumps(as_json(report), indent=2, default=str) + "\n", encoding="utf-8"
