@@ -124,7 +124,9 @@ class DriftDetector:
 
     def _strict(self, error: ValidationError) -> list[Drift]:
         where, doc = pointer(error.absolute_path), self._doc(error)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(
+            error.instance, dict
+        ):
             documented = set(_schema_of(error).get("properties", {}))
             extra = [name for name in error.instance if name not in documented]
             return [

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from mockserver.admin import admin_routes
 from mockserver.config import EmulatorConfig
@@ -73,6 +74,35 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "not_found", "message": message}, status_code=status)
 
 
+class EmulatorApp(Starlette):
+    """Starlette, with vendor requests handed straight to their vendor app (no router on the hot path).
+
+    ``/{vendor}/...`` goes to that vendor; with a root vendor, anything but ``/__mock__`` goes to it.
+    Everything else (the index, the admin API, unknown paths) takes Starlette's usual way.
+    """
+
+    def __init__(self, emulator: Emulator, routes: list[BaseRoute]) -> None:
+        super().__init__(routes=routes, exception_handlers={404: _http_error, 405: _http_error})
+        self.router.redirect_slashes = False  # a redirect to a slash is not what any vendor answers
+        self.state.emulator = emulator
+        self._mounts = {f"/{vendor_id}": app for vendor_id, app in emulator.apps.items()}
+        root = emulator.config.root_vendor
+        self._root_app = emulator.apps[root] if root else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            prefix = path[: path.find("/", 1)] if path.find("/", 1) > 0 else path
+            vendor_app = self._mounts.get(prefix)
+            if vendor_app is not None:
+                await vendor_app({**scope, "root_path": scope.get("root_path", "") + prefix}, receive, send)
+                return
+            if self._root_app is not None and not path.startswith("/__mock__"):
+                await self._root_app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(config: EmulatorConfig | None = None) -> Starlette:
     """The emulator as a Starlette app: ``/{vendor}/...`` for each vendor, ``/__mock__`` for the index."""
     emulator = build_emulator(config or EmulatorConfig())
@@ -80,7 +110,4 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     routes += [Mount(f"/{vendor_id}", app=app) for vendor_id, app in emulator.apps.items()]
     if emulator.config.root_vendor:
         routes.append(Mount("", app=emulator.apps[emulator.config.root_vendor]))
-    app = Starlette(routes=routes, exception_handlers={404: _http_error, 405: _http_error})
-    app.router.redirect_slashes = False  # a redirect to a slash is not what any vendor answers
-    app.state.emulator = emulator
-    return app
+    return EmulatorApp(emulator, routes)

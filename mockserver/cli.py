@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import ipaddress
 import json
 import os
@@ -164,6 +165,7 @@ def serve(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    gc.freeze()  # start-up objects (schemas, fixtures, indexes) live for ever: keep the collector off them
     host, port = sock.getsockname()[:2]
     if not ipaddress.ip_address(host).is_loopback and not arguments.admin_token:
         sock.close()

@@ -9,6 +9,7 @@ Replacing data means building a new Dataset and swapping the reference, which is
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -81,7 +82,10 @@ def _sort_value(value: Any) -> tuple[bool, Any]:
 class Dataset:
     """Records of one kind, validated before they get here, with their key field."""
 
+    _generations = itertools.count(1)
+
     def __init__(self, records: Iterable[Mapping[str, Any]], key: str) -> None:
+        self.generation = next(Dataset._generations)  # unique for the process: caches key on it
         # Serialised first, then read back: the dataset owns its records, so nothing a caller does to the
         # dicts it passed in (or gets back) can change what is indexed or served.
         self.blobs: tuple[bytes, ...] = tuple(orjson.dumps(record) for record in records)

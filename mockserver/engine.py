@@ -9,6 +9,7 @@ bare 500.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,6 +19,7 @@ from starlette.types import Scope
 
 from mockserver.auth import Principal
 from mockserver.cursors import CursorCodec, scope_digest
+from mockserver.dataset import Dataset
 from mockserver.filters import fixed_constraints
 from mockserver.messages import STYLES
 from mockserver.paging import Page, Pager, PageRequest
@@ -39,6 +41,7 @@ FAULT_DEFAULTS = {
     "message": "Simulated fault",
     "field": "",
 }
+REPLY_CACHE_SIZE = 4096
 ALLOWED_METHODS = ("GET", "HEAD")
 LIST_HEADERS = frozenset({"prefer"})  # repeated, these combine (RFC 9110 5.3); others: the first counts
 ALLOW = "GET, HEAD, OPTIONS"
@@ -63,7 +66,8 @@ def route_path(scope: Scope) -> str:
     slash (%2F) never separates segments, so a path that contains one matches no route.
     """
     path: str = scope["path"]
-    if b"%2f" in scope.get("raw_path", b"").lower():
+    raw = scope.get("raw_path", b"")
+    if b"%" in raw and b"%2f" in raw.lower():
         return "/%2F"
     root: str = scope.get("root_path", "")
     if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
@@ -71,10 +75,15 @@ def route_path(scope: Scope) -> str:
     return path[:-1] if len(path) > 1 and path.endswith("/") else path
 
 
-def request_headers(scope: Scope) -> dict[str, str]:
-    """Header names (lower case) to values; for repeated headers the first one counts."""
+def request_headers(scope: Scope, wanted: frozenset[bytes] | None = None) -> dict[str, str]:
+    """Header names (lower case) to values, of every header or only the ``wanted`` ones.
+
+    A repeated header counts once (the first), except list headers such as Prefer, which combine.
+    """
     headers: dict[str, str] = {}
     for raw_name, raw_value in scope["headers"]:
+        if wanted is not None and raw_name not in wanted:
+            continue
         name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
         if name in headers and name in LIST_HEADERS:
             headers[name] += ", " + value
@@ -131,6 +140,7 @@ class Endpoint:
         self.envelope = CompiledTemplate(spec.envelope)
         self.fixed = fixed_constraints(spec.where)
         self.errors = ErrorRenderer(vendor)
+        self._replies: OrderedDict[tuple[int, str, bytes], Reply] = OrderedDict()
 
     def _scope(self, principal: Principal, params: Mapping[str, Any], order: Any) -> str:
         listed = sorted(
@@ -138,8 +148,7 @@ class Endpoint:
         )
         return scope_digest(self.vendor.id, self.spec.path, principal.tenant, listed, order)
 
-    def _page(self, principal: Principal, params: Mapping[str, Any]) -> tuple[Page | Violation, Any]:
-        dataset = self.state.dataset(principal.tenant, self.spec.dataset)
+    def _page(self, principal: Principal, params: Mapping[str, Any], dataset: Dataset) -> Page | Violation:
         constraints = [*self.fixed]
         for item in self.spec.filters:
             constraint = item.constraint(params.get(item.param))
@@ -148,14 +157,31 @@ class Endpoint:
         ordering = dataset.ordering(self.spec.order.keys_for(params))
         selection = dataset.select(constraints, ordering)
         request = PageRequest(params, dataset, selection, self._scope(principal, params, ordering.keys))
-        return self.pager.page(request), dataset
+        return self.pager.page(request)
 
     def answer(self, principal: Principal, query_string: bytes) -> Reply:
-        """The response to an authenticated GET with this query string."""
+        """The response to an authenticated GET with this query string.
+
+        Answers are deterministic for a dataset (by generation), a tenant and a query string, so they are
+        cached; seeding makes a new dataset, hence new keys. Auth, faults, limits and the journal are
+        applied around this, per request.
+        """
+        dataset = self.state.dataset(principal.tenant, self.spec.dataset)
+        key = (dataset.generation, principal.tenant, query_string)
+        cached = self._replies.get(key)
+        if cached is not None:
+            return cached
+        reply = self._answer(principal, query_string, dataset)
+        self._replies[key] = reply
+        if len(self._replies) > REPLY_CACHE_SIZE:
+            self._replies.popitem(last=False)
+        return reply
+
+    def _answer(self, principal: Principal, query_string: bytes, dataset: Dataset) -> Reply:
         params = parse_query(query_string, self.request_specs, self.vendor.query)
         if isinstance(params, Violation):
             return self.errors.violation(params)
-        page, dataset = self._page(principal, params)
+        page = self._page(principal, params, dataset)
         if isinstance(page, Violation):
             return self.errors.violation(page)
         body = self.envelope.render({**page.variables, "items": dataset.json_array(page.positions)})

@@ -7,27 +7,38 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 REDACTED = "[redacted]"
+REDACTED_BYTES = REDACTED.encode()
 SECRET_NAME = re.compile(
     r"auth|key|token|secret|cookie|password|passwd|session|credential|signature", re.IGNORECASE
 )
 DEFAULT_JOURNAL_SIZE = 1000
 
 
-def redact(
-    headers: Iterable[tuple[str, str]], secret_headers: Iterable[str] = ()
-) -> tuple[tuple[str, str], ...]:
-    """Headers with every credential replaced: the vendor's auth headers and anything that looks like one."""
-    named = {name.lower() for name in secret_headers}
-    return tuple(
-        (name, REDACTED if name.lower() in named or SECRET_NAME.search(name) else value)
-        for name, value in headers
-    )
+@lru_cache(maxsize=4096)
+def secret_name(name: str) -> bool:
+    """Whether a header or parameter name looks like it carries a credential (cached: it is asked often)."""
+    return SECRET_NAME.search(name) is not None
+
+
+@lru_cache(maxsize=4096)
+def secret_header(name: bytes) -> bool:
+    """``secret_name`` for a raw header name (cached per name: asked on every request)."""
+    return secret_name(name.decode("latin-1"))
+
+
+def _redacted_query(raw: bytes) -> bytes:
+    """The raw query, or (rarely) a copy without the values of secret-looking parameters."""
+    if not raw or SECRET_NAME.search(raw.decode("latin-1")) is None:
+        return raw
+    pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    return urlencode([(name, REDACTED if secret_name(name) else value) for name, value in pairs]).encode()
 
 
 def _query_text(value: Any) -> str | None:
@@ -39,9 +50,12 @@ def _query_text(value: Any) -> str | None:
     return str(value)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class JournalEntry:
-    """One request as the emulator saw it, and the status it answered."""
+    """One request as the emulator saw it (credentials already redacted), and the status it answered.
+
+    Header bytes are kept as received, less credentials, and decoded when read: recording stays cheap.
+    """
 
     sequence: int
     at: float
@@ -49,9 +63,20 @@ class JournalEntry:
     tenant: str | None
     method: str
     path: str
-    query: tuple[tuple[str, str], ...]
-    headers: tuple[tuple[str, str], ...]
+    raw_query: bytes
+    raw_headers: tuple[tuple[bytes, bytes], ...]
     status: int
+
+    @property
+    def query(self) -> tuple[tuple[str, str], ...]:
+        """The query parameters, secret-looking ones redacted."""
+        pairs = parse_qsl(self.raw_query.decode("utf-8", "replace"), keep_blank_values=True)
+        return tuple((name, REDACTED if secret_name(name) else value) for name, value in pairs)
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """The request headers, credentials redacted."""
+        return tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in self.raw_headers)
 
     def param(self, name: str) -> str | None:
         """The (first) value of query parameter ``name``."""
@@ -105,18 +130,21 @@ class Journal:
         *,
         path: str,
         status: int,
-        secret_headers: Iterable[str],
+        secret_headers: frozenset[bytes],
     ) -> JournalEntry:
-        """Add one request."""
-        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
-        pairs = parse_qsl(scope["query_string"].decode("utf-8", "replace"), keep_blank_values=True)
-        query = tuple((name, REDACTED if SECRET_NAME.search(name) else value) for name, value in pairs)
+        """Add one request; credentials are replaced before anything is stored."""
+        headers = tuple(
+            (name, REDACTED_BYTES if name in secret_headers or secret_header(name) else value)
+            for name, value in scope["headers"]
+        )
+        query = _redacted_query(scope["query_string"])
+        entry = JournalEntry(0, time.time(), vendor, tenant, scope["method"], path, query, headers, status)
         with self._lock:
-            entry = JournalEntry(
-                next(self._sequence), time.time(), vendor, tenant, scope["method"], path, query,
-                redact(headers, secret_headers), status,
-            )  # fmt: skip
-            self._entries.setdefault((vendor, tenant), deque(maxlen=self.size)).append(entry)
+            entry.sequence = next(self._sequence)
+            entries = self._entries.get((vendor, tenant))
+            if entries is None:
+                entries = self._entries[(vendor, tenant)] = deque(maxlen=self.size)
+            entries.append(entry)
         return entry
 
     def entries(self, vendor: str | None = None, tenant: str | None = None) -> list[JournalEntry]:

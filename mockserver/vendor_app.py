@@ -31,6 +31,7 @@ from mockserver.state import VendorState
 from mockserver.vendor import Credential, VendorSpec
 
 logger = logging.getLogger("mockserver")
+ENCODED_CACHE_SIZE = 4096
 
 
 def tenant_for_key(key: str) -> str:
@@ -66,7 +67,10 @@ class VendorApp:
         self.limiter = RateLimiter.from_declaration(spec.rate_limits, clock) if spec.rate_limits else None
         self.rate_limits = rate_limits
         self._initial_rate_limits = rate_limits
-        self.secret_headers = (spec.auth.header or "Authorization",)
+        self.secret_headers = frozenset({(spec.auth.header or "Authorization").lower().encode("latin-1")})
+        names = [spec.auth.header or "Authorization", spec.auth.tenant_header or "", "prefer", "host"]
+        self._encoded: dict[Reply, list[tuple[bytes, bytes]]] = {}
+        self.read_headers = frozenset(name.lower().encode("latin-1") for name in names if name)
 
     # ------------------------------------------------------------------ controls
 
@@ -139,19 +143,22 @@ class VendorApp:
         endpoint = self._route(scope, path)
         if isinstance(endpoint, Reply):
             return endpoint, None
-        details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
-        headers = request_headers(scope)
+        headers = request_headers(scope, self.read_headers)
         who = self.authenticator.authenticate(headers)
         if isinstance(who, Denied):
+            details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
             return self.errors.render(who.refusal.value, header=who.header, **details), None
         verdict = self.limiter.check(who.tenant) if self.rate_limits and self.limiter else None
         if verdict is not None and not verdict.allowed:
             return self.errors.render("rate_limited", **self._limit_variables(verdict)), who.tenant
         fault = combined(preferred(headers), self.faults.take(who.tenant, path))
         if fault.status is not None:
+            details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
             reply = self.errors.fault(fault.status, **details, **self._limit_variables(verdict))
         else:
             reply = endpoint.answer(who, scope["query_string"])
+        if verdict is None and not fault.delay:
+            return reply, who.tenant
         limited = (*reply.headers, *self._limit_headers(verdict))
         return replace(reply, headers=limited, delay=fault.delay), who.tenant
 
@@ -191,7 +198,19 @@ class VendorApp:
         return Reply(200, orjson.dumps(document), content_type="application/json")
 
     def raw_headers(self, reply: Reply) -> list[tuple[bytes, bytes]]:
-        """The response headers of a reply, as ASGI and the in-process transport both send them."""
+        """The response headers of a reply, as ASGI and the in-process transport both send them.
+
+        Replies are cached and immutable, so their encoded headers are too (a bounded cache).
+        """
+        encoded = self._encoded.get(reply)
+        if encoded is None:
+            encoded = self._encode_headers(reply)
+            if len(self._encoded) >= ENCODED_CACHE_SIZE:
+                self._encoded.clear()
+            self._encoded[reply] = encoded
+        return encoded
+
+    def _encode_headers(self, reply: Reply) -> list[tuple[bytes, bytes]]:
         extra = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers]
         if reply.status == 204:
             return extra

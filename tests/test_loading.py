@@ -99,7 +99,7 @@ def test_an_invalid_fixture_record_names_the_record_field_and_rule(copy: Emulato
 
 def test_a_fixture_with_an_extra_field_is_refused(copy: EmulatorConfig) -> None:
     edit(copy.fixtures_dir / "butter" / "phone-numbers.json", lambda d: d["records"][0].update(label="x"))
-    with pytest.raises(DeclarationError, match="Additional properties"):
+    with pytest.raises(DeclarationError, match="Unevaluated properties are not allowed"):
         build_emulator(copy)
 
 
