@@ -34,8 +34,11 @@ def secret_header(name: bytes) -> bool:
 
 
 def _redacted_query(raw: bytes) -> bytes:
-    """The raw query, or (rarely) a copy without the values of secret-looking parameters."""
-    if not raw or SECRET_NAME.search(raw.decode("latin-1")) is None:
+    """The raw query, or (rarely) a copy without the values of secret-looking parameters.
+
+    Only parameter *names* are looked at (a cursor's base64 may well contain "key").
+    """
+    if not raw or not any(secret_header(part.split(b"=", 1)[0]) for part in raw.split(b"&")):
         return raw
     pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
     return urlencode([(name, REDACTED if secret_name(name) else value) for name, value in pairs]).encode()

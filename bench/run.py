@@ -1,0 +1,268 @@
+"""``make bench``: the emulator against a bare Starlette app returning the same bytes, over real HTTP.
+
+Per scenario: generate the data, start the emulator and the reference (each pinned to core 0), find the
+scenario's URL (a cursor for page 2, say), save the emulator's answer as the reference's body, then run
+``wrk`` (pinned to core 1) against each in interleaved rounds. Prints requests/s, p50/p99 latency, the
+ratio to the reference in the same round, start-up time to the first 200 and resident memory.
+All traffic goes to 127.0.0.1; every run is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mockserver.documents import read_json  # noqa: E402
+from mockserver.seeding import complete  # noqa: E402
+
+PYTHON = sys.executable
+BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
+MINDHUNTERS = {"Authorization": "Bearer mindhunters-test-token"}
+SERVER_CORE, LOAD_CORE = "0", "1"
+
+
+@dataclass
+class Scenario:
+    name: str
+    vendor: str
+    path: str
+    headers: dict[str, str]
+    records: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    page: int = 1
+
+
+SCENARIOS = [
+    Scenario("doc", "butter", "/api/phone-numbers", BUTTER),
+    Scenario(
+        "realistic", "butter", "/api/phone-numbers", BUTTER, 1_000, {"status": "assigned", "page_size": 20}, 2
+    ),
+    Scenario(
+        "mindhunters-search", "mindhunters", "/api/v1/phone-numbers", MINDHUNTERS, 1_000,
+        {"search": "1", "country_code": "US", "sort": "monthly_fee"}, 3,
+    ),
+    Scenario(
+        "scale", "butter", "/api/phone-numbers", BUTTER, 100_000, {"status": "assigned", "page_size": 20}, 2
+    ),
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_fixtures(directory: Path, scenario: Scenario) -> Path:
+    """The default fixtures, with the scenario's vendor grown to ``records`` (partial records completed)."""
+    target = directory / "fixtures"
+    shutil.copytree(ROOT / "fixtures", target)
+    if scenario.records:
+        path = target / scenario.vendor / "phone-numbers.json"
+        templates = read_json(path)["records"]
+        key = "phone_number_id" if scenario.vendor == "butter" else "phone_number_uuid"
+        # Every fixture record in turn, with a fresh key: the data keeps the fixtures' mix of values.
+        partials = [
+            {name: value for name, value in templates[index % len(templates)].items() if name != key}
+            for index in range(scenario.records)
+        ]
+        path.write_text(json.dumps({"records": complete(partials, templates, key)}))
+    return target
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        ["taskset", "-c", SERVER_CORE, *command], cwd=ROOT, env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def first_200(url: str, headers: dict[str, str], started: float, limit: float = 60) -> float:
+    """Seconds from ``started`` to the first 200 at ``url`` (polled every 5 ms)."""
+    while time.perf_counter() - started < limit:
+        try:
+            if httpx.get(url, headers=headers, timeout=1).status_code == 200:
+                return time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.005)
+    raise RuntimeError(f"no 200 from {url} within {limit} s")
+
+
+def scenario_url(base: str, scenario: Scenario) -> str:
+    """The URL of the scenario's page: cursors followed (Butter) or a page number (Mindhunters)."""
+    params = dict(scenario.params)
+    if scenario.vendor == "butter":
+        for _ in range(scenario.page - 1):
+            body = httpx.get(f"{base}{scenario.path}", params=params, headers=scenario.headers).json()
+            params["cursor"] = body["pagination"]["next_cursor"]
+    elif scenario.page > 1:
+        params["page"] = scenario.page
+    return str(httpx.URL(f"{base}{scenario.path}", params=params))
+
+
+def wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -> dict[str, float]:
+    command = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run(
+        [*command, url], capture_output=True, text=True, timeout=seconds + 30, check=True
+    ).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise RuntimeError(f"{url}: {errors.group(1)} non-2xx responses")
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),  # type: ignore[union-attr]
+        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),  # type: ignore[union-attr]
+    }
+
+
+def _ms(text: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def run_scenario(scenario: Scenario, load: Load) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
+        fixtures = write_fixtures(directory, scenario)
+        port, ref_port = free_port(), free_port()
+        started = time.perf_counter()
+        command = [PYTHON, "-m", "mockserver", "serve", "--port", str(port), "--fixtures", str(fixtures),
+                   "--no-access-log", "--log-level", "warning"]  # fmt: skip
+        with server(command) as emulator:
+            base = f"http://127.0.0.1:{port}/{scenario.vendor}"
+            startup = first_200(f"{base}{scenario.path}", scenario.headers, started)
+            url = scenario_url(base, scenario)
+            body = httpx.get(url, headers=scenario.headers).content
+            (directory / "body.json").write_bytes(body)
+            reference_env = {
+                "BENCH_BODY": str(directory / "body.json"),
+                "BENCH_PATH": f"/{scenario.vendor}{scenario.path}",
+            }
+            reference_command = [PYTHON, "-m", "uvicorn", "bench.reference_app:app", "--port", str(ref_port),
+                                 "--log-level", "warning", "--no-access-log"]  # fmt: skip
+            with server(reference_command, reference_env):
+                ref_url = url.replace(f":{port}/", f":{ref_port}/")
+                first_200(ref_url, scenario.headers, time.perf_counter())
+                results = _rounds(url, ref_url, scenario.headers, load)
+            memory = rss_mb(emulator.pid)
+    return {
+        "scenario": scenario.name,
+        "records": scenario.records or "default",
+        "startup_s": startup,
+        "rss_mb": memory,
+        **results,
+    }
+
+
+@dataclass(frozen=True)
+class Load:
+    """How hard and how long to drive a server."""
+
+    rounds: int
+    seconds: int
+    connections: int
+
+
+def _rounds(url: str, ref_url: str, headers: dict[str, str], load: Load) -> dict[str, float]:
+    mine: list[dict[str, float]] = []
+    ratios: list[float] = []
+    references: list[float] = []
+    for index in range(load.rounds):
+        order = [("ref", ref_url), ("emu", url)] if index % 2 == 0 else [("emu", url), ("ref", ref_url)]
+        measured = {name: wrk(target, headers, load.seconds, load.connections) for name, target in order}
+        mine.append(measured["emu"])
+        references.append(measured["ref"]["rps"])
+        ratios.append(measured["emu"]["rps"] / measured["ref"]["rps"])
+    return {
+        "rps": statistics.median(m["rps"] for m in mine),
+        "reference_rps": statistics.median(references),
+        "ratio": statistics.median(ratios),
+        "p50_ms": statistics.median(m["p50"] for m in mine),
+        "p99_ms": statistics.median(m["p99"] for m in mine),
+    }
+
+
+COLUMNS = (
+    ("scenario", "<20", "scenario"), ("records", ">9", "records"), ("req/s", ">9.0f", "rps"),
+    ("ref req/s", ">11.0f", "reference_rps"), ("ratio", ">7.2f", "ratio"), ("p50 ms", ">8.2f", "p50_ms"),
+    ("p99 ms", ">8.2f", "p99_ms"), ("start s", ">9.2f", "startup_s"), ("RSS MB", ">8.1f", "rss_mb"),
+)  # fmt: skip
+
+
+def _width(spec: str) -> str:
+    """``>9.0f`` -> ``>9``: a column's alignment and width, for its title."""
+    return spec.split(".", maxsplit=1)[0]
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """The results as a fixed-width table."""
+    header = "".join(f"{title:{_width(spec)}}" for title, spec, _ in COLUMNS)
+    rows = [
+        "".join(f"{r[key] if isinstance(r[key], float) else str(r[key]):{spec}}" for _, spec, key in COLUMNS)
+        for r in results
+    ]
+    return "\n".join([header, "-" * len(header), *rows])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="emulator vs a bare Starlette app, over HTTP with wrk")
+    parser.add_argument("--seconds", type=int, default=10, help="per wrk run (default 10)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per scenario (default 3)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--scenario", action="append", choices=[s.name for s in SCENARIOS])
+    parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    arguments = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
+    chosen = [s for s in SCENARIOS if not arguments.scenario or s.name in arguments.scenario]
+    load = Load(arguments.rounds, arguments.seconds, arguments.connections)
+    results = [run_scenario(s, load) for s in chosen]
+    print(table(results))
+    scale = next((r for r in results if r["scenario"] == "scale"), None)
+    realistic = next((r for r in results if r["scenario"] == "realistic"), None)
+    if scale and realistic:
+        print(f"\nscale / realistic: {scale['rps'] / realistic['rps']:.2f}")
+    if arguments.json:
+        arguments.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
