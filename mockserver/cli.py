@@ -7,6 +7,7 @@ import contextlib
 import gc
 import ipaddress
 import json
+import logging
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ from mockserver.app import create_app
 from mockserver.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR, EmulatorConfig
 from mockserver.emulator import Emulator, build_emulator, credential_headers, emulator_version
 from mockserver.errors import EmulatorError
+from mockserver.journal import redacted_target
 from mockserver.vendor import Credential
 
 EXIT_USAGE = 2
@@ -138,6 +140,15 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _is_loopback(host: str) -> bool:
+    """Whether every address ``host`` resolves to is a loopback address (decided before binding)."""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
+    except OSError:
+        return False
+    return all(ipaddress.ip_address(str(address).split("%")[0]).is_loopback for address in addresses)
+
+
 def banner(emulator: Emulator, base: str) -> str:
     """What the server prints at start: where each vendor is, and the keys it accepts."""
     lines = [f"vendor-emulator {emulator_version()} on {base}  (index: {base}/__mock__)"]
@@ -156,6 +167,12 @@ def serve(arguments: argparse.Namespace) -> int:
     """Bind, print the banner, and serve until Ctrl-C or SIGTERM."""
     import uvicorn  # noqa: PLC0415 - only the serve command needs the server
 
+    if not _is_loopback(arguments.host) and not arguments.admin_token:
+        message = (
+            f"error: listening on {arguments.host} would expose the /__mock__/ controls: set --admin-token"
+        )
+        print(message, file=sys.stderr)
+        return EXIT_USAGE
     app = create_app(config_from(arguments))
     try:
         sock = bind(arguments.host, arguments.port)
@@ -167,14 +184,9 @@ def serve(arguments: argparse.Namespace) -> int:
         return EXIT_USAGE
     gc.freeze()  # start-up objects (schemas, fixtures, indexes) live for ever: keep the collector off them
     host, port = sock.getsockname()[:2]
-    if not ipaddress.ip_address(host).is_loopback and not arguments.admin_token:
-        sock.close()
-        print(
-            f"error: listening on {host} exposes the /__mock__/ controls: set --admin-token", file=sys.stderr
-        )
-        return EXIT_USAGE
     shown = f"[{host}]" if ":" in host else host
     print(banner(app.state.emulator, f"http://{shown}:{port}"), flush=True)
+    logging.getLogger("uvicorn.access").addFilter(RedactQuerySecrets())
     server = uvicorn.Server(
         uvicorn.Config(
             app, log_level=arguments.log_level, access_log=not arguments.no_access_log, lifespan="off"
@@ -186,6 +198,15 @@ def serve(arguments: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt, Stopped):
         server.run(sockets=[sock])
     return 0
+
+
+class RedactQuerySecrets(logging.Filter):
+    """Keeps a key passed in a query string (``?api_key=...``) out of the access log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            record.args = (*record.args[:2], redacted_target(record.args[2]), *record.args[3:])
+        return True
 
 
 class Stopped(Exception):  # noqa: N818 - it is an event, not an error

@@ -33,6 +33,14 @@ def secret_header(name: bytes) -> bool:
     return secret_name(name.decode("latin-1"))
 
 
+def redacted_target(target: str) -> str:
+    """A request target (path and query) with the values of secret-looking query parameters redacted."""
+    path, question, query = target.partition("?")
+    if not question:
+        return target
+    return f"{path}?{_redacted_query(query.encode('latin-1')).decode('latin-1')}"
+
+
 def _redacted_query(raw: bytes) -> bytes:
     """The raw query, or (rarely) a copy without the values of secret-looking parameters.
 

@@ -148,3 +148,11 @@ def test_a_busy_port_is_a_one_line_error() -> None:
     assert result.stderr.strip().count("\n") == 0
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_listening_beyond_loopback_without_an_admin_token_is_refused_before_binding(
+    host: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--host", host, "--port", "0"]) == 2
+    assert "set --admin-token" in capsys.readouterr().err

@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockserver import EmulatorConfig
 from mockserver.records import InvalidRecord
@@ -223,3 +225,84 @@ def test_secrets_in_query_parameters_are_redacted_and_booleans_match() -> None:
 def test_keys_must_be_usable() -> None:
     with mock_vendors("contactship") as vendors, pytest.raises(ValueError, match="non-empty"):
         vendors.contactship.register_key(" padded ")
+
+
+def test_concurrent_seeding_and_reading_never_show_a_half_written_state() -> None:
+    """Readers see either batch A (5 free numbers) or batch B (7 assigned), never a mix; invalid batches,
+    seeded in between, change nothing."""
+    with mock_vendors("butter") as vendors:
+        butter = vendors.butter
+        stop = threading.Event()
+        seen: set[tuple[int, frozenset[str]]] = set()
+        failures: list[str] = []
+
+        def seed() -> None:
+            while not stop.is_set():
+                butter.seed([{"status": "free"}] * 5)
+                with pytest.raises(InvalidRecord):
+                    butter.seed([{"status": "assigned"}] * 6 + [{"provider": "nope"}])
+                butter.seed([{"status": "assigned"}] * 7)
+
+        def read() -> None:
+            with httpx.Client() as client:
+                while not stop.is_set():
+                    body = client.get(
+                        "https://api.getbutter.ai/api/phone-numbers", headers=butter.headers
+                    ).json()
+                    state = (
+                        body["pagination"]["total_count"],
+                        frozenset(item["status"] for item in body["data"]),
+                    )
+                    if state not in {
+                        (5, frozenset({"free"})),
+                        (7, frozenset({"assigned"})),
+                        (62, frozenset({"free", "assigned"})),
+                    }:
+                        failures.append(repr(state))
+                    seen.add(state)
+
+        threads = [threading.Thread(target=seed), *(threading.Thread(target=read) for _ in range(3))]
+        for thread in threads:
+            thread.start()
+        threading.Event().wait(2)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        assert {(5, frozenset({"free"})), (7, frozenset({"assigned"}))} <= seen
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 6), min_size=2, max_size=5),
+    failing=st.integers(0, 4),
+    order=st.permutations(range(5)),
+)
+def test_no_tenant_ever_sees_another_tenants_records_calls_or_faults(
+    sizes: list[int], failing: int, order: list[int]
+) -> None:
+    """Any number of tenants, any seeds, a fault on one of them, requests in any order, from threads."""
+    with mock_vendors("contactship") as vendors:
+        shop = vendors.contactship
+        keys = {f"tenant-{n}": f"ck_key_{n}" for n in range(len(sizes))}
+        for (tenant, key), size in zip(keys.items(), sizes, strict=True):
+            shop.register_key(key, tenant)
+            shop.seed([{"type": "inbound"}] * size, tenant=tenant)
+        faulty = f"tenant-{failing % len(sizes)}"
+        shop.fail(503, tenant=faulty)
+        answers: dict[str, tuple[int, int]] = {}
+
+        def ask(tenant: str) -> None:
+            response = httpx.get(CONTACTSHIP, params={"limit": 100}, headers={"x-api-key": keys[tenant]})
+            answers[tenant] = (response.status_code, response.json().get("count", -1))
+
+        tenants = [f"tenant-{n}" for n in order if n < len(sizes)]
+        threads = [threading.Thread(target=ask, args=(tenant,)) for tenant in tenants]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for tenant, size in zip(keys, sizes, strict=True):
+            assert answers[tenant] == ((503, -1) if tenant == faulty else (200, size))
+            assert {call.tenant for call in shop.calls(tenant=tenant)} == {tenant}
+            assert len(shop.calls(tenant=tenant)) == 1
