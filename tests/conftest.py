@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -117,3 +118,16 @@ def strictly_valid(store: SchemaStore, client: VendorClient, path: str, body: An
     errors = store.errors(endpoint.response_schema, body, strict=True)
     assert not errors, errors[0].message
     return body
+
+
+def wait_until_serving(base: str, seconds: float = 15) -> None:
+    """Block until the server at ``base`` answers its index (a started CLI server binds before serving)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(f"{base}/__mock__")
+        except httpx.ConnectError:
+            assert time.monotonic() < deadline, f"{base} did not come up within {seconds} s"
+            time.sleep(0.05)
+        else:
+            return

@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 
 from mockserver import EmulatorConfig, create_app
 from mockserver.transport import EmulatorTransport
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_until_serving
 
 BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
 
@@ -124,14 +123,7 @@ def server() -> Iterator[str]:
     match = re.search(r"on (http://127\.0\.0\.1:\d+)", process.stdout.readline())
     assert match
     base = match.group(1)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            httpx.get(f"{base}/__mock__")
-            break
-        except httpx.ConnectError:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+    wait_until_serving(base)
     yield base
     process.terminate()
     process.communicate(timeout=10)

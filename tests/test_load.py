@@ -21,7 +21,7 @@ import pytest
 
 from mockserver import Credential, EmulatorConfig, create_app
 from mockserver.transport import EmulatorTransport
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_until_serving
 
 CLIENTS, SECONDS = 64, 10.0
 SECRET = "ck_live_soak_3b9d0c7e"
@@ -74,13 +74,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subproces
         assert time.monotonic() < deadline, (logs / "stderr").read_text()
         time.sleep(0.05)
     base = match.group(1)
-    while True:
-        try:
-            httpx.get(f"{base}/__mock__")
-            break
-        except httpx.ConnectError:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+    wait_until_serving(base)
     yield process, base, logs
     if process.returncode is None:
         process.terminate()
