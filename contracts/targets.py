@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mockserver.emulator import credential_headers
 from mockserver.vendor import VendorSpec
 
-
-@dataclass(frozen=True)
-class LiveVendor:
-    """The environment of a live run for one vendor: its base URL variable (and default) and credentials."""
-
-    base_variable: str
-    default_base: str
-    credentials: tuple[str, ...]
-
-
-LIVE: dict[str, LiveVendor] = {
-    "famulor": LiveVendor("FAMULOR_BASE_URL", "https://app.famulor.de", ("FAMULOR_API_KEY",)),
-    "butter": LiveVendor(
-        "BUTTER_BASE_URL", "https://api.getbutter.ai", ("BUTTER_API_KEY", "BUTTER_ORGANIZATION_ID")
-    ),
-    "contactship": LiveVendor("CONTACTSHIP_BASE_URL", "https://api.contactship.ai", ("CONTACTSHIP_API_KEY",)),
-    "mindhunters": LiveVendor(
-        "MINDHUNTERS_BASE_URL", "https://$MINDHUNTERS_SUBDOMAIN.mindhunters.ai", ("MINDHUNTERS_API_TOKEN",)
-    ),
-}
+VARIABLE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -64,16 +46,16 @@ def _headers(spec: VendorSpec, values: list[str]) -> dict[str, str]:
 
 
 def live_target(spec: VendorSpec, environ: Mapping[str, str] | None = None) -> VendorTarget:
-    """The real vendor, from the environment; skipped, naming the variable, when something is missing."""
+    """The real vendor, from the environment its declaration names; skipped, naming what is missing."""
     environ = os.environ if environ is None else environ
-    declared = LIVE[spec.id]
-    base_name, names = declared.base_variable, declared.credentials
+    declared = spec.live_environment
+    names: list[str] = list(declared["credentials"])
     missing = [name for name in names if not environ.get(name)]
-    base = environ.get(base_name) or declared.default_base
-    if "$MINDHUNTERS_SUBDOMAIN" in base:
-        if not environ.get("MINDHUNTERS_SUBDOMAIN"):
-            missing.append(f"MINDHUNTERS_SUBDOMAIN (or {base_name})")
-        base = base.replace("$MINDHUNTERS_SUBDOMAIN", environ.get("MINDHUNTERS_SUBDOMAIN", ""))
+    base = environ.get(declared["base_url_variable"]) or declared["default_base_url"]
+    for variable in VARIABLE.findall(base):
+        if not environ.get(variable):
+            missing.append(f"{variable} (or {declared['base_url_variable']})")
+        base = base.replace("${" + variable + "}", environ.get(variable, ""))
     if missing:
         return VendorTarget(
             spec.id, skipped=f"set {', '.join(missing)} to check {spec.title} live", live=True

@@ -1,8 +1,9 @@
 """pytest plugin (entry point ``pytest11``): fixtures that put the emulator behind the vendors' hosts.
 
 - ``vendor_mocks``: all four vendors; ``vendor_mocks.butter`` etc. are their controls.
-- ``famulor_mock``, ``butter_mock``, ``contactship_mock``, ``mindhunters_mock``: one vendor each; the
-  other vendors' hosts are refused unless their fixtures are requested too.
+- ``<vendor id>_mock`` for each vendor in ``schemas/`` (``famulor_mock``, ``butter_mock``,
+  ``contactship_mock``, ``mindhunters_mock``): one vendor each; the other vendors' hosts are refused unless
+  their fixtures are requested too.
 
 The emulator is built once per session (per xdist worker) and reset before every test, so each test
 starts from the fixtures with no faults and an empty journal. Requests to hosts that are not mocked are
@@ -11,14 +12,16 @@ refused; set ``vendor_emulator_other_hosts = allow`` in the pytest ini file to l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import cast
 
 import pytest
 
-from mockserver.config import EmulatorConfig
+from mockserver.config import DEFAULT_SCHEMAS_DIR, EmulatorConfig
+from mockserver.documents import read_json
 from mockserver.emulator import Emulator, build_emulator
 from mockserver.testing import EmulatorMock, OtherHosts, VendorMock
+from mockserver.vendor import OPENAPI_FILE, discover_vendors
 
 OTHER_HOSTS_OPTION = "vendor_emulator_other_hosts"
 
@@ -55,25 +58,16 @@ def vendor_mocks(_vendor_routing: EmulatorMock) -> EmulatorMock:
     return _vendor_routing
 
 
-@pytest.fixture
-def famulor_mock(_vendor_routing: EmulatorMock) -> VendorMock:
-    """Famulor behind ``app.famulor.de``."""
-    return _vendor_routing.activate("famulor")
+def _vendor_fixture(vendor_id: str, host: str) -> Callable[[EmulatorMock], VendorMock]:
+    def fixture(_vendor_routing: EmulatorMock) -> VendorMock:
+        return _vendor_routing.activate(vendor_id)
+
+    fixture.__name__ = fixture.__qualname__ = f"{vendor_id}_mock"
+    fixture.__doc__ = f"{vendor_id} behind {host}."
+    return pytest.fixture(name=f"{vendor_id}_mock")(fixture)
 
 
-@pytest.fixture
-def butter_mock(_vendor_routing: EmulatorMock) -> VendorMock:
-    """Butter AI behind ``api.getbutter.ai``."""
-    return _vendor_routing.activate("butter")
-
-
-@pytest.fixture
-def contactship_mock(_vendor_routing: EmulatorMock) -> VendorMock:
-    """Contactship behind ``api.contactship.ai``."""
-    return _vendor_routing.activate("contactship")
-
-
-@pytest.fixture
-def mindhunters_mock(_vendor_routing: EmulatorMock) -> VendorMock:
-    """Mindhunters behind ``{any subdomain}.mindhunters.ai``."""
-    return _vendor_routing.activate("mindhunters")
+# One ``<vendor id>_mock`` fixture per vendor found in the schemas: a new vendor gets its fixture too.
+for _vendor_id in discover_vendors(DEFAULT_SCHEMAS_DIR):
+    _hosts = read_json(DEFAULT_SCHEMAS_DIR / _vendor_id / OPENAPI_FILE)["x-emulator"]["hosts"]
+    globals()[f"{_vendor_id}_mock"] = _vendor_fixture(_vendor_id, ", ".join(_hosts))

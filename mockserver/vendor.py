@@ -119,6 +119,7 @@ class VendorSpec:
     openapi: Mapping[str, Any]
     source: Path
     rate_limits: Mapping[str, Any] | None = None
+    live_environment: Mapping[str, Any] = field(default_factory=dict)
 
 
 @cache
@@ -324,4 +325,5 @@ def load_vendor(
         openapi=bundle_openapi(store, document, source),
         source=source,
         rate_limits=declaration.get("rate_limits"),
+        live_environment=declaration["live_environment"],
     )

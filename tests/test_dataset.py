@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from mockserver import dataset as dataset_module
@@ -74,3 +76,15 @@ def test_duplicate_keys_are_refused() -> None:
 def test_records_are_serialised_once_and_joined_as_a_json_array() -> None:
     data = Dataset(RECORDS[:2], "id")
     assert data.json_array([1, 0]).startswith(b'[{"id":2,')
+
+
+def test_a_dataset_owns_its_records() -> None:
+    """What a caller does to the dicts it passed in, or got back, never changes what is indexed or served."""
+    given: list[dict[str, Any]] = [{"id": 1, "kind": "a", "fee": {"eur": 2.0}, "name": "x", "flag": True}]
+    data = Dataset(given, "id")
+    given[0]["fee"]["eur"] = -1
+    copies = data.copies()
+    copies[0]["kind"] = "z"
+    assert data.records[0]["fee"] == {"eur": 2.0}
+    assert data.index("kind") == {("str", "a"): frozenset({0})}
+    assert b'"eur":2.0' in data.json_array([0])

@@ -306,3 +306,14 @@ def test_no_tenant_ever_sees_another_tenants_records_calls_or_faults(
             assert answers[tenant] == ((503, -1) if tenant == faulty else (200, size))
             assert {call.tenant for call in shop.calls(tenant=tenant)} == {tenant}
             assert len(shop.calls(tenant=tenant)) == 1
+
+
+def test_clear_faults_ends_every_planned_failure_and_assert_not_called_sees_silence() -> None:
+    with mock_vendors("contactship") as vendors:
+        vendors.contactship.assert_not_called()
+        vendors.contactship.fail(503)
+        assert httpx.get(CONTACTSHIP, headers=KEY).status_code == 503
+        vendors.contactship.clear_faults()
+        assert httpx.get(CONTACTSHIP, headers=KEY).status_code == 200
+        with pytest.raises(CallsAssertionError, match="received 2 request"):
+            vendors.contactship.assert_not_called()
