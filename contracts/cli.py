@@ -11,15 +11,17 @@ from pathlib import Path
 from contracts.findings import Severity
 from contracts.report import as_json, as_junit, as_markdown, summary
 from contracts.runner import run
+from mockserver.cli import program_name
 from mockserver.errors import EmulatorError
+from mockserver.installation import check_installation
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line."""
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """The command line (``prog``: how the user called it, for usage and help)."""
     parser = argparse.ArgumentParser(
-        prog="python -m contracts", description="Check vendors against our contract"
+        prog=prog or program_name("contracts"), description="Check vendors against our contract"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="check a target and report drift")
@@ -38,9 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Exit 0 if no finding reaches --fail-on, 1 if one does or an endpoint was unreachable, 2 on usage."""
-    arguments = build_parser().parse_args(argv)
+    check_installation()
+    arguments = build_parser(prog).parse_args(argv)
     try:
         report = run(
             arguments.target,
@@ -66,8 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.markdown:
         arguments.markdown.write_text(as_markdown(report), encoding="utf-8")
     print(summary(report))
-    if report.checked == 0:
+    unreachable = any(status.status == "unreachable" for status in report.endpoints)
+    if report.checked == 0 and not unreachable:
         print("error: no endpoint was checked (see the reasons above)", file=sys.stderr)
         return EXIT_USAGE
-    unreachable = any(status.status == "unreachable" for status in report.endpoints)
     return EXIT_FINDINGS if report.reaching(fail_on) or unreachable else EXIT_CLEAN

@@ -48,7 +48,8 @@ def describe_vendor(spec: VendorSpec, config: EmulatorConfig) -> dict[str, Any]:
     }
 
 
-def _index(emulator: Emulator) -> Route:
+def _index(emulator: Emulator) -> list[Route]:
+    """``GET /__mock__`` (one trailing slash ignored, as everywhere): what is served, and how."""
     body = {
         "name": "vendor-emulator",
         "version": emulator_version(),
@@ -58,7 +59,16 @@ def _index(emulator: Emulator) -> Route:
     async def index(request: Request) -> Response:
         return JSONResponse(body)
 
-    return Route("/__mock__", index, methods=["GET"])
+    return [Route(path, index, methods=["GET"]) for path in ("/__mock__", "/__mock__/")]
+
+
+def _health() -> Route:
+    """``GET /__mock__/health``: a liveness answer for container health checks, with no credentials."""
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": emulator_version()})
+
+    return Route("/__mock__/health", health, methods=["GET"])
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -106,7 +116,7 @@ class EmulatorApp(Starlette):
 def create_app(config: EmulatorConfig | None = None) -> Starlette:
     """The emulator as a Starlette app: ``/{vendor}/...`` for each vendor, ``/__mock__`` for the index."""
     emulator = build_emulator(config or EmulatorConfig())
-    routes: list[BaseRoute] = [_index(emulator), *admin_routes(emulator)]
+    routes: list[BaseRoute] = [*_index(emulator), _health(), *admin_routes(emulator)]
     routes += [Mount(f"/{vendor_id}", app=app) for vendor_id, app in emulator.apps.items()]
     if emulator.config.root_vendor:
         routes.append(Mount("", app=emulator.apps[emulator.config.root_vendor]))

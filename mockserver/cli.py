@@ -20,7 +20,9 @@ from mockserver.app import create_app
 from mockserver.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR, EmulatorConfig
 from mockserver.emulator import Emulator, build_emulator, credential_headers, emulator_version
 from mockserver.errors import EmulatorError
+from mockserver.installation import check_installation
 from mockserver.journal import redacted_target
+from mockserver.schemathesis_config import schemathesis_files
 from mockserver.vendor import Credential
 
 EXIT_USAGE = 2
@@ -49,10 +51,16 @@ def _option(text: str) -> tuple[str, str, Any]:
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--schemas", type=Path, default=DEFAULT_SCHEMAS_DIR, help="vendor declarations (default: %(default)s)"
+        "--schemas",
+        type=Path,
+        metavar="DIR",
+        help="vendor declarations (default: the schemas shipped with the package)",
     )
     parser.add_argument(
-        "--fixtures", type=Path, default=DEFAULT_FIXTURES_DIR, help="seed data (default: %(default)s)"
+        "--fixtures",
+        type=Path,
+        metavar="DIR",
+        help="seed data (default: the fixtures shipped with the package)",
     )
     parser.add_argument(
         "--vendor", help="also serve this vendor at the root, so a client only changes its host"
@@ -75,10 +83,15 @@ def _data_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def program_name(module: str, script: str = "vendor-emulator") -> str:
+    """How the user started us: the console script, or ``python -m <module>``."""
+    return script if Path(sys.argv[0]).name.startswith(script) else f"python -m {module}"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: ``serve`` and ``check``."""
+    """The command line: ``serve``, ``check``, ``contracts`` and ``schemathesis-config``."""
     parser = argparse.ArgumentParser(
-        prog="python -m mockserver", description="Phone-number API vendor emulator"
+        prog=program_name("mockserver"), description="Phone-number API vendor emulator"
     )
     parser.add_argument("--version", action="version", version=f"vendor-emulator {emulator_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +117,22 @@ def build_parser() -> argparse.ArgumentParser:
     _data_arguments(serve)
     check = commands.add_parser("check", help="load every declaration and fixture, report problems, and exit")
     _data_arguments(check)
+    commands.add_parser(
+        "contracts",
+        help="the contract suite and drift monitor (`contracts --help`); same as python -m contracts",
+        add_help=False,
+    )
+    hooks = commands.add_parser(
+        "schemathesis-config",
+        help="write a schemathesis.toml (test credentials, hooks for opaque cursors) for this emulator",
+    )
+    hooks.add_argument(
+        "--dir",
+        type=Path,
+        default=Path(),
+        help="where to write the two files (default: the current directory)",
+    )
+    _data_arguments(hooks)
     return parser
 
 
@@ -116,8 +145,8 @@ def config_from(arguments: argparse.Namespace) -> EmulatorConfig:
     for vendor, name, value in arguments.option:
         options.setdefault(vendor, {})[name] = value
     return EmulatorConfig(
-        schemas_dir=arguments.schemas,
-        fixtures_dir=arguments.fixtures,
+        schemas_dir=arguments.schemas or DEFAULT_SCHEMAS_DIR,
+        fixtures_dir=arguments.fixtures or DEFAULT_FIXTURES_DIR,
         root_vendor=arguments.vendor,
         credentials=credentials,
         options=options,
@@ -228,11 +257,30 @@ def check(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def write_schemathesis_config(arguments: argparse.Namespace) -> int:
+    """Write schemathesis.toml and its hooks file, so that the README's Schemathesis command passes."""
+    emulator = build_emulator(config_from(arguments))
+    paths = schemathesis_files(emulator, arguments.dir)
+    print(f"wrote {paths[0]} and {paths[1]}; from {arguments.dir}, run for each vendor:")
+    for vendor_id in emulator.vendors:
+        print(f"  schemathesis run http://127.0.0.1:8080/{vendor_id}/openapi.json --checks all")
+    return 0
+
+
+COMMANDS = {"serve": serve, "check": check, "schemathesis-config": write_schemathesis_config}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; start-up problems are one line on stderr and exit status 2, never a traceback."""
-    arguments = build_parser().parse_args(argv)
+    check_installation()
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["contracts"]:
+        from contracts.cli import main as contracts_main  # noqa: PLC0415 - only this command needs it
+
+        return contracts_main(words[1:], prog=f"{program_name('mockserver')} contracts")
+    arguments = build_parser().parse_args(words)
     try:
-        return serve(arguments) if arguments.command == "serve" else check(arguments)
+        return COMMANDS[arguments.command](arguments)
     except EmulatorError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

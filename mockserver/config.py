@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.errors import ConfigurationError
+from mockserver.resources import shipped_dir
 from mockserver.vendor import Credential
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SCHEMAS_DIR = PROJECT_ROOT / "schemas"
-DEFAULT_FIXTURES_DIR = PROJECT_ROOT / "fixtures"
+DEFAULT_SCHEMAS_DIR = shipped_dir("schemas")
+DEFAULT_FIXTURES_DIR = shipped_dir("fixtures")
 # Cursors must verify on every replica, so the default secret is fixed; set your own to make cursors
 # unforgeable by anyone who has read this file.
 DEFAULT_CURSOR_SECRET = "vendor-emulator/cursor/v1"  # noqa: S105 - public by design, see above
@@ -26,7 +26,7 @@ def _default_secret() -> str:
 
 @dataclass(frozen=True)
 class EmulatorConfig:
-    """Everything an emulator instance is built from. The defaults serve all vendors from the repo's data."""
+    """Everything an emulator instance is built from. The defaults serve all vendors from the shipped data."""
 
     schemas_dir: Path = DEFAULT_SCHEMAS_DIR
     fixtures_dir: Path = DEFAULT_FIXTURES_DIR

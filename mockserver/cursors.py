@@ -37,9 +37,17 @@ def _decode(text: str) -> bytes:
     return data
 
 
+SCOPE_SEPARATOR = "/"
+
+
 def scope_digest(*parts: Any) -> str:
     """A short, stable digest of what a cursor is bound to."""
     return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+def cursor_scope(owner: tuple[Any, ...], query: tuple[Any, ...]) -> str:
+    """A scope in two parts, so that a refused cursor says whether its owner or its query differs."""
+    return f"{scope_digest(*owner)}{SCOPE_SEPARATOR}{scope_digest(*query)}"
 
 
 @dataclass(frozen=True)
@@ -75,11 +83,25 @@ class CursorCodec:
         body = _payload(payload)
         if body is None:
             return CursorProblem("the cursor is malformed or was not issued by this server")
-        if not hmac.compare_digest(body["scope"].encode("utf-8"), scope.encode("utf-8")):
-            return CursorProblem(
-                "the cursor was issued for other filters or another organization; restart the listing"
-            )
+        if not _same(body["scope"], scope):
+            return CursorProblem(_mismatch(body["scope"], scope))
         return body["id"]
+
+
+def _same(left: str, right: str) -> bool:
+    return hmac.compare_digest(left.encode("utf-8"), right.encode("utf-8"))
+
+
+def _mismatch(issued: str, wanted: str) -> str:
+    """Which half of a two-part scope (``owner/query``, see :func:`cursor_scope`) a cursor misses."""
+    issued_owner, _, _ = issued.partition(SCOPE_SEPARATOR)
+    wanted_owner, _, _ = wanted.partition(SCOPE_SEPARATOR)
+    if not _same(issued_owner, wanted_owner):
+        return "the cursor was issued to another tenant (organization or API key); restart the listing"
+    return (
+        "the cursor was issued for other filters or another order: send it with the same query "
+        "parameters as the request that returned it (only the page size may change), or restart the listing"
+    )
 
 
 def _payload(payload: bytes) -> dict[str, Any] | None:

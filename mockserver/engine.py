@@ -18,7 +18,7 @@ import orjson
 from starlette.types import Scope
 
 from mockserver.auth import Principal
-from mockserver.cursors import CursorCodec, scope_digest
+from mockserver.cursors import CursorCodec, cursor_scope
 from mockserver.dataset import Dataset
 from mockserver.filters import fixed_constraints
 from mockserver.messages import STYLES
@@ -146,7 +146,7 @@ class Endpoint:
         listed = sorted(
             (name, value) for name, value in params.items() if name not in self.pager.paging_params
         )
-        return scope_digest(self.vendor.id, self.spec.path, principal.tenant, listed, order)
+        return cursor_scope((self.vendor.id, self.spec.path, principal.tenant), (listed, order))
 
     def _page(self, principal: Principal, params: Mapping[str, Any], dataset: Dataset) -> Page | Violation:
         constraints = [*self.fixed]

@@ -4,6 +4,11 @@
 - ``<vendor id>_mock`` for each vendor in ``schemas/`` (``famulor_mock``, ``butter_mock``,
   ``contactship_mock``, ``mindhunters_mock``): one vendor each; the other vendors' hosts are refused unless
   their fixtures are requested too.
+- the marker ``@pytest.mark.mock_vendors("butter", ..., other_hosts="allow")``: the named vendors (all,
+  if none is named) are mocked for the test without asking for a fixture.
+
+httpx, ``requests`` and aiohttp are answered in-process (see :mod:`mockserver.intercept`); any other way
+to a vendor host fails at once.
 
 The emulator is built once per session (per xdist worker) and reset before every test, so each test
 starts from the fixtures with no faults and an empty journal. Requests to hosts that are not mocked are
@@ -20,10 +25,23 @@ import pytest
 from mockserver.config import DEFAULT_SCHEMAS_DIR, EmulatorConfig
 from mockserver.documents import read_json
 from mockserver.emulator import Emulator, build_emulator
+from mockserver.installation import clash_messages
 from mockserver.testing import EmulatorMock, OtherHosts, VendorMock
 from mockserver.vendor import OPENAPI_FILE, discover_vendors
 
 OTHER_HOSTS_OPTION = "vendor_emulator_other_hosts"
+MARKER = "mock_vendors"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker; stop at once if another distribution owns ``mockserver`` or ``contracts``."""
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(*vendor_ids, other_hosts='refuse'): answer these vendors' hosts in-process (all if none)",
+    )
+    messages = clash_messages()
+    if messages:
+        raise pytest.UsageError("vendor-emulator: " + "\n".join(messages))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,7 +61,9 @@ def vendor_emulator() -> Emulator:
 
 @pytest.fixture
 def _vendor_routing(vendor_emulator: Emulator, request: pytest.FixtureRequest) -> Iterator[EmulatorMock]:
-    other_hosts = cast(OtherHosts, request.config.getini(OTHER_HOSTS_OPTION))
+    marker = request.node.get_closest_marker(MARKER)
+    configured = request.config.getini(OTHER_HOSTS_OPTION)
+    other_hosts = cast(OtherHosts, marker.kwargs.get("other_hosts", configured) if marker else configured)
     vendor_emulator.reset()
     # No vendor is routed yet: each vendor fixture the test asks for adds its own routes.
     with EmulatorMock((), other_hosts=other_hosts, emulator=vendor_emulator) as mock:
@@ -56,6 +76,17 @@ def vendor_mocks(_vendor_routing: EmulatorMock) -> EmulatorMock:
     for vendor_id in _vendor_routing.emulator.vendors:
         _vendor_routing.activate(vendor_id)
     return _vendor_routing
+
+
+@pytest.fixture(autouse=True)
+def _vendor_emulator_marker(request: pytest.FixtureRequest) -> None:
+    """Tests marked ``mock_vendors`` get the named vendors (or all) routed, with no fixture asked for."""
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return
+    routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
+    for vendor_id in marker.args or tuple(routing.emulator.vendors):
+        routing.activate(vendor_id)
 
 
 def _vendor_fixture(vendor_id: str, host: str) -> Callable[[EmulatorMock], VendorMock]:

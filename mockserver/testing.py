@@ -1,49 +1,49 @@
-"""Test helpers: route the vendors' real hosts to the emulator, in-process, through respx.
+"""Test helpers: route the vendors' real hosts to the emulator, in-process, for every Python HTTP client.
 
     with mock_vendors() as vendors:                       # or @mock_vendors(), or the pytest fixtures
         vendors.butter.seed([{"status": "free"}])
-        ...  # your code calls https://api.getbutter.ai/api/phone-numbers with httpx, sync or async
+        ...  # your code calls https://api.getbutter.ai/api/phone-numbers with httpx, requests or aiohttp
         vendors.butter.assert_called(times=1, status="free")
 
 Requests to the vendors' hosts (``app.famulor.de``, ``api.getbutter.ai``, ``api.contactship.ai``,
-``*.mindhunters.ai``) are answered by the emulator's engine, called directly (no server, no event loop);
-requests to any other host are refused (``other_hosts="refuse"``, the default) or passed through
-(``"allow"``).
+``*.mindhunters.ai``) are answered by the emulator's engine, called directly (no server, no socket):
+httpx through respx, ``requests`` through responses (extra ``[requests]``), aiohttp through aioresponses
+(extra ``[aiohttp]``). Any other way of reaching a vendor host (urllib, urllib3, a raw socket) fails at
+once with :class:`~mockserver.intercept.VendorHostNotInterceptedError`. Requests to any other host are refused
+(``other_hosts="refuse"``, the default) or passed through (``"allow"``).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-import respx
-
 from mockserver.auth import DEFAULT_TENANT
 from mockserver.config import EmulatorConfig
 from mockserver.emulator import Emulator, build_emulator, credential_headers
 from mockserver.faults import FaultRule
+from mockserver.intercept import Interceptor, OtherHosts, SocketGuard, available_interceptors
+from mockserver.intercept.exchange import host_pattern
 from mockserver.journal import JournalEntry
 from mockserver.seeding import records_from_file
-from mockserver.transport import respond
 from mockserver.vendor_app import VendorApp
 
-OtherHosts = Literal["refuse", "allow"]
+__all__ = [
+    "CallsAssertionError",
+    "EmulatorMock",
+    "OtherHosts",
+    "VendorMock",
+    "host_pattern",
+    "mock_vendors",
+]
 
 
 class CallsAssertionError(AssertionError):
     """The journal does not show the calls a test expected."""
-
-
-def host_pattern(host: str) -> re.Pattern[str]:
-    """A regex for one declared host; ``*.example.com`` matches any one-label subdomain."""
-    if host.startswith("*."):
-        return re.compile(r"^[a-z0-9-]+\." + re.escape(host[2:]) + r"$", re.IGNORECASE)
-    return re.compile("^" + re.escape(host) + "$", re.IGNORECASE)
 
 
 class VendorMock:
@@ -184,7 +184,8 @@ class EmulatorMock:
         self._config = config or EmulatorConfig()
         self._wanted = None if vendors is None else tuple(vendors)
         self.other_hosts = other_hosts
-        self._router: respx.MockRouter | None = None
+        self._interceptors: list[Interceptor] | None = None
+        self._guard: SocketGuard | None = None
         self._active: set[str] = set()
 
     @property
@@ -194,20 +195,29 @@ class EmulatorMock:
             self._emulator = build_emulator(self._config)
         return self._emulator
 
+    @property
+    def clients(self) -> list[str]:
+        """The HTTP client libraries answered in-process while the mock is active."""
+        return [interceptor.client for interceptor in self._interceptors or []]
+
     def __enter__(self) -> EmulatorMock:
-        if self._router is not None:
+        if self._interceptors is not None:
             raise RuntimeError("this mock is already active; use a new mock_vendors() for a nested block")
         if self._owned:
             self.emulator.reset()  # a decorated function called twice starts from the fixtures each time
-        self._router = respx.MockRouter(
-            assert_all_called=False, assert_all_mocked=self.other_hosts == "refuse"
-        )
-        self._router.__enter__()
+        self._interceptors = []
         try:
+            for interceptor in available_interceptors(self.other_hosts):
+                interceptor.start()
+                self._interceptors.append(interceptor)
+            self._guard = SocketGuard(self.clients)
+            self._guard.start()
+            if self.other_hosts == "refuse":  # no socket may reach any declared vendor, mocked or not
+                for spec in self.emulator.vendors.values():
+                    for host in spec.hosts:
+                        self._guard.block(host)
             for vendor_id in list(self.emulator.vendors) if self._wanted is None else self._wanted:
                 self.activate(vendor_id)
-            if self.other_hosts == "allow":
-                self._router.route(name="other-hosts").pass_through()
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -234,30 +244,26 @@ class EmulatorMock:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if self._router is not None:
-            self._router.__exit__(kind, error, trace)
-        self._router = None
+        for interceptor in reversed(self._interceptors or []):
+            interceptor.stop()
+        if self._guard is not None:
+            self._guard.stop()
+        self._interceptors = None
+        self._guard = None
         self._active.clear()
 
     def activate(self, vendor_id: str) -> VendorMock:
         """Route this vendor's hosts to the emulator (if not already); returns its controls."""
-        if self._router is None:
+        if self._interceptors is None or self._guard is None:
             raise RuntimeError("activate() works inside the mock's with-block")
         mock = self[vendor_id]
         if vendor_id not in self._active:
-            app = mock.app
             for host in mock.spec.hosts:
-                route = self._router.route(host__regex=host_pattern(host))
-                route.side_effect = lambda request, app=app: respond(app, request)
-            self._routes_first_then_passthrough()
+                for interceptor in self._interceptors:
+                    interceptor.route(host, mock.app)
+                self._guard.block(host)
             self._active.add(vendor_id)
         return mock
-
-    def _routes_first_then_passthrough(self) -> None:
-        assert self._router is not None
-        if "other-hosts" in self._router.routes:
-            passthrough = self._router.routes.pop("other-hosts")  # type: ignore[no-untyped-call]
-            self._router.routes.add(passthrough, name="other-hosts")
 
     def __getitem__(self, vendor_id: str) -> VendorMock:
         if vendor_id not in self.emulator.vendors:

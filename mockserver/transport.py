@@ -18,24 +18,23 @@ import httpx
 from starlette.applications import Starlette
 
 from mockserver.emulator import Emulator
+from mockserver.intercept.exchange import http_scope
 from mockserver.vendor_app import VendorApp
 
 
 def _scope(request: httpx.Request, root_path: str) -> dict[str, Any]:
     url = request.url
-    return {
-        "type": "http",
-        "http_version": "1.1",
-        "method": request.method,
-        "scheme": url.scheme,
-        "path": url.path,
-        "raw_path": url.raw_path.split(b"?", 1)[0],
-        "root_path": root_path,
-        "query_string": url.query,
-        "headers": [(name.lower(), value) for name, value in request.headers.raw],
-        "server": (url.host, url.port),
-        "client": ("127.0.0.1", 0),
-    }
+    raw_path = url.raw_path.split(b"?", 1)[0]
+    return http_scope(
+        request.method,
+        scheme=url.scheme,
+        host=url.host,
+        port=url.port,
+        raw_path=raw_path,
+        query=url.query,
+        headers=request.headers.raw,
+        root_path=root_path,
+    )
 
 
 class DelayedStream(httpx.SyncByteStream, httpx.AsyncByteStream):

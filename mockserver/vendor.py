@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from mockserver.documents import read_json, resolve_options
 from mockserver.errors import DeclarationError
 from mockserver.filters import Filter
+from mockserver.opaque_cursors import annotate_cursors
 from mockserver.ordering import OrderSpec
 from mockserver.params import INT64_MAX, ParamSpec, QueryPolicy
 from mockserver.schemas import SchemaStore, bundle_openapi, describe
@@ -305,6 +306,7 @@ def load_vendor(
         for name, item in declaration["datasets"].items()
     }
     query = declaration.get("query", {})
+    endpoints = _endpoints(source, document, datasets)
     return VendorSpec(
         id=directory.name,
         title=declaration["title"],
@@ -320,9 +322,9 @@ def load_vendor(
             kind: ErrorTemplate(item["status"], item["body"], item.get("headers", {}))
             for kind, item in declaration["errors"].items()
         },
-        endpoints=_endpoints(source, document, datasets),
+        endpoints=endpoints,
         options=_options(raw, document),
-        openapi=bundle_openapi(store, document, source),
+        openapi=annotate_cursors(bundle_openapi(store, document, source), endpoints),
         source=source,
         rate_limits=declaration.get("rate_limits"),
         live_environment=declaration["live_environment"],

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from mockserver import EmulatorConfig, create_app
-from mockserver.emulator import Emulator
+from mockserver.emulator import Emulator, credential_headers
 from mockserver.transport import EmulatorTransport
 
 DOCUMENTED_TEST_CREDENTIALS = {
@@ -124,3 +124,41 @@ def test_a_sync_client_that_is_never_closed_does_not_keep_the_interpreter_alive(
     )
     finished = subprocess.run([sys.executable, "-c", program], timeout=60, check=False, capture_output=True)
     assert finished.returncode == 0, finished.stderr
+
+
+def test_the_index_ignores_one_trailing_slash_as_every_route_does(http: httpx.Client) -> None:
+    assert http.get("/__mock__/").json() == http.get("/__mock__").json()
+
+
+def test_health_answers_without_credentials(http: httpx.Client) -> None:
+    response = http.get("/__mock__/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_each_cursor_parameter_says_where_a_page_carries_the_next_cursor(
+    http: httpx.Client, emulator: Emulator
+) -> None:
+    """``x-opaque-cursor`` on every cursor parameter of a served document, from the declarations."""
+    annotated = 0
+    for vendor_id, spec in emulator.vendors.items():
+        document = http.get(f"/{vendor_id}/openapi.json").json()
+        for endpoint in spec.endpoints:
+            parameters = document["paths"][endpoint.path]["get"].get("parameters", [])
+            marked = [p for p in parameters if "x-opaque-cursor" in p]
+            if endpoint.paging["style"] != "cursor":
+                assert marked == []
+                continue
+            (parameter,) = marked
+            assert parameter["name"] == endpoint.paging["cursor_param"]
+            pointer = parameter["x-opaque-cursor"]["next"]
+            page = http.get(
+                f"/{vendor_id}{endpoint.path}",
+                params={parameter["x-opaque-cursor"]["page_size"][0]: 1},
+                headers=credential_headers(spec)[0],
+            ).json()
+            for token in pointer.split("/")[1:]:
+                page = page[token]
+            assert isinstance(page, str)
+            annotated += 1
+    assert annotated >= 1

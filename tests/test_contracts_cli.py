@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -230,3 +231,29 @@ def test_pytest_runs_the_same_contract_on_a_target(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-2000:]
     assert "6 passed" in result.stdout
+
+
+def test_every_endpoint_unreachable_is_exit_1_as_the_readme_says() -> None:
+    """Nothing listens there: each endpoint is reported unreachable, and the run fails with 1, not 2."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contracts",
+            "check",
+            "--target",
+            "url",
+            "--url",
+            f"http://127.0.0.1:{closed}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.count("unreachable") >= 6

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.cursors import CursorCodec, CursorProblem, _encode, scope_digest
+from mockserver.cursors import CursorCodec, CursorProblem, _encode, cursor_scope, scope_digest
 
 SCOPE = scope_digest("butter", "/api/phone-numbers", "org_test", [("status", "free")])
 
@@ -19,13 +19,23 @@ def test_a_cursor_from_another_secret_is_refused() -> None:
     assert isinstance(CursorCodec("two").read(cursor, SCOPE), CursorProblem)
 
 
-def test_a_cursor_for_another_scope_is_refused() -> None:
+def test_a_cursor_for_another_query_says_to_send_the_same_filters() -> None:
     codec = CursorCodec("s3cret")
-    cursor = codec.issue("phon_a1b2c3d4e5f6", SCOPE)
-    other = scope_digest("butter", "/api/phone-numbers", "org_other", [("status", "free")])
-    problem = codec.read(cursor, other)
+    issued = cursor_scope(("butter", "/api/phone-numbers", "org_test"), ([("status", "free")], "desc"))
+    replayed = cursor_scope(("butter", "/api/phone-numbers", "org_test"), ([], "desc"))
+    problem = codec.read(codec.issue("phon_a1b2c3d4e5f6", issued), replayed)
     assert isinstance(problem, CursorProblem)
     assert "other filters" in problem.reason
+    assert "same query parameters" in problem.reason
+
+
+def test_a_cursor_of_another_tenant_says_so() -> None:
+    codec = CursorCodec("s3cret")
+    issued = cursor_scope(("butter", "/api/phone-numbers", "org_test"), ([("status", "free")], "desc"))
+    replayed = cursor_scope(("butter", "/api/phone-numbers", "org_other"), ([("status", "free")], "desc"))
+    problem = codec.read(codec.issue("phon_a1b2c3d4e5f6", issued), replayed)
+    assert isinstance(problem, CursorProblem)
+    assert "another tenant" in problem.reason
 
 
 def test_every_single_character_change_is_detected() -> None:

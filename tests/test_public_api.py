@@ -18,3 +18,24 @@ def test_the_public_api_is_exactly_this() -> None:
     ]
     for name in mockserver.__all__:
         assert getattr(mockserver, name).__module__.startswith("mockserver.")
+
+
+def test_the_test_kit_exports_exactly_this() -> None:
+    import mockserver.intercept
+    import mockserver.testing
+
+    assert mockserver.testing.__all__ == [
+        "CallsAssertionError",
+        "EmulatorMock",
+        "OtherHosts",
+        "VendorMock",
+        "host_pattern",
+        "mock_vendors",
+    ]
+    assert mockserver.intercept.__all__ == [
+        "Interceptor",
+        "OtherHosts",
+        "SocketGuard",
+        "VendorHostNotInterceptedError",
+        "available_interceptors",
+    ]

@@ -70,3 +70,24 @@ def test_the_pytest_examples_pass_under_the_plugin(tmp_path: Path) -> None:
             )  # fmt: skip
             assert result.returncode == 0, result.stdout[-3000:]
             assert " passed" in result.stdout
+
+
+def test_the_install_section_comes_first_with_pip_and_the_git_url_then_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", readme, re.MULTILINE)
+    assert headings[:2] == ["Install", "Working on this project: the two commands"]
+    install = readme.split("## Install", 1)[1]
+    first_block = re.search(r"```sh\n(.*?)```", install, re.DOTALL)
+    assert first_block is not None
+    lines = first_block.group(1).splitlines()
+    assert lines[0].startswith("pip install vendor-emulator")
+    assert any("git+https://" in line for line in lines)
+    assert "vendor-emulator serve" in install.split("## Working on this project", 1)[0]
+
+
+def test_the_readme_names_every_console_command() -> None:
+    from mockserver.cli import COMMANDS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in [*COMMANDS, "contracts"]:
+        assert f"vendor-emulator {command}" in readme, command

@@ -1,0 +1,63 @@
+"""``requests`` (sessions, custom adapters, streaming), intercepted with ``responses``.
+
+Needs the ``[requests]`` extra. ``responses`` patches ``HTTPAdapter.send``, so every ``Session`` and
+every adapter derived from ``HTTPAdapter`` is answered; ``stream=True`` bodies are streamed from memory.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import requests
+import responses
+
+from mockserver.intercept.base import OtherHosts
+from mockserver.intercept.exchange import HTTP_METHODS, answer, read_timeout, scope_for_url, url_pattern
+from mockserver.vendor_app import VendorApp
+
+EVERYTHING = re.compile(".*")
+
+
+class RequestsInterceptor:
+    """Routes ``requests`` calls for vendor hosts to the engine through a ``responses.RequestsMock``."""
+
+    client = "requests"
+
+    def __init__(self, other_hosts: OtherHosts) -> None:
+        self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+        if other_hosts == "allow":
+            self._mock.add_passthru(EVERYTHING)  # consulted only when no vendor route matches
+
+    def start(self) -> None:
+        """Patch ``HTTPAdapter.send``; unmatched URLs raise ``requests.ConnectionError`` (or pass through)."""
+        self._mock.start()
+
+    def route(self, host: str, vendor_app: VendorApp) -> None:
+        """Answer every method on ``host`` with the vendor's engine."""
+        pattern = url_pattern(host)
+        for method in HTTP_METHODS:
+            self._mock.add_callback(
+                method, pattern, callback=lambda request: _respond(vendor_app, request), content_type=None
+            )
+
+    def stop(self) -> None:
+        """Restore ``requests``."""
+        self._mock.stop()
+        self._mock.reset()
+
+
+def _respond(vendor_app: VendorApp, request: requests.PreparedRequest) -> Any:
+    """``responses``' callback result: (status, headers, body), or the exception a slow server causes."""
+    scope = scope_for_url(request.method or "GET", request.url or "", request.headers.items())
+    result = answer(vendor_app, scope)
+    if result.delay:
+        timeout = read_timeout(getattr(request, "req_kwargs", {}).get("timeout"))
+        if timeout is not None and result.delay > timeout:
+            time.sleep(timeout)
+            return requests.exceptions.ReadTimeout(
+                "the emulated vendor is slower than the read timeout", request=request
+            )
+        time.sleep(result.delay)
+    return result.status, result.headers, result.body
