@@ -11,12 +11,14 @@ links to them, minus this project's own editable install), and pip runs with ``-
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import httpx
@@ -104,6 +106,7 @@ def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     """The bin/ folder of a new virtualenv with the package installed from a wheel or an sdist."""
     work = tmp_path_factory.mktemp(f"installed-{request.param}")
     artifact = build(request.param, work / "dist")
+    run([sys.executable, "-m", "twine", "check", "--strict", str(artifact)], work)
     bin_dir = new_virtualenv(work / "venv", dependency_site(work / "dependencies"))
     extras = "[requests,aiohttp]"
     requirement = f"vendor-emulator{extras} @ {artifact.as_uri()}"
@@ -144,6 +147,26 @@ def test_the_installed_data_is_found_inside_the_installation(installed: Path, tm
     help_text = run([str(installed / "vendor-emulator"), "serve", "--help"], tmp_path).stdout
     assert "the schemas shipped with the package" in " ".join(help_text.split())
     assert str(ROOT) not in help_text
+
+
+def test_the_metadata_is_complete(installed: Path, tmp_path: Path) -> None:
+    """What an index page and pip show: licence, Python, URLs, classifiers, extras, the long description."""
+    code = (
+        "import importlib.metadata as m, json; d = m.metadata('vendor-emulator'); print(json.dumps(d.json))"
+    )
+    fields = json.loads(run([str(installed / "python"), "-c", code], tmp_path).stdout)
+    assert fields["version"] == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert fields["license_expression"] == "MIT"
+    assert fields["requires_python"] == ">=3.11"
+    assert {"requests", "aiohttp", "all"} <= set(fields["provides_extra"])
+    assert any(url.startswith("Changelog, ") for url in fields["project_url"])
+    assert "Typing :: Typed" in fields["classifier"]
+    assert fields["description"].startswith("# vendor-emulator")
+    entry_points = run(
+        [str(installed / "python"), "-c", "import importlib.metadata as m; print(m.entry_points())"], tmp_path
+    )
+    assert "vendor-emulator" in entry_points.stdout
+    assert "mockserver.plugin" in entry_points.stdout
 
 
 def test_the_installed_server_answers_every_vendor(
