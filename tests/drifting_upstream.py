@@ -91,18 +91,21 @@ class Upstream:
         return found
 
     def environ(self, **secrets: str) -> dict[str, str]:
-        """The environment of a live run against this upstream (credentials: the emulator's test keys)."""
-        return {
-            "FAMULOR_BASE_URL": f"{self.base}/famulor",
-            "FAMULOR_API_KEY": secrets.get("famulor", "famulor-test-key"),
-            "BUTTER_BASE_URL": f"{self.base}/butter",
-            "BUTTER_API_KEY": secrets.get("butter", "bk_test_butter"),
-            "BUTTER_ORGANIZATION_ID": "org_test",
-            "CONTACTSHIP_BASE_URL": f"{self.base}/contactship",
-            "CONTACTSHIP_API_KEY": secrets.get("contactship", "contactship-test-key"),
-            "MINDHUNTERS_BASE_URL": f"{self.base}/mindhunters",
-            "MINDHUNTERS_API_TOKEN": secrets.get("mindhunters", "mindhunters-test-token"),
-        }
+        """The environment of a live run against this upstream, from each vendor's ``live_environment``.
+
+        Credentials are the vendor's first test key (``secrets`` may replace it per vendor id) and its
+        organization, where the vendor has a tenant header.
+        """
+        out: dict[str, str] = {}
+        for spec in self.emulator.vendors.values():
+            declared = spec.live_environment
+            out[declared["base_url_variable"]] = f"{self.base}/{spec.id}"
+            credential = spec.auth.test_credentials[0]
+            values = [secrets.get(spec.id, credential.key), credential.tenant]
+            out.update(
+                {name: value for name, value in zip(declared["credentials"], values, strict=False) if value}
+            )
+        return out
 
     async def handle(self, request: Request) -> Response:
         vendor_id, _, rest = request.url.path.lstrip("/").partition("/")
@@ -149,9 +152,9 @@ class Running:
     thread: threading.Thread
 
 
-def start() -> Running:
-    """Start an upstream on a free loopback port."""
-    emulator_app = create_app(EmulatorConfig())
+def start(config: EmulatorConfig | None = None) -> Running:
+    """Start an upstream on a free loopback port, forwarding to an emulator built from ``config``."""
+    emulator_app = create_app(config or EmulatorConfig())
     upstream = Upstream(emulator_app, SchemaStore(emulator_app.state.emulator.config.schemas_dir))
     app = Starlette(routes=[Route("/{path:path}", upstream.handle, methods=["GET", "HEAD"])])
     sock = free_socket()
