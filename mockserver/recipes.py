@@ -335,3 +335,42 @@ KINDS: dict[str, Callable[[Compiler, str, Any, FieldSchema | None], Draw]] = {
 def schema_of(store: SchemaStore, schema_file: Path) -> FieldSchema:
     """The record schema of a dataset, as the root a recipe's fields are looked up from."""
     return FieldSchema(schema_file.resolve(), store.contents(schema_file))
+
+
+KIND_DOCS: dict[str, tuple[str, str]] = {
+    "const": ('`{"const": value}`', "always `value`"),
+    "choice": ('`{"choice": [values]}`', "one of the values, uniformly"),
+    "weighted": ('`{"weighted": [[value, weight], ...]}`', "one of the values, by weight"),
+    "deal": (
+        '`{"deal": [[value, count], ...]}`',
+        "each value exactly `count` times, shuffled over the records",
+    ),
+    "runs": ('`{"runs": [[value, count], ...]}`', "each value `count` times, in the order given"),
+    "sequence": ('`{"sequence": {"start": n, "step": n or [low, high]}}`', "increasing integers"),
+    "pattern": ('`{"pattern": "^num_[0-9]{4}$"}`', "a string matching the regular expression"),
+    "uuid": ('`{"uuid": true}`', "a version-4 UUID"),
+    "timestamp": (
+        '`{"timestamp": {"from", "to", "layout", "not_before"}}`',
+        "an instant in [from, to] (not before another field's), formatted with the strftime `layout` "
+        "(default `%Y-%m-%dT%H:%M:%SZ`)",
+    ),
+    "phone": (
+        '`{"phone": {"country": spec, "kind": spec}}`',
+        "a number from the recipe's `numbers` ranges for that country and kind (default kind `local`)",
+    ),
+    "field": ('`{"field": "country_code"}`', "the value of a field drawn earlier (dotted paths allowed)"),
+    "lookup": (
+        '`{"lookup": {"field", "map": {json text: value}}}`',
+        'the value the map gives another field\'s value (keys are its JSON text: `"null"`, `"250"`)',
+    ),
+    "when": (
+        '`{"when": {"field", "in": [values], "then": spec, "else": spec}}`',
+        "`then` where another field has one of the values, else `else` (default null)",
+    ),
+    "object": ('`{"object": {field: spec, ...}}`', "an object, field by field"),
+    "sample": ('`{"sample": {"from": [values], "min", "max"}}`', "a list of distinct values from `from`"),
+    "schema": (
+        '`{"schema": true}` (or leave the field out)',
+        "a value from the record schema: enums cycle through every value, `pattern` and `format` hold",
+    ),
+}

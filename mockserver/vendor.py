@@ -27,12 +27,15 @@ from mockserver.templates import placeholders
 
 DECLARATION_SCHEMA = Path(__file__).with_name("declaration.schema.json")
 OPENAPI_FILE = "openapi.json"
-PAGER_VARIABLES = {
-    "none": {"items", "total"},
-    "offset": {"items", "total", "limit", "offset"},
-    "page": {"items", "total", "page", "per_page", "last_page", "from", "to", "has_more"},
-    "cursor": {"items", "total", "next_cursor", "has_more", "page_size"},
-}
+
+
+def _pager_variables() -> dict[str, set[str]]:
+    """The envelope variables of each paging style, as declaration.schema.json lists them."""
+    styles = read_json(DECLARATION_SCHEMA)["$defs"]["paging"]["oneOf"]
+    return {style["properties"]["style"]["const"]: set(style["x-template-variables"]) for style in styles}
+
+
+PAGER_VARIABLES = _pager_variables()
 
 
 @dataclass(frozen=True)
