@@ -14,7 +14,7 @@ invalid fixture). The linter adds what loading cannot see on its own but a user 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from mockserver.seeding import complete
 from mockserver.state import VendorState
 from mockserver.vendor import VendorSpec, discover_vendors, load_vendor
 
+Check = Callable[[SchemaStore, "Loaded"], Iterable["Problem"]]
 MOUNT = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SEEDED = 3
 
@@ -117,7 +118,7 @@ def _used_params(declaration: Mapping[str, Any]) -> set[str]:
     return used
 
 
-def _param_problems(loaded: Loaded) -> Iterator[Problem]:
+def _param_problems(store: SchemaStore, loaded: Loaded) -> Iterator[Problem]:
     for path, operation in _operations(loaded.raw):
         used = _used_params(operation["x-emulator"])
         for number, parameter in enumerate(operation.get("parameters", [])):
@@ -211,8 +212,14 @@ def lint(schemas_dir: Path, fixtures_dir: Path) -> tuple[list[Loaded], list[Prob
     vendors = _load(schemas_dir, fixtures_dir, store, problems)
     problems += _unique_problems(vendors)
     for loaded in vendors:
-        problems += _field_problems(store, loaded)
-        problems += _param_problems(loaded)
-        problems += _seeding_problems(store, loaded)
-        problems += _envelope_problems(store, loaded)
+        for check in (_field_problems, _param_problems, _seeding_problems, _envelope_problems):
+            problems += _guarded(check, store, loaded)
     return vendors, problems
+
+
+def _guarded(check: Check, store: SchemaStore, loaded: Loaded) -> list[Problem]:
+    """A check's problems; a check that breaks on an odd declaration reports that, not a traceback."""
+    try:
+        return list(check(store, loaded))
+    except Exception as error:  # noqa: BLE001 - any failure of a check is a problem of the declaration
+        return [Problem(str(loaded.spec.source), "", f"{check.__name__.strip('_')} failed: {error!r}")]

@@ -244,8 +244,10 @@ def constraint(exchange: Exchange) -> None:
         if patterned:
             name = patterned[0]
             exchange.items()[0][name] = -5 if "minimum" in schema[name] else "not matching!"
-        else:
-            exchange.body["count"] = -1
+        elif exchange.endpoint is not None:
+            total = template_paths(exchange.endpoint.envelope).get("total", ("count",))
+            holder = at(exchange.body, total[:-1]) if total[:-1] else exchange.body
+            holder[total[-1]] = -1
 
 
 def server_error(exchange: Exchange) -> None:

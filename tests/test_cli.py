@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from mockserver.cli import main
+from mockserver.config import DEFAULT_SCHEMAS_DIR
 from mockserver.vendor import discover_vendors
 from tests.conftest import ROOT
 
@@ -25,7 +26,7 @@ from tests.conftest import ROOT
 def test_check_loads_every_vendor(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check"]) == 0
     listed = re.findall(r"^ok\s+(\S+)", capsys.readouterr().out, re.MULTILINE)
-    assert listed == discover_vendors(ROOT / "schemas")
+    assert listed == discover_vendors(DEFAULT_SCHEMAS_DIR), "the directory check reads by default"
 
 
 def test_check_reports_a_broken_fixture_in_one_line(

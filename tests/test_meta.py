@@ -158,7 +158,7 @@ def test_every_enum_filter_value_matches_at_least_one_fixture_record(
     for endpoint in spec.endpoints:
         for declared in endpoint.filters:
             for value in endpoint.params[declared.param].enum or ():
-                query = {declared.param: value, **_widest_page(endpoint.paging)}
+                query = {declared.param: value, **_widest_page(endpoint)}
                 response = http.get(
                     f"/{vendor_id}{endpoint.path}", params=query, headers=credential_headers(spec)[0]
                 )
@@ -167,9 +167,13 @@ def test_every_enum_filter_value_matches_at_least_one_fixture_record(
                 assert items, f"{endpoint.path}?{declared.param}={value} lists nothing"
 
 
-def _widest_page(paging: dict[str, Any] | Any) -> dict[str, Any]:
+def _widest_page(endpoint: Any) -> dict[str, Any]:
+    """The query of the endpoint's largest page (at most 100 records)."""
+    paging = endpoint.paging
     size = {"cursor": "size_param", "page": "size_param", "offset": "limit_param"}.get(paging["style"])
-    return {paging[size]: 100} if size else {}
+    if not size:
+        return {}
+    return {paging[size]: min(100, endpoint.params[paging[size]].maximum or 100)}
 
 
 @pytest.mark.parametrize("vendor_id", VENDORS)
@@ -184,13 +188,15 @@ def test_every_paginated_endpoint_spans_at_least_three_pages_at_its_default_size
         response = http.get(f"/{vendor_id}{endpoint.path}", headers=credential_headers(spec)[0])
         paths = template_paths(endpoint.envelope)
         assert len(at(response.json(), paths["items"])) == default
-        listed = _walk_count(http, spec, endpoint.path, endpoint.paging, paths)
+        listed = _listed_count(http, spec, endpoint, paths)
         assert listed > 2 * default, f"{endpoint.path}: {listed} records at {default} per page"
 
 
-def _walk_count(http: httpx.Client, spec: VendorSpec, path: str, paging: Any, paths: Any) -> int:
+def _listed_count(http: httpx.Client, spec: VendorSpec, endpoint: Any, paths: Any) -> int:
     """How many records the endpoint lists with no filter (every page at the widest size)."""
-    response = http.get(f"/{spec.id}{path}", params=_widest_page(paging), headers=credential_headers(spec)[0])
+    response = http.get(
+        f"/{spec.id}{endpoint.path}", params=_widest_page(endpoint), headers=credential_headers(spec)[0]
+    )
     total = at(response.json(), paths.get("total"))
     return int(total) if isinstance(total, int) else len(at(response.json(), paths["items"]))
 

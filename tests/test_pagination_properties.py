@@ -84,7 +84,8 @@ def _filter_values(item: Filter, endpoint: EndpointSpec, records: list[Record]) 
     fields = [item.field] if isinstance(item, Equals) else list(getattr(item, "fields", ()))
     seen = sorted({str(v) for r in records for f in fields if isinstance(v := field_value(r, f), str)})
     if isinstance(item, Contains):
-        seen = sorted({text[:2] for text in seen if len(text) >= 2})
+        length = max(2, spec.min_length or 1)
+        seen = sorted({text[:length] for text in seen if len(text) >= length})
     absent = ["no-such-value"] if spec.format is None else []
     return st.sampled_from([*seen[:40], *absent])
 
