@@ -28,7 +28,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 --cov --cov-report=term $(ARGS)
+	$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=term $(ARGS)
 
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -m fuzz -n 2 $(ARGS)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import FIXTURES_ENV, ROOT, SCHEMAS, SCHEMAS_ENV
 from tests.madeup import write_madeup
 
@@ -22,6 +24,7 @@ GENERIC_MODULES = [
 ]
 
 
+@pytest.mark.xdist_group("heavy")  # runs a whole pytest session: keep it off the load test's core time
 def test_the_generic_modules_run_and_pass_for_a_made_up_vendor(tmp_path: Path) -> None:
     schemas, fixtures = write_madeup(tmp_path, SCHEMAS)
     environment = {
