@@ -59,12 +59,17 @@ class Exchange:
         """The item schema's properties, with $refs resolved one level."""
         assert self.store is not None
         assert self.endpoint is not None
-        path = self.vendor.datasets[self.endpoint.dataset].schema
-        schema = self.store.contents(path)
-        resolved = {}
-        for name, sub in schema["properties"].items():
-            resolved[name] = {**self.store.resolve(path, sub["$ref"])[1], **sub} if "$ref" in sub else sub
-        return {"required": schema["required"], "properties": resolved}
+        return item_schema(self.store, self.vendor, self.endpoint)
+
+
+def item_schema(store: SchemaStore, vendor: VendorSpec, endpoint: EndpointSpec) -> dict[str, Any]:
+    """An endpoint's item schema: its required names and properties, with $refs resolved one level."""
+    path = vendor.datasets[endpoint.dataset].schema
+    schema = store.contents(path)
+    resolved = {}
+    for name, sub in schema.get("properties", {}).items():
+        resolved[name] = {**store.resolve(path, sub["$ref"])[1], **sub} if "$ref" in sub else sub
+    return {"required": schema.get("required", []), "properties": resolved}
 
 
 @dataclass
@@ -179,10 +184,18 @@ def _ok_list(exchange: Exchange) -> bool:
     return exchange.status == 200 and bool(exchange.items())
 
 
-def _first(exchange: Exchange, wanted: Callable[[str, dict[str, Any]], bool]) -> str:
-    schema = exchange.item_schema()
-    name: str = next(name for name in schema["required"] if wanted(name, schema["properties"][name]))
-    return name
+Wanted = Callable[[str, dict[str, Any]], bool]
+
+
+def _first(exchange: Exchange, wanted: Wanted) -> str | None:
+    """The field a scenario changes; None (nothing to change) when the item schema has no such field."""
+    return first_field(exchange.item_schema(), wanted) if _ok_list(exchange) else None
+
+
+def first_field(schema: dict[str, Any], wanted: Wanted) -> str | None:
+    """The first required property that ``wanted`` accepts (None when there is none)."""
+    properties = schema["properties"]
+    return next((n for n in schema["required"] if n in properties and wanted(n, properties[n])), None)
 
 
 def _types(sub: dict[str, Any]) -> list[str]:
@@ -190,45 +203,50 @@ def _types(sub: dict[str, Any]) -> list[str]:
     return kinds if isinstance(kinds, list) else [kinds]
 
 
+RENAMEABLE: Wanted = lambda n, s: "string" in _types(s) and "enum" not in s  # noqa: E731
+ENUMERATED: Wanted = lambda n, s: "enum" in s  # noqa: E731
+NOT_NULLABLE_STRING: Wanted = lambda n, s: "null" not in _types(s) and "string" in _types(s)  # noqa: E731
+RETYPEABLE: Wanted = lambda n, s: "null" not in _types(s) and "enum" not in s and s.get("type") != "object"  # noqa: E731
+E164: Wanted = lambda n, s: s.get("format") == "e164"  # noqa: E731
+
+
 def rename(exchange: Exchange) -> None:
-    if _ok_list(exchange):
-        name = _first(exchange, lambda n, s: "string" in _types(s) and "enum" not in s)
+    name = _first(exchange, RENAMEABLE)
+    if name is not None:
         for item in exchange.items():
             item[f"{name}_v2"] = item.pop(name)
 
 
 def missing(exchange: Exchange) -> None:
-    if _ok_list(exchange):
-        name = _first(exchange, lambda n, s: "enum" in s)
+    name = _first(exchange, ENUMERATED)
+    if name is not None:
         for item in exchange.items():
             item.pop(name)
 
 
 def null(exchange: Exchange) -> None:
-    if _ok_list(exchange):
-        name = _first(exchange, lambda n, s: "null" not in _types(s) and "string" in _types(s))
+    name = _first(exchange, NOT_NULLABLE_STRING)
+    if name is not None:
         exchange.items()[0][name] = None
 
 
 def type_change(exchange: Exchange) -> None:
-    if _ok_list(exchange):
-        name = _first(
-            exchange, lambda n, s: "null" not in _types(s) and "enum" not in s and s.get("type") != "object"
-        )
+    name = _first(exchange, RETYPEABLE)
+    if name is not None:
         value = exchange.items()[0][name]
         exchange.items()[0][name] = str(value) if not isinstance(value, str) else 12345
 
 
 def format_change(exchange: Exchange) -> None:
-    if _ok_list(exchange):
-        name = _first(exchange, lambda n, s: s.get("format") == "e164")
+    name = _first(exchange, E164)
+    if name is not None:
         for item in exchange.items():
             item[name] = "0049 (155) 551234"
 
 
 def enum_unknown(exchange: Exchange) -> None:
-    if _ok_list(exchange):
-        name = _first(exchange, lambda n, s: "enum" in s)
+    name = _first(exchange, ENUMERATED)
+    if name is not None:
         exchange.items()[-1][name] = "brand_new_value"
 
 
@@ -287,3 +305,22 @@ def echo_key(exchange: Exchange) -> None:
     if exchange.status == 401:
         presented = " ".join(exchange.request_headers.values())
         exchange.body = {"error": "Invalid API key", "message": f"Key {presented} is invalid"}
+
+
+# The fields each scenario changes: a vendor whose item schema has none of them cannot show that drift.
+NEEDS: dict[Mutation, Wanted] = {
+    rename: RENAMEABLE,
+    missing: ENUMERATED,
+    null: NOT_NULLABLE_STRING,
+    type_change: RETYPEABLE,
+    format_change: E164,
+    enum_unknown: ENUMERATED,
+}
+
+
+def can_show(
+    mutation: Mutation | None, store: SchemaStore, vendor: VendorSpec, endpoint: EndpointSpec
+) -> bool:
+    """Whether ``mutation`` finds a field to change in the endpoint's items."""
+    wanted = NEEDS.get(mutation) if mutation is not None else None
+    return wanted is None or first_field(item_schema(store, vendor, endpoint), wanted) is not None
