@@ -39,7 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/inprocess.py
 
 fixtures: $(STAMP)
-	$(BIN)/python scripts/generate_fixtures.py
+	$(BIN)/python -m mockserver fixtures
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt

@@ -310,11 +310,31 @@ class EndpointCheck:
         """Walking every page returns each item once, and the total agrees with what was walked."""
         style = self.endpoint.paging["style"]
         total = at(body, self.paths.get("total"))
-        if style == "none" or body is None or not isinstance(total, int):
+        if style == "none" or body is None:
+            return
+        if not isinstance(total, int):
+            if style == "cursor":  # no total to size the walk by: walk at the default size, check duplicates
+                self._repeats(self._walk_cursor(self._default_size(), 0)[0])
             return
         walker = {"cursor": self._walk_cursor, "page": self._walk_pages, "offset": self._walk_offsets}[style]
         size = max(1, math.ceil(total / MAX_PAGES))
         keys, complete = walker(size, total)
+        self._repeats(keys)
+        if complete and len(set(keys)) != total:
+            self.add(
+                "pagination-contract-broken",
+                f"/{'/'.join(self.paths['total'])}",
+                f"walking every page found {len(set(keys))} items; the total says {total}",
+                total,
+                len(set(keys)),
+            )
+
+    def _default_size(self) -> int:
+        default = self.endpoint.params[self.endpoint.paging["size_param"]].default
+        return default if isinstance(default, int) else 1
+
+    def _repeats(self, keys: list[Any]) -> None:
+        """Items listed on more than one page break the pagination contract."""
         repeated = sorted({key for key in keys if keys.count(key) > 1}, key=str)
         if repeated:
             self.add(
@@ -323,14 +343,6 @@ class EndpointCheck:
                 f"{len(repeated)} item(s) listed on more than one page",
                 "each item once",
                 [str(key) for key in repeated[:5]],
-            )
-        if complete and len(set(keys)) != total:
-            self.add(
-                "pagination-contract-broken",
-                f"/{'/'.join(self.paths['total'])}",
-                f"walking every page found {len(set(keys))} items; the total says {total}",
-                total,
-                len(set(keys)),
             )
 
     def _keys(self, body: Any) -> list[Any]:

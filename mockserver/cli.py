@@ -19,9 +19,13 @@ from typing import Any
 from mockserver.app import create_app
 from mockserver.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR, EmulatorConfig
 from mockserver.emulator import Emulator, build_emulator, credential_headers, emulator_version
-from mockserver.errors import EmulatorError
+from mockserver.errors import ConfigurationError, EmulatorError
+from mockserver.fixturegen import generate
 from mockserver.installation import check_installation
 from mockserver.journal import redacted_target
+from mockserver.lint import lint
+from mockserver.recipes import RecipeError
+from mockserver.scaffold import scaffold
 from mockserver.schemathesis_config import schemathesis_files
 from mockserver.vendor import Credential
 
@@ -89,7 +93,7 @@ def program_name(module: str, script: str = "vendor-emulator") -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: ``serve``, ``check``, ``contracts`` and ``schemathesis-config``."""
+    """The command line: serve, check, contracts, schemathesis-config, fixtures and new."""
     parser = argparse.ArgumentParser(
         prog=program_name("mockserver"), description="Phone-number API vendor emulator"
     )
@@ -133,6 +137,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the two files (default: the current directory)",
     )
     _data_arguments(hooks)
+    fixtures = commands.add_parser("fixtures", help="write every fixture that has a recipe.json")
+    _data_arguments(fixtures)
+    fixtures.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a fixture is not what its recipe writes",
+    )
+    new = commands.add_parser("new", help="write a new vendor's skeleton (schemas, recipe, fixtures)")
+    new.add_argument("vendor_id", help="the vendor's id: its mount and folder name, e.g. acme-voice")
+    _data_arguments(new)
     return parser
 
 
@@ -247,14 +261,50 @@ def _stopped(signum: int, frame: object) -> None:
 
 
 def check(arguments: argparse.Namespace) -> int:
-    """Load everything the server would load; print a summary."""
-    emulator = build_emulator(config_from(arguments))
-    for vendor_id, state in emulator.states.items():
+    """Lint every declaration and fixture: one line per problem on stderr, a summary per sound vendor."""
+    for directory in (arguments.schemas, arguments.fixtures):
+        if not directory.is_dir():
+            raise ConfigurationError(f"directory not found: {directory}")
+    vendors, problems = lint(arguments.schemas, arguments.fixtures)
+    failed = {problem.file for problem in problems}
+    for loaded in vendors:
+        if str(loaded.spec.source) in failed or loaded.state is None:
+            continue
         counts = ", ".join(
-            f"{name}: {len(state.dataset('default', name))}" for name in emulator.vendors[vendor_id].datasets
+            f"{name}: {len(loaded.state.dataset('default', name))}" for name in loaded.spec.datasets
         )
-        print(f"ok  {vendor_id:<12} {len(emulator.vendors[vendor_id].endpoints)} endpoint(s); {counts}")
-    return 0
+        print(f"ok  {loaded.spec.id:<12} {len(loaded.spec.endpoints)} endpoint(s); {counts}")
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return EXIT_USAGE if problems else 0
+
+
+def write_fixtures(arguments: argparse.Namespace) -> int:
+    """Generate every fixture from its recipe (or, with --check, compare); problems are one line each."""
+    fixtures, problems = generate(arguments.schemas, arguments.fixtures)
+    stale = [f for f in fixtures if not f.path.is_file() or f.path.read_text(encoding="utf-8") != f.text]
+    for fixture in fixtures if not (arguments.check or problems) else []:
+        fixture.path.write_text(fixture.text, encoding="utf-8", newline="\n")
+    for fixture in fixtures:
+        print(f"{'stale' if arguments.check and fixture in stale else 'ok':<6}{fixture.path}")
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if problems or (arguments.check and stale) else 0
+
+
+def new_vendor(arguments: argparse.Namespace) -> int:
+    """Scaffold a vendor, write its fixtures from the skeleton's recipe, and say what to edit next."""
+    written = scaffold(arguments.vendor_id, arguments.schemas, arguments.fixtures)
+    fixtures, problems = generate(arguments.schemas, arguments.fixtures)
+    mine = [f for f in fixtures if f.path.parent == arguments.fixtures / arguments.vendor_id]
+    for fixture in mine:
+        fixture.path.write_text(fixture.text, encoding="utf-8", newline="\n")
+    for path in [*written, *(f.path for f in mine)]:
+        print(f"wrote {path}")
+    print("next: edit those files to what the vendor documents (CONTRIBUTING.md), then `make test`")
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def write_schemathesis_config(arguments: argparse.Namespace) -> int:
@@ -267,7 +317,13 @@ def write_schemathesis_config(arguments: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"serve": serve, "check": check, "schemathesis-config": write_schemathesis_config}
+COMMANDS = {
+    "serve": serve,
+    "check": check,
+    "schemathesis-config": write_schemathesis_config,
+    "fixtures": write_fixtures,
+    "new": new_vendor,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -279,8 +335,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return contracts_main(words[1:], prog=f"{program_name('mockserver')} contracts")
     arguments = build_parser().parse_args(words)
+    if hasattr(arguments, "schemas"):  # the shipped data, unless the command line names other folders
+        arguments.schemas = arguments.schemas or DEFAULT_SCHEMAS_DIR
+        arguments.fixtures = arguments.fixtures or DEFAULT_FIXTURES_DIR
     try:
         return COMMANDS[arguments.command](arguments)
-    except EmulatorError as error:
+    except (EmulatorError, RecipeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

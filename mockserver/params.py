@@ -63,8 +63,17 @@ class ParamSpec:
         """Build from an OpenAPI parameter object; raises ValueError on what we cannot emulate."""
         schema = parameter.get("schema", {})
         unsupported = sorted(set(schema) - SUPPORTED_KEYWORDS)
-        if unsupported or schema.get("type") not in SUPPORTED_TYPES:
-            raise ValueError(f"parameter {parameter.get('name')!r}: unsupported schema {schema}")
+        name = parameter.get("name")
+        if unsupported:
+            supported = ", ".join(sorted(SUPPORTED_KEYWORDS))
+            raise ValueError(
+                f"parameter {name!r}: unsupported {', '.join(unsupported)}; supported: {supported}"
+            )
+        if schema.get("type") not in SUPPORTED_TYPES:
+            types = ", ".join(sorted(SUPPORTED_TYPES))
+            raise ValueError(
+                f"parameter {name!r}: unsupported type {schema.get('type')!r}; supported: {types}"
+            )
         enum = schema.get("enum")
         return cls(
             name=parameter["name"],

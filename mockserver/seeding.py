@@ -2,9 +2,10 @@
 
 ``{"status": "free"}`` becomes a complete Butter number: the first fixture record that agrees with the
 partial's top-level values is the template, the partial is merged over it (nested objects merge too),
-and the key field gets a fresh value of the same shape (``phon_`` + hex stays ``phon_`` + hex; an integer
-id becomes the next free integer). The result is validated like any record; an invalid one is refused
-with the field and the rule, and nothing is stored.
+and the key field gets a fresh value that satisfies the key's schema: drawn from its ``pattern``
+(``^num_[0-9]{4}$``), a UUID for ``format: uuid``, the next free integer for an integer id, and otherwise
+the template's value with its hex digits redrawn (``phon_`` + hex stays ``phon_`` + hex). The result is
+validated like any record; an invalid one is refused with the field and the rule, and nothing is stored.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
+from random import Random
 from typing import Any
 
 from mockserver.documents import read_json
+from mockserver.patterns import draw_matching
 
 HEX = "0123456789abcdef"
 
@@ -46,12 +50,27 @@ def _reshaped(example: str, salt: str) -> str:
     return "".join(next(cursor) if character in HEX else character for character in example.lower())
 
 
-def fresh_key(example: Any, taken: set[Any]) -> Any:
-    """A key value not in ``taken``, shaped like ``example`` (hex digits redrawn, integers counted up)."""
+def _drawer(example: Any, key_schema: Mapping[str, Any]) -> Callable[[str], Any]:
+    """How to draw one candidate key from a salt, given the key's (resolved) schema."""
+    pattern = key_schema.get("pattern")
+    if isinstance(pattern, str):
+        return lambda salt: draw_matching(pattern, Random(salt))
+    if key_schema.get("format") == "uuid":
+        return lambda salt: str(uuid.UUID(int=Random(salt).getrandbits(128), version=4))
+    return lambda salt: _reshaped(str(example), salt)
+
+
+def fresh_key(example: Any, taken: set[Any], key_schema: Mapping[str, Any] | None = None) -> Any:
+    """A key value not in ``taken`` that satisfies ``key_schema`` (or is shaped like ``example``).
+
+    Integers count up from the largest taken one; strings are drawn from the schema's ``pattern`` or
+    ``format``, or else are ``example`` with its hex digits redrawn. The draw is deterministic.
+    """
     if isinstance(example, int) and not isinstance(example, bool):
         return max((key for key in taken if isinstance(key, int)), default=0) + 1
+    draw = _drawer(example, key_schema or {})
     for attempt in itertools.count():
-        candidate = _reshaped(str(example), f"{example}/{len(taken)}/{attempt}")
+        candidate = draw(f"{example}/{len(taken)}/{attempt}")
         if candidate not in taken:
             return candidate
     raise AssertionError("unreachable")  # pragma: no cover
@@ -62,6 +81,7 @@ def complete(
     templates: Sequence[Mapping[str, Any]],
     key: str,
     taken: Iterable[Any] = (),
+    key_schema: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Full records from partial ones; keys the caller gives are kept, missing ones are drawn fresh."""
     partials = list(partials)
@@ -76,7 +96,7 @@ def complete(
         template = template_for(partial, templates)
         record = merge(template, partial)
         if key not in partial:
-            record[key] = fresh_key(template[key], used)
+            record[key] = fresh_key(template[key], used, key_schema)
             used.add(record[key])
         records.append(record)
     return records

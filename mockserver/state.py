@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.dataset import Dataset
+from mockserver.fields import key_schema
 from mockserver.records import check_records, fixture_path, load_fixture
 from mockserver.schemas import SchemaStore
 from mockserver.seeding import complete
@@ -73,9 +74,11 @@ class VendorState:
             raise ValueError(f"{self.spec.id} has no dataset {name!r}; it has {sorted(self.spec.datasets)}")
         current = self.dataset(tenant, name)
         kept = list(current.records) if mode == "extend" else []
-        key = self.spec.datasets[name].key
-        taken = [record[key] for record in kept]
-        new = complete(records, self._fixtures[name].records, key, taken) if fill else list(records)
+        spec = self.spec.datasets[name]
+        taken = [record[spec.key] for record in kept]
+        schema = key_schema(self.store, spec.schema, spec.key)
+        templates = self._fixtures[name].records
+        new = complete(records, templates, spec.key, taken, schema) if fill else list(records)
         return self.replace(tenant, name, [*kept, *new])
 
     def forget(self, tenant: str) -> None:

@@ -28,7 +28,7 @@ import orjson
 from hypothesis import strategies as st
 
 from mockserver.auth import Principal
-from mockserver.config import DEFAULT_SCHEMAS_DIR, EmulatorConfig
+from mockserver.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR, EmulatorConfig
 from mockserver.emulator import Emulator, build_emulator
 from mockserver.params import ParamSpec
 from mockserver.schemas import SchemaStore
@@ -38,13 +38,17 @@ MAX_DRAWN = 10_000
 
 
 @cache
-def _emulator() -> Emulator:
-    return build_emulator(EmulatorConfig())
+def _emulator(schemas_dir: Path = DEFAULT_SCHEMAS_DIR, fixtures_dir: Path = DEFAULT_FIXTURES_DIR) -> Emulator:
+    return build_emulator(EmulatorConfig(schemas_dir=schemas_dir, fixtures_dir=fixtures_dir))
 
 
 @cache
-def _store(schemas_dir: Path = DEFAULT_SCHEMAS_DIR) -> SchemaStore:
+def _store(schemas_dir: Path) -> SchemaStore:
     return SchemaStore(schemas_dir)
+
+
+def _data(schemas_dir: Path | None, fixtures_dir: Path | None) -> tuple[Path, Path]:
+    return schemas_dir or DEFAULT_SCHEMAS_DIR, fixtures_dir or DEFAULT_FIXTURES_DIR
 
 
 def _timestamps() -> st.SearchStrategy[str]:
@@ -122,12 +126,22 @@ class _SchemaStrategies:
         )
 
 
-def records(vendor: str, dataset: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
-    """Records valid (strictly) against the vendor's item schema: what its list endpoints contain."""
-    spec = _emulator().vendors[vendor].datasets
+def records(
+    vendor: str,
+    dataset: str | None = None,
+    *,
+    schemas_dir: Path | None = None,
+    fixtures_dir: Path | None = None,
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Records valid (strictly) against the vendor's item schema: what its list endpoints contain.
+
+    ``schemas_dir`` and ``fixtures_dir`` point at other declarations than the installed ones.
+    """
+    emulator = _emulator(*_data(schemas_dir, fixtures_dir))
+    spec = emulator.vendors[vendor].datasets
     name = dataset or next(iter(spec))
     schema_path = spec[name].schema
-    store = _store()
+    store = _store(emulator.config.schemas_dir)
     drawn = _SchemaStrategies(store).for_schema(store.contents(schema_path), schema_path)
     return drawn.filter(lambda record: not store.errors(schema_path, record, strict=True))
 
@@ -143,14 +157,13 @@ def _query(params: Mapping[str, ParamSpec]) -> st.SearchStrategy[dict[str, Any]]
 
 
 @st.composite
-def _list_response(draw: st.DrawFn, vendor: str, path: str) -> dict[str, Any]:
-    emulator = _emulator()
+def _list_response(draw: st.DrawFn, vendor: str, path: str, data: tuple[Path, Path]) -> dict[str, Any]:
+    emulator = _emulator(*data)
     app = emulator.apps[vendor]
     endpoint = next(e for e in emulator.vendors[vendor].endpoints if e.path == path)
     key = emulator.vendors[vendor].datasets[endpoint.dataset].key
-    drawn = draw(
-        st.lists(records(vendor, endpoint.dataset), max_size=12, unique_by=lambda record: record[key])
-    )
+    drawn_records = records(vendor, endpoint.dataset, schemas_dir=data[0], fixtures_dir=data[1])
+    drawn = draw(st.lists(drawn_records, max_size=12, unique_by=lambda record: record[key]))
     tenant = f"strategies-{draw(st.integers(0, 2**32))}"
     app.state.replace(tenant, endpoint.dataset, drawn)
     query = urlencode(draw(_query(endpoint.params)))
@@ -162,6 +175,8 @@ def _list_response(draw: st.DrawFn, vendor: str, path: str) -> dict[str, Any]:
     return body
 
 
-def list_responses(vendor: str, path: str) -> st.SearchStrategy[dict[str, Any]]:
+def list_responses(
+    vendor: str, path: str, *, schemas_dir: Path | None = None, fixtures_dir: Path | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
     """Whole list responses of one endpoint: drawn records, a drawn valid query, the emulator's answer."""
-    return _list_response(vendor, path)
+    return _list_response(vendor, path, _data(schemas_dir, fixtures_dir))

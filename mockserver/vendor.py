@@ -18,21 +18,25 @@ from jsonschema import Draft202012Validator
 
 from mockserver.documents import read_json, resolve_options
 from mockserver.errors import DeclarationError
+from mockserver.explain import explain, pointer
 from mockserver.filters import Filter
 from mockserver.opaque_cursors import annotate_cursors
 from mockserver.ordering import OrderSpec
 from mockserver.params import INT64_MAX, ParamSpec, QueryPolicy
-from mockserver.schemas import SchemaStore, bundle_openapi, describe
+from mockserver.schemas import SchemaStore, bundle_openapi
 from mockserver.templates import placeholders
 
 DECLARATION_SCHEMA = Path(__file__).with_name("declaration.schema.json")
 OPENAPI_FILE = "openapi.json"
-PAGER_VARIABLES = {
-    "none": {"items", "total"},
-    "offset": {"items", "total", "limit", "offset"},
-    "page": {"items", "total", "page", "per_page", "last_page", "from", "to", "has_more"},
-    "cursor": {"items", "total", "next_cursor", "has_more", "page_size"},
-}
+
+
+def _pager_variables() -> dict[str, set[str]]:
+    """The envelope variables of each paging style, as declaration.schema.json lists them."""
+    styles = read_json(DECLARATION_SCHEMA)["$defs"]["paging"]["oneOf"]
+    return {style["properties"]["style"]["const"]: set(style["x-template-variables"]) for style in styles}
+
+
+PAGER_VARIABLES = _pager_variables()
 
 
 @dataclass(frozen=True)
@@ -130,9 +134,9 @@ def _declaration_validator(definition: str) -> Draft202012Validator:
 
 
 def _check_declaration(source: Path, where: str, declaration: Any, definition: str) -> None:
-    errors = sorted(_declaration_validator(definition).iter_errors(declaration), key=lambda e: list(e.path))
+    errors = list(_declaration_validator(definition).iter_errors(declaration))
     if errors:
-        raise DeclarationError(source, f"{where}{describe(errors[0])}")
+        raise DeclarationError(source, f"{where}{explain(errors)}")
 
 
 def discover_vendors(schemas_dir: Path) -> list[str]:
@@ -229,7 +233,7 @@ def _endpoint(
     source: Path, path: str, operation: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
 ) -> EndpointSpec:
     declaration = operation["x-emulator"]
-    where = f"paths/{path}/get/x-emulator"
+    where = "#" + pointer(["paths", path, "get", "x-emulator"])
     _check_declaration(source, where, declaration, "endpoint")
     dataset = datasets.get(declaration["dataset"])
     endpoint = EndpointSpec(
@@ -300,7 +304,7 @@ def load_vendor(
         raise DeclarationError(source, "not an OpenAPI document with an x-emulator block")
     document = _with_option_values(resolve_options(raw, overrides or {}, source), overrides or {})
     declaration = document["x-emulator"]
-    _check_declaration(source, "x-emulator", declaration, "vendor")
+    _check_declaration(source, "#/x-emulator", declaration, "vendor")
     datasets = {
         name: DatasetSpec(name, (directory / item["schema"]).resolve(), item["key"])
         for name, item in declaration["datasets"].items()

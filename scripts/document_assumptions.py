@@ -55,7 +55,7 @@ def _cell(text: str) -> str:
 
 
 def vendor_section(vendor: str) -> list[str]:
-    """The assumptions of one vendor: its options, then its annotations."""
+    """The assumptions of one vendor: its options, then its annotations (nothing if it has none)."""
     document = read_json(SCHEMAS / vendor / "openapi.json")
     declaration = document["x-emulator"]
     lines = [f"#### {declaration['title']}", "", "| option / place | default | why |", "|---|---|---|"]
@@ -73,7 +73,7 @@ def vendor_section(vendor: str) -> list[str]:
         if schema.name != "openapi.json":
             found += [(f"{schema.name}{where}", text) for where, text in _annotations(read_json(schema), "")]
     lines += [f"| {_label(where)} | | {_cell(text)} |" for where, text in found]
-    return [*lines, ""]
+    return [*lines, ""] if len(lines) > 4 else []  # a vendor that assumes nothing gets no table
 
 
 def render() -> str:

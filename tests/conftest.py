@@ -1,4 +1,10 @@
-"""Shared fixtures: one emulator app per session, clients per vendor, Hypothesis profiles."""
+"""Shared fixtures: one emulator app per session, clients per vendor, Hypothesis profiles.
+
+The generic test modules (meta, pagination properties, strategies, drift round trips, hostile inputs,
+fuzzing, no-Python-needed) take their vendors from the declarations under ``SCHEMAS``. Point the suite at
+other data with ``VENDOR_EMULATOR_TEST_SCHEMAS`` and ``VENDOR_EMULATOR_TEST_FIXTURES`` (how
+tests/test_new_vendor.py proves that a vendor added later gets all of them, with no test edited).
+"""
 
 from __future__ import annotations
 
@@ -17,16 +23,29 @@ from mockserver import EmulatorConfig, create_app
 from mockserver.emulator import Emulator, credential_headers
 from mockserver.schemas import SchemaStore
 from mockserver.transport import EmulatorTransport
+from mockserver.vendor import discover_vendors
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ROOT / "schemas"
-FIXTURES = ROOT / "fixtures"
+SCHEMAS_ENV = "VENDOR_EMULATOR_TEST_SCHEMAS"
+FIXTURES_ENV = "VENDOR_EMULATOR_TEST_FIXTURES"
+SCHEMAS = Path(os.environ.get(SCHEMAS_ENV) or ROOT / "schemas")
+FIXTURES = Path(os.environ.get(FIXTURES_ENV) or ROOT / "fixtures")
+VENDORS = discover_vendors(SCHEMAS)
+
+
+def data_config(**changes: Any) -> EmulatorConfig:
+    """An EmulatorConfig serving the data under test (SCHEMAS and FIXTURES), with ``changes``."""
+    return EmulatorConfig(schemas_dir=SCHEMAS, fixtures_dir=FIXTURES, **changes)
+
 
 # Named profiles (schemathesis and attrs do the same): fast while editing, deterministic in CI,
 # deep for occasional runs (`make fuzz`).
 settings.register_profile("dev", max_examples=25, deadline=None)
 settings.register_profile(
     "ci", max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(  # the made-up vendor's run inside the suite (tests/test_new_vendor.py)
+    "quick", max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
     "deep", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -43,7 +62,7 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def app() -> Starlette:
     """The emulator with the repository's declarations and fixtures."""
-    return create_app(EmulatorConfig())
+    return create_app(data_config())
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +109,12 @@ def http(app: Starlette) -> Iterator[httpx.Client]:
     """A synchronous in-process client of the whole emulator."""
     with httpx.Client(transport=EmulatorTransport(app), base_url="http://emulator.test") as client:
         yield client
+
+
+@pytest.fixture(scope="session", params=VENDORS)
+def vendor(request: pytest.FixtureRequest, http: httpx.Client, emulator: Emulator) -> VendorClient:
+    """Each declared vendor in turn (a test that takes it runs once per vendor)."""
+    return VendorClient(http, emulator, str(request.param))
 
 
 @pytest.fixture(scope="session")

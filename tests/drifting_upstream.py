@@ -59,12 +59,17 @@ class Exchange:
         """The item schema's properties, with $refs resolved one level."""
         assert self.store is not None
         assert self.endpoint is not None
-        path = self.vendor.datasets[self.endpoint.dataset].schema
-        schema = self.store.contents(path)
-        resolved = {}
-        for name, sub in schema["properties"].items():
-            resolved[name] = {**self.store.resolve(path, sub["$ref"])[1], **sub} if "$ref" in sub else sub
-        return {"required": schema["required"], "properties": resolved}
+        return item_schema(self.store, self.vendor, self.endpoint)
+
+
+def item_schema(store: SchemaStore, vendor: VendorSpec, endpoint: EndpointSpec) -> dict[str, Any]:
+    """An endpoint's item schema: its required names and properties, with $refs resolved one level."""
+    path = vendor.datasets[endpoint.dataset].schema
+    schema = store.contents(path)
+    resolved = {}
+    for name, sub in schema.get("properties", {}).items():
+        resolved[name] = {**store.resolve(path, sub["$ref"])[1], **sub} if "$ref" in sub else sub
+    return {"required": schema.get("required", []), "properties": resolved}
 
 
 @dataclass
@@ -91,18 +96,21 @@ class Upstream:
         return found
 
     def environ(self, **secrets: str) -> dict[str, str]:
-        """The environment of a live run against this upstream (credentials: the emulator's test keys)."""
-        return {
-            "FAMULOR_BASE_URL": f"{self.base}/famulor",
-            "FAMULOR_API_KEY": secrets.get("famulor", "famulor-test-key"),
-            "BUTTER_BASE_URL": f"{self.base}/butter",
-            "BUTTER_API_KEY": secrets.get("butter", "bk_test_butter"),
-            "BUTTER_ORGANIZATION_ID": "org_test",
-            "CONTACTSHIP_BASE_URL": f"{self.base}/contactship",
-            "CONTACTSHIP_API_KEY": secrets.get("contactship", "contactship-test-key"),
-            "MINDHUNTERS_BASE_URL": f"{self.base}/mindhunters",
-            "MINDHUNTERS_API_TOKEN": secrets.get("mindhunters", "mindhunters-test-token"),
-        }
+        """The environment of a live run against this upstream, from each vendor's ``live_environment``.
+
+        Credentials are the vendor's first test key (``secrets`` may replace it per vendor id) and its
+        organization, where the vendor has a tenant header.
+        """
+        out: dict[str, str] = {}
+        for spec in self.emulator.vendors.values():
+            declared = spec.live_environment
+            out[declared["base_url_variable"]] = f"{self.base}/{spec.id}"
+            credential = spec.auth.test_credentials[0]
+            values = [secrets.get(spec.id, credential.key), credential.tenant]
+            out.update(
+                {name: value for name, value in zip(declared["credentials"], values, strict=False) if value}
+            )
+        return out
 
     async def handle(self, request: Request) -> Response:
         vendor_id, _, rest = request.url.path.lstrip("/").partition("/")
@@ -149,9 +157,9 @@ class Running:
     thread: threading.Thread
 
 
-def start() -> Running:
-    """Start an upstream on a free loopback port."""
-    emulator_app = create_app(EmulatorConfig())
+def start(config: EmulatorConfig | None = None) -> Running:
+    """Start an upstream on a free loopback port, forwarding to an emulator built from ``config``."""
+    emulator_app = create_app(config or EmulatorConfig())
     upstream = Upstream(emulator_app, SchemaStore(emulator_app.state.emulator.config.schemas_dir))
     app = Starlette(routes=[Route("/{path:path}", upstream.handle, methods=["GET", "HEAD"])])
     sock = free_socket()
@@ -176,10 +184,18 @@ def _ok_list(exchange: Exchange) -> bool:
     return exchange.status == 200 and bool(exchange.items())
 
 
-def _first(exchange: Exchange, wanted: Callable[[str, dict[str, Any]], bool]) -> str:
-    schema = exchange.item_schema()
-    name: str = next(name for name in schema["required"] if wanted(name, schema["properties"][name]))
-    return name
+Wanted = Callable[[str, dict[str, Any]], bool]
+
+
+def _first(exchange: Exchange, wanted: Wanted) -> str | None:
+    """The field a scenario changes; None (nothing to change) when the item schema has no such field."""
+    return first_field(exchange.item_schema(), wanted) if _ok_list(exchange) else None
+
+
+def first_field(schema: dict[str, Any], wanted: Wanted) -> str | None:
+    """The first required property that ``wanted`` accepts (None when there is none)."""
+    properties = schema["properties"]
+    return next((n for n in schema["required"] if n in properties and wanted(n, properties[n])), None)
 
 
 def _types(sub: dict[str, Any]) -> list[str]:
@@ -187,45 +203,50 @@ def _types(sub: dict[str, Any]) -> list[str]:
     return kinds if isinstance(kinds, list) else [kinds]
 
 
+RENAMEABLE: Wanted = lambda n, s: "string" in _types(s) and "enum" not in s  # noqa: E731
+ENUMERATED: Wanted = lambda n, s: "enum" in s  # noqa: E731
+NOT_NULLABLE_STRING: Wanted = lambda n, s: "null" not in _types(s) and "string" in _types(s)  # noqa: E731
+RETYPEABLE: Wanted = lambda n, s: "null" not in _types(s) and "enum" not in s and s.get("type") != "object"  # noqa: E731
+E164: Wanted = lambda n, s: s.get("format") == "e164"  # noqa: E731
+
+
 def rename(exchange: Exchange) -> None:
-    if _ok_list(exchange):
-        name = _first(exchange, lambda n, s: "string" in _types(s) and "enum" not in s)
+    name = _first(exchange, RENAMEABLE)
+    if name is not None:
         for item in exchange.items():
             item[f"{name}_v2"] = item.pop(name)
 
 
 def missing(exchange: Exchange) -> None:
-    if _ok_list(exchange):
-        name = _first(exchange, lambda n, s: "enum" in s)
+    name = _first(exchange, ENUMERATED)
+    if name is not None:
         for item in exchange.items():
             item.pop(name)
 
 
 def null(exchange: Exchange) -> None:
-    if _ok_list(exchange):
-        name = _first(exchange, lambda n, s: "null" not in _types(s) and "string" in _types(s))
+    name = _first(exchange, NOT_NULLABLE_STRING)
+    if name is not None:
         exchange.items()[0][name] = None
 
 
 def type_change(exchange: Exchange) -> None:
-    if _ok_list(exchange):
-        name = _first(
-            exchange, lambda n, s: "null" not in _types(s) and "enum" not in s and s.get("type") != "object"
-        )
+    name = _first(exchange, RETYPEABLE)
+    if name is not None:
         value = exchange.items()[0][name]
         exchange.items()[0][name] = str(value) if not isinstance(value, str) else 12345
 
 
 def format_change(exchange: Exchange) -> None:
-    if _ok_list(exchange):
-        name = _first(exchange, lambda n, s: s.get("format") == "e164")
+    name = _first(exchange, E164)
+    if name is not None:
         for item in exchange.items():
             item[name] = "0049 (155) 551234"
 
 
 def enum_unknown(exchange: Exchange) -> None:
-    if _ok_list(exchange):
-        name = _first(exchange, lambda n, s: "enum" in s)
+    name = _first(exchange, ENUMERATED)
+    if name is not None:
         exchange.items()[-1][name] = "brand_new_value"
 
 
@@ -241,8 +262,10 @@ def constraint(exchange: Exchange) -> None:
         if patterned:
             name = patterned[0]
             exchange.items()[0][name] = -5 if "minimum" in schema[name] else "not matching!"
-        else:
-            exchange.body["count"] = -1
+        elif exchange.endpoint is not None:
+            total = template_paths(exchange.endpoint.envelope).get("total", ("count",))
+            holder = at(exchange.body, total[:-1]) if total[:-1] else exchange.body
+            holder[total[-1]] = -1
 
 
 def server_error(exchange: Exchange) -> None:
@@ -282,3 +305,22 @@ def echo_key(exchange: Exchange) -> None:
     if exchange.status == 401:
         presented = " ".join(exchange.request_headers.values())
         exchange.body = {"error": "Invalid API key", "message": f"Key {presented} is invalid"}
+
+
+# The fields each scenario changes: a vendor whose item schema has none of them cannot show that drift.
+NEEDS: dict[Mutation, Wanted] = {
+    rename: RENAMEABLE,
+    missing: ENUMERATED,
+    null: NOT_NULLABLE_STRING,
+    type_change: RETYPEABLE,
+    format_change: E164,
+    enum_unknown: ENUMERATED,
+}
+
+
+def can_show(
+    mutation: Mutation | None, store: SchemaStore, vendor: VendorSpec, endpoint: EndpointSpec
+) -> bool:
+    """Whether ``mutation`` finds a field to change in the endpoint's items."""
+    wanted = NEEDS.get(mutation) if mutation is not None else None
+    return wanted is None or first_field(item_schema(store, vendor, endpoint), wanted) is not None

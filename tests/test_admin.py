@@ -12,10 +12,17 @@ import httpx
 import pytest
 
 from mockserver import EmulatorConfig, create_app
+from mockserver.documents import read_json
 from mockserver.transport import EmulatorTransport
 from tests.conftest import ROOT, wait_until_serving
 
 BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
+
+
+def fixture_count(vendor: str, dataset: str = "phone-numbers", **where: object) -> int:
+    """How many fixture records of ``vendor`` (matching ``where``) the emulator starts from."""
+    records = read_json(ROOT / "fixtures" / vendor / f"{dataset}.json")["records"]
+    return len([r for r in records if all(r[k] == v for k, v in where.items())])
 
 
 @pytest.fixture
@@ -39,7 +46,8 @@ def test_seed_then_list_then_journal_then_reset(admin: httpx.Client) -> None:
     ]
     assert admin.post("/__mock__/reset").json() == {"reset": "all"}
     assert admin.get("/__mock__/butter/journal").json()["entries"] == []
-    assert admin.get("/butter/api/phone-numbers", headers=BUTTER).json()["pagination"]["total_count"] == 62
+    listed_again = admin.get("/butter/api/phone-numbers", headers=BUTTER).json()
+    assert listed_again["pagination"]["total_count"] == fixture_count("butter"), "back to the fixtures"
 
 
 def test_an_invalid_seed_is_a_422_naming_the_field_and_changes_nothing(admin: httpx.Client) -> None:
@@ -50,7 +58,7 @@ def test_an_invalid_seed_is_a_422_naming_the_field_and_changes_nothing(admin: ht
     assert response.json()["error"] == "invalid_record"
     assert "record 1: /type: 'both' is not one of ['inbound', 'outbound']" in response.json()["message"]
     listed = admin.get("/contactship/v1/phone-numbers", headers={"x-api-key": "contactship-test-key"}).json()
-    assert listed["count"] == 24
+    assert listed["count"] == fixture_count("contactship"), "still the fixtures"
 
 
 def test_faults_over_http(admin: httpx.Client) -> None:
@@ -81,7 +89,7 @@ def test_a_registered_key_is_an_isolated_tenant(admin: httpx.Client) -> None:
         "/mindhunters/api/v1/phone-numbers", headers={"Authorization": "Bearer mindhunters-test-token"}
     ).json()
     assert own["data"]["pagination"]["total"] == 1
-    assert shared["data"]["pagination"]["total"] == 78
+    assert shared["data"]["pagination"]["total"] == fixture_count("mindhunters", is_external=False)
     assert (
         admin.get("/__mock__/mindhunters/journal", params={"tenant": tenant}).json()["entries"][0]["tenant"]
         == tenant

@@ -10,6 +10,7 @@ import pytest
 from mockserver import EmulatorConfig, create_app
 from mockserver.emulator import Emulator, credential_headers
 from mockserver.transport import EmulatorTransport
+from tests.conftest import VENDORS
 
 DOCUMENTED_TEST_CREDENTIALS = {
     "famulor": {"Authorization": "Bearer famulor-test-key"},
@@ -19,19 +20,27 @@ DOCUMENTED_TEST_CREDENTIALS = {
 }
 
 
-def test_the_index_lists_each_vendor_with_mount_endpoints_and_test_credentials(http: httpx.Client) -> None:
+def test_the_index_lists_each_vendor_with_mount_endpoints_and_test_credentials(
+    http: httpx.Client, emulator: Emulator
+) -> None:
     index = http.get("/__mock__").json()
     vendors = {vendor["id"]: vendor for vendor in index["vendors"]}
-    assert set(vendors) == set(DOCUMENTED_TEST_CREDENTIALS)
-    for vendor_id, headers in DOCUMENTED_TEST_CREDENTIALS.items():
+    assert set(vendors) == set(emulator.vendors)
+    for vendor_id, spec in emulator.vendors.items():
         assert vendors[vendor_id]["mount"] == f"/{vendor_id}"
-        assert vendors[vendor_id]["test_credentials"] == [headers]
+        assert vendors[vendor_id]["test_credentials"] == credential_headers(spec)
+        assert len(vendors[vendor_id]["endpoints"]) == len(spec.endpoints)
         assert all(e["url"].startswith(f"/{vendor_id}/") for e in vendors[vendor_id]["endpoints"])
         assert all("assumption" in option for option in vendors[vendor_id]["options"].values())
-    assert len(vendors["famulor"]["endpoints"]) == 3
 
 
 @pytest.mark.parametrize("vendor_id", sorted(DOCUMENTED_TEST_CREDENTIALS))
+def test_the_index_shows_each_vendors_documented_test_credentials(http: httpx.Client, vendor_id: str) -> None:
+    index = {vendor["id"]: vendor for vendor in http.get("/__mock__").json()["vendors"]}
+    assert index[vendor_id]["test_credentials"] == [DOCUMENTED_TEST_CREDENTIALS[vendor_id]]
+
+
+@pytest.mark.parametrize("vendor_id", VENDORS)
 def test_the_served_openapi_document_is_self_contained_and_points_at_the_emulator(
     http: httpx.Client, vendor_id: str
 ) -> None:

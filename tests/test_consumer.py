@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from mockserver.documents import read_json
 from mockserver.testing import EmulatorMock, VendorMock
 from tests.consumer import inventory
 
@@ -217,5 +219,6 @@ def test_tenants_with_their_own_keys_never_see_each_others_data(butter_mock: Ven
 
 def test_each_test_starts_from_the_fixtures(butter_mock: VendorMock) -> None:
     """The plugin resets the emulator before every test: nothing above leaks into this one."""
-    assert len(butter_mock.records()) == 62
+    fixtures = read_json(Path(__file__).parent.parent / "fixtures" / "butter" / "phone-numbers.json")
+    assert butter_mock.records() == fixtures["records"]
     assert butter_mock.calls() == []

@@ -16,33 +16,34 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS
 from starlette.applications import Starlette
 
-from mockserver import EmulatorConfig, create_app
+from contracts.checks import at, template_paths
+from mockserver import create_app
 from mockserver.emulator import credential_headers
 from mockserver.schemas import SchemaStore
 from mockserver.transport import EmulatorTransport
-from mockserver.vendor import discover_vendors
-from tests.conftest import SCHEMAS
+from mockserver.vendor import EndpointSpec
+from tests.conftest import SCHEMAS, VENDORS, data_config
 
-APP: Starlette = create_app(EmulatorConfig())
-VENDORS = discover_vendors(SCHEMAS)
+APP: Starlette = create_app(data_config())
 
 
 CLIENT = httpx.Client(transport=EmulatorTransport(APP), base_url="http://fuzz.test")
 
 
-def _cursor_params(vendor_id: str) -> dict[str, str]:
+def _cursor_endpoints(vendor_id: str) -> dict[str, EndpointSpec]:
     spec = APP.state.emulator.vendors[vendor_id]
-    return {e.path: e.paging["cursor_param"] for e in spec.endpoints if e.paging["style"] == "cursor"}
+    return {e.path: e for e in spec.endpoints if e.paging["style"] == "cursor"}
 
 
-def _real_cursor(vendor_id: str, path: str, query: dict[str, Any], headers: dict[str, str]) -> str | None:
+def _real_cursor(
+    vendor_id: str, endpoint: EndpointSpec, query: dict[str, Any], headers: dict[str, str]
+) -> Any:
     """A cursor the emulator issued for this query's filters (None when there is no second page)."""
-    first_page = {**query, "page_size": 1, "limit": 1}
-    response = CLIENT.get(f"/{vendor_id}{path}", params=first_page, headers=headers)
-    cursor: str | None = (
-        response.json().get("pagination", {}).get("next_cursor") if response.is_success else None
-    )
-    return cursor
+    sizes = [endpoint.paging["size_param"], *endpoint.paging.get("size_aliases", ())]
+    first_page = {**query, **dict.fromkeys(sizes, 1)}
+    response = CLIENT.get(f"/{vendor_id}{endpoint.path}", params=first_page, headers=headers)
+    where = template_paths(endpoint.envelope).get("next_cursor")
+    return at(response.json(), where) if response.is_success else None
 
 
 def _schema(vendor_id: str) -> Any:
@@ -50,16 +51,17 @@ def _schema(vendor_id: str) -> Any:
     schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
     headers = credential_headers(APP.state.emulator.vendors[vendor_id])[0]
     schema.config.update(headers=headers)
-    cursor_params = _cursor_params(vendor_id)
+    cursor_endpoints = _cursor_endpoints(vendor_id)
 
     @schema.hook
     def map_case(context: Any, case: Any) -> Any:
         """An opaque cursor is valid only if the server issued it: positive cases get a real one."""
-        name = cursor_params.get(case.operation.path)
+        endpoint = cursor_endpoints.get(case.operation.path)
+        name = endpoint.paging["cursor_param"] if endpoint else None
         query = case.query or {}
-        if name in query and case.meta is not None and case.meta.generation.mode.is_positive:
+        if endpoint and name in query and case.meta is not None and case.meta.generation.mode.is_positive:
             rest = {key: value for key, value in query.items() if key != name}
-            cursor = _real_cursor(vendor_id, case.operation.path, rest, headers)
+            cursor = _real_cursor(vendor_id, endpoint, rest, headers)
             case.query = rest if cursor is None else {**rest, name: cursor}
         return case
 

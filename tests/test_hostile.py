@@ -18,8 +18,9 @@ from mockserver import create_app
 from mockserver.emulator import credential_headers
 from mockserver.transport import EmulatorTransport
 from mockserver.vendor import EndpointSpec, VendorSpec
+from tests.conftest import data_config
 
-APP = create_app()
+APP = create_app(data_config())
 EMULATOR = APP.state.emulator
 LONG = "x" * 60_000  # httpx refuses queries above 64 KB; the emulator itself has no limit of its own
 
@@ -60,7 +61,7 @@ def _parameter_cases(spec: VendorSpec, endpoint: EndpointSpec) -> Iterator[Hosti
                 ("not a uuid", b"agent-7"),
                 ("uuid without hyphens", b"3c90c3cc0d444b5088888dd25736052a"),
             ]
-        elif name.endswith("cursor"):
+        elif name == endpoint.paging.get("cursor_param"):
             values += [
                 ("garbage cursor", b"garbage"),
                 ("truncated cursor", b"eyJpZCI6InBob25f"),
@@ -124,8 +125,12 @@ def client() -> Iterator[httpx.Client]:
         yield http
 
 
-def test_the_catalogue_is_large() -> None:
-    assert len(CASES) >= 200
+def test_the_catalogue_covers_every_parameter_of_every_endpoint() -> None:
+    for spec in EMULATOR.vendors.values():
+        for endpoint in spec.endpoints:
+            cases = [case for case in CASES if (case.vendor, case.path) == (spec.id, endpoint.path)]
+            assert set(endpoint.params) <= {case.name.split(":")[0] for case in cases}
+            assert len(cases) >= 4 * len(endpoint.params) + 10
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.vendor}{c.path[:24]}:{c.name}")

@@ -104,6 +104,7 @@ async def _hammer(base: str, expected: list[tuple[int, bytes]], until: float) ->
     return done, errors, wrong
 
 
+@pytest.mark.xdist_group("heavy")  # not beside the made-up vendor's suite run: both want a whole core
 def test_64_clients_for_10_seconds_get_only_right_answers_and_memory_levels_off(
     server: tuple[subprocess.Popen[bytes], str, Path],
 ) -> None:

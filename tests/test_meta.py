@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,16 +9,17 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
+from contracts.checks import at, template_paths
 from mockserver.documents import pointer_get, read_json
 from mockserver.emulator import Emulator, credential_headers
+from mockserver.fixturegen import RECIPE_FILE, default_size, generate
+from mockserver.lint import lint
 from mockserver.records import fixture_path
 from mockserver.schemas import SchemaStore, iter_schema_files
 from mockserver.templates import render_tree
-from mockserver.vendor import OPENAPI_FILE, VendorSpec, discover_vendors
-from tests.conftest import FIXTURES, SCHEMAS
-from tests.documented import MINDHUNTERS_REAL_VALUES, VERBATIM
+from mockserver.vendor import OPENAPI_FILE, VendorSpec
+from tests.conftest import FIXTURES, SCHEMAS, VENDORS
 
-VENDORS = discover_vendors(SCHEMAS)
 SCHEMA_FILES = list(iter_schema_files(SCHEMAS))
 SAMPLE_VARIABLES = {
     "method": "GET",
@@ -33,8 +33,17 @@ SAMPLE_VARIABLES = {
 }
 
 
-def test_the_four_vendors_are_discovered_from_the_file_system() -> None:
-    assert VENDORS == ["butter", "contactship", "famulor", "mindhunters"]
+def test_every_vendor_folder_is_discovered_and_has_its_fixtures_folder(emulator: Emulator) -> None:
+    folders = sorted(p.parent.name for p in SCHEMAS.glob(f"*/{OPENAPI_FILE}") if p.parent.name[0] not in "_.")
+    assert VENDORS == folders == sorted(emulator.vendors)
+    assert [vendor for vendor in VENDORS if not (FIXTURES / vendor).is_dir()] == []
+
+
+def test_check_finds_no_problem_in_the_declarations_and_fixtures() -> None:
+    """`mockserver check` (fields, envelopes at every page, hosts, parameters, seeded keys) is clean."""
+    vendors, problems = lint(SCHEMAS, FIXTURES)
+    assert [str(problem) for problem in problems] == []
+    assert sorted(loaded.spec.id for loaded in vendors) == VENDORS
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: str(p.relative_to(SCHEMAS)))
@@ -67,22 +76,27 @@ def test_every_fixture_record_validates_strictly_against_its_item_schema(
             assert not list(validator.iter_errors(record)), record
 
 
-@pytest.mark.parametrize(("vendor_id", "dataset"), list(VERBATIM))
-def test_documented_example_records_are_in_the_fixtures_verbatim(vendor_id: str, dataset: str) -> None:
-    records = read_json(FIXTURES / vendor_id / f"{dataset}.json")["records"]
-    for example in VERBATIM[(vendor_id, dataset)]:
-        assert example in records
-        stored = next(record for record in records if record == example)
-        assert list(stored) == list(example), "same keys in the same order"
+RECIPES = [
+    (vendor, read_json(path)) for vendor in VENDORS if (path := FIXTURES / vendor / RECIPE_FILE).is_file()
+]
 
 
-def test_mindhunters_documented_example_keeps_its_real_values() -> None:
-    records = read_json(FIXTURES / "mindhunters" / "phone-numbers.json")["records"]
-    example = next(
-        r for r in records if r["phone_number_uuid"] == MINDHUNTERS_REAL_VALUES["phone_number_uuid"]
-    )
-    assert {key: example[key] for key in MINDHUNTERS_REAL_VALUES} == MINDHUNTERS_REAL_VALUES
-    assert "<string>" not in json.dumps(example)
+@pytest.mark.parametrize(("vendor_id", "recipe"), RECIPES, ids=[vendor for vendor, _ in RECIPES])
+def test_a_recipes_examples_open_its_fixtures_verbatim(vendor_id: str, recipe: dict[str, Any]) -> None:
+    """The documented examples a recipe carries are the first records of the fixture, unchanged."""
+    for dataset, spec in recipe["datasets"].items():
+        records = read_json(FIXTURES / vendor_id / f"{dataset}.json")["records"]
+        examples = spec.get("examples", [])
+        assert records[: len(examples)] == examples
+        assert [list(r) for r in records[: len(examples)]] == [list(e) for e in examples], "same key order"
+
+
+def test_the_fixtures_are_exactly_what_their_recipes_write() -> None:
+    """The fixtures are deterministic: regenerating them changes no byte (python -m mockserver fixtures)."""
+    fixtures, problems = generate(SCHEMAS, FIXTURES)
+    assert problems == []
+    for fixture in fixtures:
+        assert fixture.path.read_text(encoding="utf-8") == fixture.text, fixture.path
 
 
 def _operations(spec: VendorSpec) -> list[tuple[str, dict[str, Any]]]:
@@ -144,23 +158,22 @@ def test_every_enum_filter_value_matches_at_least_one_fixture_record(
     for endpoint in spec.endpoints:
         for declared in endpoint.filters:
             for value in endpoint.params[declared.param].enum or ():
-                query = {declared.param: value, **_widest_page(endpoint.paging)}
+                query = {declared.param: value, **_widest_page(endpoint)}
                 response = http.get(
                     f"/{vendor_id}{endpoint.path}", params=query, headers=credential_headers(spec)[0]
                 )
                 assert response.status_code == 200
-                assert _items(response.json()), f"{endpoint.path}?{declared.param}={value} lists nothing"
+                items = at(response.json(), template_paths(endpoint.envelope)["items"])
+                assert items, f"{endpoint.path}?{declared.param}={value} lists nothing"
 
 
-def _widest_page(paging: dict[str, Any] | Any) -> dict[str, Any]:
+def _widest_page(endpoint: Any) -> dict[str, Any]:
+    """The query of the endpoint's largest page (at most 100 records)."""
+    paging = endpoint.paging
     size = {"cursor": "size_param", "page": "size_param", "offset": "limit_param"}.get(paging["style"])
-    return {paging[size]: 100} if size else {}
-
-
-def _items(body: dict[str, Any]) -> list[Any]:
-    data = body["data"]
-    items: list[Any] = data["items"] if isinstance(data, dict) else data
-    return items
+    if not size:
+        return {}
+    return {paging[size]: min(100, endpoint.params[paging[size]].maximum or 100)}
 
 
 @pytest.mark.parametrize("vendor_id", VENDORS)
@@ -169,19 +182,23 @@ def test_every_paginated_endpoint_spans_at_least_three_pages_at_its_default_size
 ) -> None:
     spec = emulator.vendors[vendor_id]
     for endpoint in spec.endpoints:
-        style = endpoint.paging["style"]
-        if style == "none":
+        default = default_size(endpoint)
+        if default is None:
             continue
-        size_name = endpoint.paging["limit_param" if style == "offset" else "size_param"]
-        default = endpoint.params[size_name].default
         response = http.get(f"/{vendor_id}{endpoint.path}", headers=credential_headers(spec)[0])
-        body = response.json()
-        total = (
-            body.get("count")
-            or body.get("pagination", {}).get("total_count")
-            or body["data"]["pagination"]["total"]
-        )
-        assert total > 2 * default, f"{endpoint.path}: {total} records at {default} per page"
+        paths = template_paths(endpoint.envelope)
+        assert len(at(response.json(), paths["items"])) == default
+        listed = _listed_count(http, spec, endpoint, paths)
+        assert listed > 2 * default, f"{endpoint.path}: {listed} records at {default} per page"
+
+
+def _listed_count(http: httpx.Client, spec: VendorSpec, endpoint: Any, paths: Any) -> int:
+    """How many records the endpoint lists with no filter (every page at the widest size)."""
+    response = http.get(
+        f"/{spec.id}{endpoint.path}", params=_widest_page(endpoint), headers=credential_headers(spec)[0]
+    )
+    total = at(response.json(), paths.get("total"))
+    return int(total) if isinstance(total, int) else len(at(response.json(), paths["items"]))
 
 
 @pytest.mark.parametrize("vendor_id", VENDORS)
@@ -196,21 +213,3 @@ def test_free_text_parameters_document_that_empty_values_are_rejected(
         for param in endpoint.params.values():
             if param.type == "string" and param.enum is None and param.format is None:
                 assert (param.min_length or 0) >= 1, f"{endpoint.path}?{param.name}"
-
-
-def test_the_fixtures_are_exactly_what_the_generator_writes() -> None:
-    """The fixtures are deterministic: regenerating them changes no byte (make fixtures)."""
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location(
-        "generate_fixtures", FIXTURES.parent / "scripts" / "generate_fixtures.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    generator = importlib.util.module_from_spec(spec)
-    sys.modules["generate_fixtures"] = generator
-    spec.loader.exec_module(generator)
-    for dataset in generator.DATASETS:
-        expected = generator.render(dataset, generator.build(dataset))
-        assert dataset.path().read_text(encoding="utf-8") == expected, dataset.fixture

@@ -1,4 +1,4 @@
-"""The Hypothesis strategies teams use to property-test their own parsing code."""
+"""The Hypothesis strategies teams use to property-test their own parsing code, for every declared vendor."""
 
 from __future__ import annotations
 
@@ -7,44 +7,37 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
+from mockserver.emulator import build_emulator
 from mockserver.schemas import SchemaStore
 from mockserver.strategies import list_responses, records
-from tests.conftest import SCHEMAS
+from tests.conftest import FIXTURES, SCHEMAS, data_config
 
 STORE = SchemaStore(SCHEMAS)
-LISTS = {
-    ("famulor", "/api/user/phone-numbers/all"): "famulor/phone-number-list.json",
-    ("famulor", "/api/user/whatsapp/senders"): "famulor/whatsapp-sender-list.json",
-    ("butter", "/api/phone-numbers"): "butter/phone-number-list.json",
-    ("contactship", "/v1/phone-numbers"): "contactship/phone-number-list.json",
-    ("mindhunters", "/api/v1/phone-numbers"): "mindhunters/phone-number-list.json",
-}
+SPECS = build_emulator(data_config()).vendors
+DATA = {"schemas_dir": SCHEMAS, "fixtures_dir": FIXTURES}
+DATASETS = [(vendor_id, name) for vendor_id, spec in SPECS.items() for name in spec.datasets]
+LISTS = [(vendor_id, endpoint.path) for vendor_id, spec in SPECS.items() for endpoint in spec.endpoints]
 
 
-@pytest.mark.parametrize(
-    ("vendor", "dataset", "schema"),
-    [
-        ("famulor", "phone-numbers", "famulor/phone-number.json"),
-        ("famulor", "whatsapp-senders", "famulor/whatsapp-sender.json"),
-        ("butter", None, "butter/phone-number.json"),
-        ("contactship", None, "contactship/phone-number.json"),
-        ("mindhunters", None, "mindhunters/phone-number.json"),
-    ],
-)
-def test_drawn_records_validate_strictly(vendor: str, dataset: str | None, schema: str) -> None:
+@pytest.mark.parametrize(("vendor", "dataset"), DATASETS)
+def test_drawn_records_validate_strictly(vendor: str, dataset: str) -> None:
+    schema = SPECS[vendor].datasets[dataset].schema
+
     @settings(max_examples=15)
-    @given(records(vendor, dataset))
+    @given(records(vendor, dataset, **DATA))
     def check(record: dict[str, Any]) -> None:
-        assert STORE.errors(SCHEMAS / schema, record, strict=True) == []
+        assert STORE.errors(schema, record, strict=True) == []
 
     check()
 
 
-@pytest.mark.parametrize(("vendor", "path"), list(LISTS))
+@pytest.mark.parametrize(("vendor", "path"), LISTS)
 def test_drawn_list_responses_validate_strictly_and_page_consistently(vendor: str, path: str) -> None:
+    schema = next(e.response_schema for e in SPECS[vendor].endpoints if e.path == path)
+
     @settings(max_examples=10)
-    @given(list_responses(vendor, path))
+    @given(list_responses(vendor, path, **DATA))
     def check(body: dict[str, Any]) -> None:
-        assert STORE.errors(SCHEMAS / LISTS[(vendor, path)], body, strict=True) == []
+        assert STORE.errors(schema, body, strict=True) == []
 
     check()
