@@ -76,7 +76,18 @@ def _branch_error(error: ValidationError) -> str | None:
     return explain(inner) if inner else None
 
 
+def _missing_choice(error: ValidationError) -> str | None:
+    """A required property that picks a oneOf branch (``paging.style``): say which values it takes."""
+    branches = error.schema.get("oneOf") if isinstance(error.schema, Mapping) else None
+    found = _discriminator(branches) if isinstance(branches, list) else None
+    if found is None or not isinstance(error.instance, Mapping) or found[0] in error.instance:
+        return None
+    return f"{pointer([*error.absolute_path, found[0]])}: required; allowed values: {allowed(found[1])}"
+
+
 def _one(error: ValidationError) -> str:
+    if error.validator == "required" and (missing := _missing_choice(error)) is not None:
+        return missing
     if error.validator in ("oneOf", "anyOf"):
         branch = _branch_error(error)
         if branch is not None:

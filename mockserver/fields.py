@@ -1,9 +1,9 @@
 """Where a record field is declared in its schema: dotted paths, followed through ``$ref``s and branches.
 
 ``billing.monthly_fee`` is looked up as ``properties.billing`` then ``properties.monthly_fee``, following
-``$ref`` (to other files too) and every branch of ``allOf``/``anyOf``/``oneOf``, so the linter can say
-that a filter, search or sort names a field the record schema does not have, and the seeder can find
-the schema of a dataset's key.
+``$ref`` (to other files too) and every branch of ``allOf``/``anyOf``/``oneOf``/``then``/``else``. The
+linter can then say that a filter, search or sort names a field the record schema does not have, and the
+seeder can find the schema of a dataset's key.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from mockserver.schemas import SchemaStore
 
 COMBINATORS = ("allOf", "anyOf", "oneOf")
+CONDITIONALS = ("then", "else")
 MAX_DEPTH = 32
 
 
@@ -39,6 +40,9 @@ def _expanded(store: SchemaStore, at: FieldSchema, depth: int = 0) -> Iterator[F
     for combinator in COMBINATORS:
         for branch in at.node.get(combinator, ()):
             yield from _expanded(store, FieldSchema(at.file, branch), depth + 1)
+    for conditional in CONDITIONALS:
+        if isinstance(at.node.get(conditional), dict):
+            yield from _expanded(store, FieldSchema(at.file, at.node[conditional]), depth + 1)
 
 
 def _children(store: SchemaStore, at: FieldSchema, name: str) -> list[FieldSchema]:

@@ -111,12 +111,6 @@ def http(app: Starlette) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture(scope="session", params=VENDORS)
-def vendor(request: pytest.FixtureRequest, http: httpx.Client, emulator: Emulator) -> VendorClient:
-    """Each declared vendor in turn (a test that takes it runs once per vendor)."""
-    return VendorClient(http, emulator, str(request.param))
-
-
 @pytest.fixture(scope="session")
 def famulor(http: httpx.Client, emulator: Emulator) -> VendorClient:
     return VendorClient(http, emulator, "famulor")

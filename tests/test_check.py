@@ -106,6 +106,30 @@ BROKEN: list[tuple[str, str, Callable[[Any], None], str]] = [
         "'equal' is not allowed; allowed values: equals, equals-any, contains, include-flag",
     ),
     (
+        "paging-style-missing",
+        "openapi.json",
+        lambda d: declaration(d)["paging"].pop("style"),
+        f"{OPERATION}/x-emulator/paging/style: required; allowed values: none, offset, page, cursor",
+    ),
+    (
+        "paging-option-typo",
+        "openapi.json",
+        lambda d: declaration(d)["paging"].update(over_max="cap"),
+        f"{OPERATION}/x-emulator/paging/over_max: 'cap' is not allowed; allowed values: reject, clamp",
+    ),
+    (
+        "sort-direction-typo",
+        "openapi.json",
+        lambda d: declaration(d)["order"]["options"].update(number=[["number", "up"]]),
+        f"{OPERATION}/x-emulator/order/options/number/0/1: 'up' is not allowed; allowed values: asc, desc",
+    ),
+    (
+        "auth-kind-typo",
+        "openapi.json",
+        lambda d: d["x-emulator"]["auth"].update(kind="basic"),
+        "#/x-emulator/auth/kind: 'basic' is not allowed; allowed values: bearer, api-key",
+    ),
+    (
         "key-the-seeder-cannot-draw",
         "number.json",
         lambda d: d["properties"]["id"].update(pattern="^(?!num_0000)num_[0-9]{4}$"),

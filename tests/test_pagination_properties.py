@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -140,8 +141,9 @@ def walk(client: VendorClient, endpoint: EndpointSpec, query: dict[str, Any], pa
 
 @pytest.mark.parametrize(("vendor_id", "path"), CASES)
 def test_every_walk_is_complete_ordered_and_duplicate_free(
-    emulator: Emulator, vendor_id: str, path: str, http: Any
+    emulator: Emulator, vendor_id: str, path: str, http: httpx.Client
 ) -> None:
+    """Any page size, filters and order: each matching record exactly once, in the declared order."""
     client = VendorClient(http, emulator, vendor_id)
     endpoint = next(e for e in client.spec.endpoints if e.path == path)
     key = client.spec.datasets[endpoint.dataset].key
