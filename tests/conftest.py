@@ -9,8 +9,10 @@ tests/test_new_vendor.py proves that a vendor added later gets all of them, with
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +152,25 @@ def wait_until_serving(base: str, seconds: float = 15) -> None:
             time.sleep(0.05)
         else:
             return
+
+
+class _Hello(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("content-length", "5")
+        self.end_headers()
+        self.wfile.write(b"hello")
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        """Quiet."""
+
+
+@pytest.fixture
+def local_server() -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 (a host the emulator does not mock)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import aiohttp
@@ -193,32 +191,10 @@ def test_only_the_named_vendors_are_answered_and_other_vendor_hosts_are_refused(
         assert only_butter.clients[0] == "httpx"
 
 
-@pytest.fixture
-def local_server() -> Iterator[str]:
-    """A plain HTTP server on 127.0.0.1 that answers every GET with ``local``."""
-
-    class Local(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Length", "5")
-            self.end_headers()
-            self.wfile.write(b"local")
-
-        def log_message(self, *args: Any) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Local)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
 def test_other_hosts_pass_through_for_every_client_when_allowed(local_server: str) -> None:
     with mock_vendors(other_hosts="allow") as vendors:
         for client in (_httpx, *CLIENTS.values()):
-            assert client(local_server, {})[2] == b"local"
+            assert client(local_server, {})[2] == b"hello"
         assert _requests(f"{vendors.butter.base_url}/api/phone-numbers", vendors.butter.headers)[0] == 200
 
 
@@ -255,7 +231,7 @@ def test_the_guard_lets_loopback_through_and_is_gone_after_the_block(local_serve
         assert socket.getaddrinfo is not original
     assert socket.getaddrinfo is original
     assert "connect" not in vars(socket.socket)
-    assert urllib.request.urlopen(local_server, timeout=5).read() == b"local"
+    assert urllib.request.urlopen(local_server, timeout=5).read() == b"hello"
 
 
 def test_nested_guards_unwind_in_any_order() -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,28 +18,6 @@ from mockserver.testing import CallsAssertionError, EmulatorMock, mock_vendors
 
 CONTACTSHIP = "https://api.contactship.ai/v1/phone-numbers"
 KEY = {"x-api-key": "contactship-test-key"}
-
-
-class _Hello(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("content-length", "5")
-        self.end_headers()
-        self.wfile.write(b"hello")
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
-        """Quiet."""
-
-
-@pytest.fixture
-def local_server() -> Iterator[str]:
-    """A real HTTP server on 127.0.0.1 (a host the emulator does not mock)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
 
 
 def test_other_hosts_pass_through_when_allowed(local_server: str) -> None:
