@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 PREFERENCE = re.compile(r"\s*([a-z_]+)\s*=\s*([0-9]+)\s*", re.IGNORECASE)
 MAX_DELAY_SECONDS = 30.0
+MAX_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,9 @@ def preferred(headers: Mapping[str, str]) -> Fault | None:
     found = {}
     for part in value.split(","):
         match = PREFERENCE.fullmatch(part)
-        if match is not None:
-            found[match.group(1).lower()] = int(match.group(2))
+        if match is not None:  # beyond 12 digits a number is "too large" whatever it is: never int() it
+            digits = match.group(2).lstrip("0") or "0"
+            found[match.group(1).lower()] = int(digits) if len(digits) <= MAX_DIGITS else 10**MAX_DIGITS
     status = found.get("code")
     if status is not None and not 400 <= status <= 599:
         status = None

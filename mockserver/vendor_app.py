@@ -12,7 +12,8 @@ from dataclasses import replace
 import orjson
 from starlette.types import Receive, Scope, Send
 
-from mockserver.auth import Authenticator, Denied
+from mockserver.answer_cache import AnswerCache
+from mockserver.auth import DEFAULT_TENANT, Authenticator, Denied
 from mockserver.cursors import CursorCodec
 from mockserver.engine import (
     ALLOW,
@@ -25,13 +26,23 @@ from mockserver.engine import (
     route_path,
 )
 from mockserver.faults import Faults, combined, preferred
+from mockserver.hosts import HOST_HEADER, served_host
 from mockserver.journal import Journal
+from mockserver.limits import DEFAULT_LIMITS, Limits
 from mockserver.ratelimit import RateLimiter, Verdict
 from mockserver.state import VendorState
 from mockserver.vendor import Credential, VendorSpec
 
 logger = logging.getLogger("mockserver")
 ENCODED_CACHE_SIZE = 4096
+
+
+class KeyConflictError(ValueError):
+    """A key cannot be bound to the tenant asked for (built in, or bound to another tenant)."""
+
+
+class TenantLimitError(ValueError):
+    """One more tenant would pass --max-tenants."""
 
 
 def tenant_for_key(key: str) -> str:
@@ -52,15 +63,21 @@ class VendorApp:
         *,
         rate_limits: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        cache: AnswerCache | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.spec = spec
+        self.limits = limits
+        self.cache = cache if cache is not None else AnswerCache(limits.answer_cache_bytes)
         self.state = state
         self.journal = journal
         self.faults = Faults()
         self._initial_credentials = (*spec.auth.test_credentials, *credentials)
+        self.builtin_tenants = frozenset(item.tenant or DEFAULT_TENANT for item in self._initial_credentials)
+        self._builtin_keys = frozenset(item.key for item in self._initial_credentials)
         self.authenticator = Authenticator(spec.auth, self._initial_credentials)
         self.endpoints = {
-            endpoint.path: Endpoint(spec, endpoint, state, codec) for endpoint in spec.endpoints
+            endpoint.path: Endpoint(spec, endpoint, state, codec, self.cache) for endpoint in spec.endpoints
         }
         self.errors = ErrorRenderer(spec)
         self.content_type = spec.content_type
@@ -84,18 +101,57 @@ class VendorApp:
         if organization and tenant is None:
             raise ValueError(f"{self.spec.id} keys belong to an organization: give its {organization}")
         name = tenant or tenant_for_key(key)
+        if key in self._builtin_keys:
+            raise KeyConflictError("a built-in or configured key cannot be re-mapped")
+        bound = self.authenticator.credential(key)
+        if bound is not None:
+            if (bound.tenant or DEFAULT_TENANT) != name:
+                raise KeyConflictError("this key is already bound to another tenant; revoke it there first")
+            return name
+        if self.is_new_tenant(name) and len(self.registered_tenants()) >= self.limits.max_tenants:
+            raise TenantLimitError(
+                f"{self.spec.id} has {self.limits.max_tenants} tenants already (--max-tenants);"
+                " revoke a tenant's keys to free it"
+            )
         self.authenticator.add(Credential(key, name))
         return name
 
+    def is_new_tenant(self, tenant: str) -> bool:
+        """Whether no key is bound to ``tenant`` yet."""
+        return tenant not in self.builtin_tenants and self.authenticator.count(tenant) == 0
+
+    def registered_tenants(self) -> set[str]:
+        """The tenants that keys registered at run time created (built-in and configured ones excluded)."""
+        return self.authenticator.tenants() - self.builtin_tenants
+
     def revoke(self, key: str) -> bool:
-        """Refuse ``key`` from now on (its requests get the vendor's invalid-key 401)."""
-        return self.authenticator.revoke(key)
+        """Refuse ``key`` from now on (its requests get the vendor's invalid-key 401).
+
+        When it was the last key of a registered tenant, the tenant is freed: its data, journal, faults,
+        rate-limit windows and cached answers go.
+        """
+        bound = self.authenticator.credential(key)
+        revoked = self.authenticator.revoke(key)
+        tenant = (bound.tenant or DEFAULT_TENANT) if bound is not None else None
+        if tenant is not None and tenant not in self.builtin_tenants and not self.authenticator.count(tenant):
+            self.free(tenant)
+        return revoked
+
+    def free(self, tenant: str) -> None:
+        """Forget everything held for ``tenant`` (its keys stay as they are)."""
+        self.state.forget(tenant)
+        self.journal.clear(self.spec.id, tenant)
+        self.faults.clear(tenant)
+        self.cache.forget(tenant)
+        if self.limiter is not None:
+            self.limiter.forget(tenant)
 
     def reset(self) -> None:
         """Back to the start: fixtures, initial keys, no faults, no journal, empty rate-limit windows."""
         self.state.reset()
         self.faults.clear()
         self.journal.clear(self.spec.id)
+        self.cache.clear()
         self.authenticator = Authenticator(self.spec.auth, self._initial_credentials)
         self.rate_limits = self._initial_rate_limits
         if self.limiter is not None:
@@ -186,10 +242,8 @@ class VendorApp:
         return tuple((header, str(values[key])) for key, header in names.items())
 
     def _openapi(self, scope: Scope) -> Reply:
-        headers = request_headers(scope)
-        base = (
-            f"{scope.get('scheme', 'http')}://{headers.get('host', 'localhost')}{scope.get('root_path', '')}"
-        )
+        host = served_host(request_headers(scope, HOST_HEADER).get("host"))
+        base = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
         document = dict(self.spec.openapi)
         document["servers"] = [
             {"url": base, "description": "this emulator"},
