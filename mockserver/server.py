@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import orjson
@@ -66,7 +67,7 @@ class Refusals:
 def http_response(rendered: Rendered) -> bytes:
     """A complete HTTP/1.1 response that closes the connection."""
     status, headers, body = rendered
-    lines = [f"HTTP/1.1 {status} Refused\r\n".encode()]
+    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n".encode()]
     lines += [name + b": " + value + b"\r\n" for name, value in headers if name != b"content-length"]
     lines.append(b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n")
     return b"".join(lines) + body
@@ -170,6 +171,7 @@ class GuardedProtocol(HttpToolsProtocol):
             return
         self._line += len(url)
         if self._line > self.limits.max_request_line:
+            self.url += url[:256]  # enough to know the vendor whose error shape to answer in
             self._refuse("uri_too_long")
             return
         super().on_url(url)

@@ -86,7 +86,7 @@ class VendorApp:
         self._initial_rate_limits = rate_limits
         self.secret_headers = frozenset({(spec.auth.header or "Authorization").lower().encode("latin-1")})
         names = [spec.auth.header or "Authorization", spec.auth.tenant_header or "", "prefer", "host"]
-        self._encoded: dict[Reply, list[tuple[bytes, bytes]]] = {}
+        self._encoded: dict[tuple[object, ...], list[tuple[bytes, bytes]]] = {}
         self.read_headers = frozenset(name.lower().encode("latin-1") for name in names if name)
 
     # ------------------------------------------------------------------ controls
@@ -256,12 +256,13 @@ class VendorApp:
 
         Replies are cached and immutable, so their encoded headers are too (a bounded cache).
         """
-        encoded = self._encoded.get(reply)
+        key = (reply.status, reply.content_type, len(reply.body), reply.headers)  # never the body itself
+        encoded = self._encoded.get(key)
         if encoded is None:
             encoded = self._encode_headers(reply)
             if len(self._encoded) >= ENCODED_CACHE_SIZE:
                 self._encoded.clear()
-            self._encoded[reply] = encoded
+            self._encoded[key] = encoded
         return encoded
 
     def _encode_headers(self, reply: Reply) -> list[tuple[bytes, bytes]]:
