@@ -38,6 +38,14 @@ NORMAL_MS = 50.0
 UNMEASURED = {name: value for name, value in os.environ.items() if name != "COVERAGE_PROCESS_CONFIG"}
 
 
+def report(line: str) -> None:
+    """Keep a measurement (``HOSTILE_TRAFFIC_REPORT=path`` collects them for the README)."""
+    path = os.environ.get("HOSTILE_TRAFFIC_REPORT")
+    if path:
+        with Path(path).open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
 class Server:
     """A CLI server on a free loopback port: its process, base URL, port and output folder."""
 
@@ -173,6 +181,9 @@ def test_huge_headers_are_refused_with_431_in_the_vendors_shape_and_memory_stays
     during = normal_ms(server.base)
     join()
     after, right_after = server.rss_mb(), normal_ms(server.base)
+    report(
+        f"500 KB headers x300: RSS {before:.1f} -> {after:.1f} MB; normal {during:.1f} / {right_after:.1f} ms"
+    )
     assert after - before < 15, "memory bound: +15 MB"
     assert during < NORMAL_MS
     assert right_after < NORMAL_MS
@@ -205,6 +216,10 @@ def test_many_small_headers_are_journaled_compactly_and_memory_stays_flat(
     during = normal_ms(server.base)
     join()
     after, right_after = server.rss_mb(), normal_ms(server.base)
+    report(
+        f"90 x 1 KB headers x1200: RSS {before:.1f} -> {after:.1f} MB;"
+        f" normal {during:.1f} / {right_after:.1f} ms"
+    )
     assert after - before < 10, "memory bound: +10 MB"
     assert during < NORMAL_MS
     assert right_after < NORMAL_MS
@@ -238,6 +253,7 @@ def test_ignored_parameters_do_not_grow_the_answer_cache(serve: Callable[..., Se
         for number in range(500):
             assert client.get(f"/contactship/v1/phone-numbers?limit=1000000&u={number}").status_code == 200
     after = server.rss_mb()
+    report(f"500 ignored-parameter queries, 5,000 records: RSS {before:.1f} -> {after:.1f} MB")
     assert after - before < 20, "memory bound: +20 MB (one cached answer is about 3 MB)"
 
 
@@ -256,6 +272,7 @@ def test_the_answer_cache_is_bounded_in_bytes(serve: Callable[..., Server]) -> N
                 client.get(f"/contactship/v1/phone-numbers?limit=1000000&offset={offset}").status_code == 200
             )
     after = server.rss_mb()
+    report(f"200 distinct 3 MB answers, 8 MB cache: RSS {before:.1f} -> {after:.1f} MB")
     assert after - before < 25, "memory bound: +25 MB (the cache's 8 MB, plus allocator slack)"
 
 
@@ -279,6 +296,7 @@ def test_a_chunked_body_is_refused_at_the_limit_without_being_read_whole(
         assert response.status_code == 413
         assert response.json()["error"] == "body_too_large"
     after = server.rss_mb()
+    report(f"400 MB chunked body: RSS {before:.1f} -> {after:.1f} MB")
     assert after - before < 40, "memory bound: +40 MB (the 16 MB limit, read once)"
     assert httpx.get(f"{server.base}/butter/api/phone-numbers", headers=BUTTER).status_code == 200
 
@@ -296,6 +314,7 @@ def test_a_seed_of_many_empty_records_is_refused_before_it_expands(serve: Callab
     assert over.status_code == 413
     assert "--max-records-per-seed" in over.json()["message"]
     after = server.rss_mb()
+    report(f"200,000 empty records: RSS {before:.1f} -> {after:.1f} MB")
     assert after - before < 30, "memory bound: +30 MB"
 
 
@@ -339,6 +358,10 @@ def test_slow_and_idle_connections_neither_hold_descriptors_nor_lock_out_clients
     finally:
         for sock in sockets:
             sock.close()
+    report(
+        f"1,500 slow connections: {held} fds held (cap 300), {after} after 3 s;"
+        f" normal {during:.1f} / {right_after:.1f} ms"
+    )
     assert held <= 300 + 20, "never more than the connection cap"
     assert after <= 20, "slow connections are cut at the head timeout"
     assert during < NORMAL_MS
@@ -421,6 +444,7 @@ def test_freeing_a_tenant_frees_its_memory(serve: Callable[..., Server]) -> None
     before = server.rss_mb()
     churn(400)
     after = server.rss_mb()
+    report(f"400 tenants churned: RSS {before:.1f} -> {after:.1f} MB")
     assert after - before < 8, "memory bound: +8 MB over 400 tenants"
     assert httpx.post(f"{server.base}/__mock__/reset").status_code == 200, "no tenant is left behind"
     assert httpx.get(f"{admin}/journal", params={"tenant": "*"}).status_code == 200
