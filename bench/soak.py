@@ -226,7 +226,7 @@ def run(seconds: float, every: float, warmup: float) -> dict[str, Any]:
         ]
         for worker in workers:
             worker.start()
-        started, samples = time.monotonic(), []
+        started, samples = time.monotonic(), list[dict[str, Any]]()
         print(f"{'t s':>6} {'requests':>9} {'error %':>8} {'p99 ms':>7} {'RSS MB':>7}")
         while (elapsed := time.monotonic() - started) < seconds:
             time.sleep(min(every, seconds - elapsed))
@@ -246,7 +246,7 @@ def run(seconds: float, every: float, warmup: float) -> dict[str, Any]:
         for worker in workers:
             worker.join(timeout=60)
     warm = [sample for sample in samples if sample["t"] >= warmup] or samples
-    summary = {
+    summary: dict[str, Any] = {
         "seconds": seconds,
         "requests": samples[-1]["requests"],
         "legitimate_requests": legit.requests,
