@@ -32,7 +32,7 @@ from mockserver.persistence import StateDir
 from mockserver.recipes import RecipeError
 from mockserver.scaffold import scaffold
 from mockserver.schemathesis_config import schemathesis_files
-from mockserver.server import guarded
+from mockserver.server import fitting, guarded
 from mockserver.vendor import Credential
 
 EXIT_USAGE = 2
@@ -275,7 +275,7 @@ def serve(arguments: argparse.Namespace) -> int:
             log_level=arguments.log_level,
             access_log=not arguments.no_access_log,
             lifespan="off",
-            http=protocol(config.limits),
+            http=protocol(fitting(config.limits)),
         )
     )
     access = logging.getLogger("uvicorn.access")

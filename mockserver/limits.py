@@ -71,7 +71,8 @@ HELP = {
     "max_records_per_tenant": "records of one dataset of one tenant; more: 413",
     "max_records_total": "seeded records per vendor, all tenants together; more: 413",
     "head_timeout": "seconds a client has to send its request line and headers; then it is cut off",
-    "max_connections": "open connections; one more is answered 503 and closed at once",
+    "max_connections": "open connections; at the cap a new one closes the one that has waited longest for its"
+    " request head, or gets 503 if every connection is busy (lowered to fit the descriptor limit)",
     "log_max_bytes": "bytes per access-log file (--log-file); then it is rotated",
     "log_backups": "rotated access-log files kept (--log-file)",
 }

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from http import HTTPStatus
 from typing import Any
 
@@ -245,6 +246,19 @@ async def _send(send: Send, rendered: Rendered) -> None:
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def fitting(limits: Limits) -> Limits:
+    """``limits`` with a connection cap the process's descriptor limit can hold (64 kept for the rest)."""
+    try:
+        import resource  # noqa: PLC0415 - POSIX only
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return limits
+    if soft == resource.RLIM_INFINITY or limits.max_connections <= soft - 64:
+        return limits
+    return replace(limits, max_connections=max(16, soft - 64))
 
 
 def guarded(
