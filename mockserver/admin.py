@@ -32,7 +32,7 @@ from mockserver.admin_scope import (
 )
 from mockserver.auth import DEFAULT_TENANT
 from mockserver.emulator import Emulator
-from mockserver.faults import FaultRule
+from mockserver.faults import FaultLimitError, FaultRule
 from mockserver.limits import DEFAULT_LIMITS, Limits
 from mockserver.records import InvalidRecord
 from mockserver.state import RecordLimitError
@@ -206,7 +206,7 @@ class AdminAPI:
         except KeyConflictError as error:
             raise AdminError(409, "key_conflict", str(error)) from None
         except TenantLimitError as error:
-            raise AdminError(429, "too_many_tenants", str(error)) from None
+            raise AdminError(429, error.code, str(error)) from None
         except ValueError as error:
             raise AdminError(400, "invalid_key", str(error)) from None
         return JSONResponse({"tenant": tenant}, 201)
@@ -246,6 +246,8 @@ class AdminAPI:
             rule = _fault_rule({**body, "tenant": tenant})
             try:
                 return JSONResponse(app.faults.add(rule).as_dict(), 201)
+            except FaultLimitError as error:
+                raise AdminError(429, "too_many_faults", str(error)) from None
             except ValueError as error:
                 raise AdminError(400, "invalid_fault", str(error)) from None
         asked = request.query_params.get("tenant")

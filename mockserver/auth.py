@@ -72,6 +72,10 @@ class Authenticator:
         """The accepted credential of ``key``, if it is accepted."""
         return self._accepted.get(digest(key.encode("utf-8")))
 
+    def size(self) -> int:
+        """How many keys are accepted."""
+        return len(self._accepted)
+
     def count(self, tenant: str) -> int:
         """How many accepted keys belong to ``tenant``."""
         return sum(1 for item in self._accepted.values() if (item.tenant or DEFAULT_TENANT) == tenant)

@@ -78,10 +78,15 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+class FaultLimitError(ValueError):
+    """One more rule would pass the cap on rules."""
+
+
 class Faults:
     """The persistent fault rules of one vendor."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_rules: int = 1000) -> None:
+        self.max_rules = max_rules
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
         self._next_id = 1
@@ -104,6 +109,8 @@ class Faults:
             if getattr(rule, name) is not None and not isinstance(getattr(rule, name), str):
                 raise ValueError(f"{name} is a string, got {getattr(rule, name)!r}")
         with self._lock:
+            if len(self._rules) >= self.max_rules:
+                raise FaultLimitError(f"at most {self.max_rules} fault rules at a time (--max-faults)")
             rule.id = self._next_id
             self._next_id += 1
             self._rules.append(rule)

@@ -30,6 +30,8 @@ class Limits:
     journal_query_bytes: int = 2 * KIB  # longer stored queries are cut
     answer_cache_bytes: int = 64 * MIB  # all endpoints together
     max_tenants: int = 1000  # registered tenants per vendor
+    max_keys: int = 10_000  # accepted keys per vendor, all tenants
+    max_faults: int = 1000  # persistent fault rules per vendor
     max_records_per_seed: int = 10_000
     max_records_per_tenant: int = 20_000  # of one dataset
     max_records_total: int = 100_000  # seeded records per vendor, all tenants
@@ -67,6 +69,8 @@ HELP = {
     "journal_query_bytes": "bytes of a query string as the journal stores it (cut beyond)",
     "answer_cache_bytes": "bytes of cached answers, all endpoints; least recently used fall off",
     "max_tenants": "registered tenants per vendor; one more: 429 from POST /__mock__/{vendor}/keys",
+    "max_keys": "accepted keys per vendor, all tenants; one more: 429 from POST /__mock__/{vendor}/keys",
+    "max_faults": "persistent fault rules per vendor; one more: 429 from POST /__mock__/{vendor}/faults",
     "max_records_per_seed": "records in one seed request; more: 413",
     "max_records_per_tenant": "records of one dataset of one tenant; more: 413",
     "max_records_total": "seeded records per vendor, all tenants together; more: 413",

@@ -42,7 +42,11 @@ class KeyConflictError(ValueError):
 
 
 class TenantLimitError(ValueError):
-    """One more tenant would pass --max-tenants."""
+    """One more tenant (or key) would pass --max-tenants (--max-keys); ``code`` says which."""
+
+    def __init__(self, message: str, code: str = "too_many_tenants") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def tenant_for_key(key: str) -> str:
@@ -71,7 +75,7 @@ class VendorApp:
         self.cache = cache if cache is not None else AnswerCache(limits.answer_cache_bytes)
         self.state = state
         self.journal = journal
-        self.faults = Faults()
+        self.faults = Faults(limits.max_faults)
         self._initial_credentials = (*spec.auth.test_credentials, *credentials)
         self.builtin_tenants = frozenset(item.tenant or DEFAULT_TENANT for item in self._initial_credentials)
         self._builtin_keys = frozenset(item.key for item in self._initial_credentials)
@@ -108,6 +112,9 @@ class VendorApp:
             if (bound.tenant or DEFAULT_TENANT) != name:
                 raise KeyConflictError("this key is already bound to another tenant; revoke it there first")
             return name
+        if self.authenticator.size() >= self.limits.max_keys:
+            message = f"{self.spec.id} accepts {self.limits.max_keys} keys already (--max-keys)"
+            raise TenantLimitError(message, "too_many_keys")
         if self.is_new_tenant(name) and len(self.registered_tenants()) >= self.limits.max_tenants:
             raise TenantLimitError(
                 f"{self.spec.id} has {self.limits.max_tenants} tenants already (--max-tenants);"

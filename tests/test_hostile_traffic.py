@@ -19,12 +19,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
-from mockserver import create_app
+from mockserver import EmulatorConfig, create_app
+from mockserver.limits import DEFAULT_LIMITS
 from mockserver.transport import EmulatorTransport
 from tests.conftest import ROOT
 
@@ -457,6 +459,23 @@ def test_the_tenant_cap(serve: Callable[..., Server]) -> None:
     over = httpx.post(keys, json={"key": "k3"})
     assert over.status_code == 429
     assert "--max-tenants" in over.json()["message"]
+
+
+def test_keys_and_fault_rules_are_capped_too() -> None:
+    """Keys into one's own tenant and fault rules were other lists without a bound."""
+    limits = replace(DEFAULT_LIMITS, max_keys=4, max_faults=2)
+    app = create_app(EmulatorConfig(limits=limits))
+    with httpx.Client(transport=EmulatorTransport(app), base_url="http://e") as client:
+        builtin = len(app.state.emulator.apps["famulor"].authenticator.snapshot())
+        statuses = [
+            client.post("/__mock__/famulor/keys", json={"key": f"k{n}"}).status_code
+            for n in range(5 - builtin)
+        ]
+        assert statuses == [201] * (4 - builtin) + [429]
+        over = client.post("/__mock__/famulor/keys", json={"key": "one-more"})
+        assert (over.status_code, over.json()["error"]) == (429, "too_many_keys")
+        faults = [client.post("/__mock__/famulor/faults", json={"delay": 0.01}).status_code for _ in range(3)]
+        assert faults == [201, 201, 429]
 
 
 # ------------------------------------------------------------------------------------------ cross-site
