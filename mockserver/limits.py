@@ -36,6 +36,7 @@ class Limits:
     max_records_per_tenant: int = 20_000  # of one dataset
     max_records_total: int = 100_000  # seeded records per vendor, all tenants
     head_timeout: float = 10.0  # seconds to receive a request line and headers
+    body_timeout: float = 30.0  # seconds to receive a request body, once the head is in
     max_connections: int = 1000
     log_max_bytes: int = 10 * MIB  # per access-log file, when logging to a file
     log_backups: int = 3
@@ -75,6 +76,7 @@ HELP = {
     "max_records_per_tenant": "records of one dataset of one tenant; more: 413",
     "max_records_total": "seeded records per vendor, all tenants together; more: 413",
     "head_timeout": "seconds a client has to send its request line and headers; then it is cut off",
+    "body_timeout": "seconds a client has to send a request body after its head; then it is cut off",
     "max_connections": "open connections; at the cap a new one closes the one that has waited longest for its"
     " request head, or gets 503 if every connection is busy (lowered to fit the descriptor limit)",
     "log_max_bytes": "bytes per access-log file (--log-file); then it is rotated",

@@ -7,7 +7,8 @@ connection:
 - a request line of at most ``max_request_line`` bytes (else 414), at most ``max_headers`` headers of
   ``max_header_bytes`` in all (else 431), answered in the vendor's own error shape and then closed;
 - ``head_timeout`` seconds to send a request line and headers, from the connection or the first byte of
-  a request; an idle or slow connection is closed then (slowloris);
+  a request, and ``body_timeout`` seconds more for its body; an idle or slow connection is closed then
+  (slowloris);
 - a cap of ``max_connections``: at the cap, a new connection closes the connection that has waited
   longest for its request head (an attacker's slow connections go first; a normal client sends its head
   at once), and only if every connection is busy with a request is the new one answered 503.
@@ -151,7 +152,7 @@ class GuardedProtocol(HttpToolsProtocol):
     def _head_timed_out(self) -> None:
         self._head_timer = None
         if not self.transport.is_closing():
-            self.logger.info("closed a connection that sent no complete request head in time")
+            self.logger.info("closed a connection that sent no complete request in time")
             self.transport.close()
 
     def on_response_complete(self) -> None:
@@ -189,9 +190,12 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._stop_head_timer()
-        self.waiting_since = None
         if self._refused:
+            self.waiting_since = None
             return
+        # until its body is in, a request still waits on its client: it may be cut (timeout, cap)
+        self.waiting_since = time.monotonic()
+        self._head_timer = self.loop.call_later(self.limits.body_timeout, self._head_timed_out)
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
@@ -199,6 +203,8 @@ class GuardedProtocol(HttpToolsProtocol):
             super().on_body(body)
 
     def on_message_complete(self) -> None:
+        self._stop_head_timer()
+        self.waiting_since = None
         if not self._refused:
             super().on_message_complete()
 

@@ -370,6 +370,17 @@ def test_slow_and_idle_connections_neither_hold_descriptors_nor_lock_out_clients
     assert right_after < NORMAL_MS
 
 
+def test_a_body_that_never_arrives_is_cut_off(serve: Callable[..., Server]) -> None:
+    server = serve("--body-timeout", "1")
+    head = b"POST /__mock__/butter/seed HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+    started = time.monotonic()
+    answer = raw_request(server.port, head + b"content-length: 100\r\n\r\n" + b'{"records": [', timeout=10)
+    waited = time.monotonic() - started
+    assert not answer.startswith(b"HTTP/1.1 2"), answer[:200]
+    assert 0.8 < waited < 5, f"closed after {waited:.1f} s"
+    assert normal_ms(server.base) < NORMAL_MS
+
+
 # -------------------------------------------------------------------------------------------- tenants
 
 
