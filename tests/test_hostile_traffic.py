@@ -278,6 +278,35 @@ def test_the_answer_cache_is_bounded_in_bytes(serve: Callable[..., Server]) -> N
     assert after - before < 25, "memory bound: +25 MB (the cache's 8 MB, plus allocator slack)"
 
 
+def test_the_cache_key_is_the_parameters_an_endpoint_reads() -> None:
+    app = create_app()
+    emulator = app.state.emulator
+    with httpx.Client(transport=EmulatorTransport(app), base_url="http://e", headers=CONTACTSHIP) as client:
+        for query in ("limit=2", "limit=2&u=1", "u=2&limit=2", "limit=2&%75=3", "limit=2&u+v=4"):
+            assert client.get(f"/contactship/v1/phone-numbers?{query}").status_code == 200
+        entries = len(emulator.apps["contactship"].cache)
+        assert entries <= 2, "one entry per way of writing limit=2 (raw or decoded), none per ignored name"
+        client.get("/contactship/v1/phone-numbers?limit=3")
+        assert len(emulator.apps["contactship"].cache) == entries + 1, "a parameter it reads does count"
+
+
+def test_the_journal_is_bounded_in_bytes() -> None:
+    limits = replace(DEFAULT_LIMITS, journal_bytes=200_000, journal_total_bytes=300_000)
+    app = create_app(EmulatorConfig(limits=limits))
+    journal = app.state.emulator.journal
+    headers = {f"x-h{number}": "v" * 5000 for number in range(50)}
+    with httpx.Client(transport=EmulatorTransport(app), base_url="http://e") as client:
+        for tenant_headers in (FAMULOR, CONTACTSHIP, {}):
+            for _ in range(300):
+                client.get("/famulor/api/user/phone-numbers/all", headers={**headers, **tenant_headers})
+                client.get("/contactship/v1/phone-numbers", headers={**headers, **tenant_headers})
+    assert journal.stored_bytes <= 300_000
+    kept = journal.entries("famulor", "default")
+    assert kept, "the newest entries are kept"
+    assert all(len(value) <= 256 + len("...[cut]") for entry in kept for _, value in entry.headers)
+    assert all(entry.headers == () for entry in journal.entries() if entry.tenant is None)
+
+
 # ---------------------------------------------------------------------------------------------- bodies
 
 
