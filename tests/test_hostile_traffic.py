@@ -469,12 +469,13 @@ def test_freeing_a_tenant_frees_its_memory(serve: Callable[..., Server]) -> None
         with httpx.Client(base_url=server.base, timeout=30) as client:
             for number in range(rounds):
                 key = f"churn-{number}"
-                assert client.post("/__mock__/contactship/keys", json={"key": key}).status_code == 201
+                registered = client.post("/__mock__/contactship/keys", json={"key": key})
+                assert registered.status_code == 201
                 job = {"x-api-key": key}
-                seeded = client.post(
-                    "/__mock__/contactship/seed", json={"records": [{"type": "inbound"}] * 200}, headers=job
-                )
+                seed = {"records": [{"type": "inbound"}] * 200, "tenant": registered.json()["tenant"]}
+                seeded = client.post("/__mock__/contactship/seed", json=seed, headers=job)
                 assert seeded.status_code == 200
+                assert seeded.json()["tenant"] == registered.json()["tenant"]
                 for offset in range(3):
                     client.get(f"/contactship/v1/phone-numbers?offset={offset}", headers=job)
                 assert (
@@ -482,12 +483,20 @@ def test_freeing_a_tenant_frees_its_memory(serve: Callable[..., Server]) -> None
                     == 200
                 )
 
+    fixture_records = httpx.get(f"{server.base}/contactship/v1/phone-numbers", headers=CONTACTSHIP).json()[
+        "count"
+    ]
     churn(100)  # warm-up
     before = server.rss_mb()
     churn(400)
     after = server.rss_mb()
     report(f"400 tenants churned: RSS {before:.1f} -> {after:.1f} MB")
     assert after - before < 8, "memory bound: +8 MB over 400 tenants"
+    again = httpx.post(f"{admin}/keys", json={"key": "churn-7"})  # the same key: the same tenant name
+    assert again.status_code == 201
+    listed = httpx.get(f"{server.base}/contactship/v1/phone-numbers", headers={"x-api-key": "churn-7"})
+    assert listed.json()["count"] == fixture_records, "its seeded records went with the revoked key"
+    assert httpx.post(f"{admin}/revoke", json={"key": "churn-7"}, headers={"x-api-key": "churn-7"}).json()
     assert httpx.post(f"{server.base}/__mock__/reset").status_code == 200, "no tenant is left behind"
     assert httpx.get(f"{admin}/journal", params={"tenant": "*"}).status_code == 200
 
