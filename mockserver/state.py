@@ -14,7 +14,7 @@ from typing import Any
 
 from mockserver.dataset import Dataset
 from mockserver.fields import key_schema
-from mockserver.records import check_records, fixture_path, load_fixture
+from mockserver.records import checked_records, fixture_path, iter_fixture
 from mockserver.schemas import SchemaStore
 from mockserver.seeding import complete
 from mockserver.vendor import VendorSpec
@@ -33,7 +33,7 @@ class VendorState:
 
     def _load_fixture(self, name: str) -> Dataset:
         dataset = self.spec.datasets[name]
-        records = load_fixture(self.store, fixture_path(self.fixtures_dir, self.spec.id, dataset), dataset)
+        records = iter_fixture(self.store, fixture_path(self.fixtures_dir, self.spec.id, dataset), dataset)
         return Dataset(records, dataset.key)
 
     def dataset(self, tenant: str, name: str) -> Dataset:
@@ -44,7 +44,7 @@ class VendorState:
     def replace(self, tenant: str, name: str, records: Iterable[Mapping[str, Any]]) -> Dataset:
         """Give ``tenant`` its own records of kind ``name``; all are checked before anything changes."""
         spec = self.spec.datasets[name]
-        dataset = Dataset(check_records(self.store, spec, records), spec.key)
+        dataset = Dataset(checked_records(self.store, spec, records), spec.key)
         self._tenants[(tenant, name)] = dataset
         return dataset
 
