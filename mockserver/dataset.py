@@ -2,8 +2,9 @@
 
 Everything a request needs is computed once: each record is serialised to JSON bytes when the
 dataset is built, and only those bytes are kept, packed in one buffer (a record is decoded again when
-something reads it, so memory per record stays near its serialised size); equality indexes, orderings and search texts are built on first use and kept; a
-selection (the records that match a set of constraints, in one order) is cached in a bounded LRU.
+something reads it, so memory per record stays near its serialised size); equality indexes,
+orderings and search texts are built on first use and kept; a selection (the records that match a
+set of constraints, in one order) is cached in a bounded LRU.
 A request therefore costs a dictionary lookup and a slice, not a scan and a re-serialisation.
 Replacing data means building a new Dataset and swapping the reference, which is atomic.
 """
