@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 from mockserver.admin import admin_routes
 from mockserver.config import EmulatorConfig
 from mockserver.emulator import Emulator, build_emulator, credential_headers, emulator_version
+from mockserver.state_backends import StateUnavailable
 from mockserver.vendor import VendorSpec
 
 
@@ -84,6 +85,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "not_found", "message": message}, status_code=status)
 
 
+async def _state_unavailable(request: Request, exc: Exception) -> Response:
+    """An admin change or journal read while the shared state store is away: nothing was changed."""
+    message = f"{exc}; nothing was changed, retry when it is back"
+    return JSONResponse({"error": "state_unavailable", "message": message}, status_code=503)
+
+
 class EmulatorApp(Starlette):
     """Starlette, with vendor requests handed straight to their vendor app (no router on the hot path).
 
@@ -92,7 +99,8 @@ class EmulatorApp(Starlette):
     """
 
     def __init__(self, emulator: Emulator, routes: list[BaseRoute]) -> None:
-        super().__init__(routes=routes, exception_handlers={404: _http_error, 405: _http_error})
+        handlers = {404: _http_error, 405: _http_error, StateUnavailable: _state_unavailable}
+        super().__init__(routes=routes, exception_handlers=handlers)
         self.router.redirect_slashes = False  # a redirect to a slash is not what any vendor answers
         self.state.emulator = emulator
         self._mounts = {f"/{vendor_id}": app for vendor_id, app in emulator.apps.items()}

@@ -38,6 +38,7 @@ class EmulatorConfig:
     journal_size: int = 1000
     rate_limits: bool = False
     admin_token: str | None = field(default=None, repr=False)
+    state: str | None = field(default=None, repr=False)  # None/"memory": this process; "redis://..."
 
     def selected(self, available: list[str]) -> list[str]:
         """The vendor ids to serve, checked against what is available."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from mockserver.config import EmulatorConfig
 from mockserver.cursors import CursorCodec
@@ -11,6 +13,7 @@ from mockserver.errors import ConfigurationError
 from mockserver.journal import Journal
 from mockserver.schemas import SchemaStore
 from mockserver.state import VendorState
+from mockserver.state_backends import SharedState, open_state
 from mockserver.vendor import VendorSpec, discover_vendors, load_vendor
 from mockserver.vendor_app import VendorApp
 
@@ -32,11 +35,24 @@ class Emulator:
     states: dict[str, VendorState]
     apps: dict[str, VendorApp]
     journal: Journal
+    shared: SharedState
 
     def reset(self) -> None:
         """Every vendor back to its fixtures, initial keys, no faults and an empty journal."""
         for app in self.apps.values():
             app.reset()
+
+    def apply(self, vendor: str, part: str, value: Any) -> None:
+        """Mirror a change another process made (a shared backend calls this; nothing is put back)."""
+        app = self.apps.get(vendor)
+        if app is None:
+            return
+        with self.shared.applying():
+            if part.startswith("data:"):
+                tenant, _, name = part[len("data:") :].partition("\x00")
+                self.states[vendor].applied(tenant, name, value)
+            else:
+                app.applied(part, value)
 
 
 def build_emulator(config: EmulatorConfig) -> Emulator:
@@ -49,18 +65,25 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
         raise ConfigurationError(f"fixtures directory not found: {config.fixtures_dir}")
     store = SchemaStore(config.schemas_dir)
     codec = CursorCodec(config.cursor_secret)
-    journal = Journal(config.journal_size)
+    shared = open_state(config.state)
+    journal = shared.journal(config.journal_size)
     vendors, states, apps = {}, {}, {}
     for vendor_id in config.selected(discover_vendors(config.schemas_dir)):
         spec = load_vendor(config.schemas_dir / vendor_id, store, config.options.get(vendor_id))
         _check_credentials(spec, config)
         vendors[vendor_id] = spec
-        states[vendor_id] = VendorState(spec, store, config.fixtures_dir)
+        states[vendor_id] = VendorState(spec, store, config.fixtures_dir, shared)
         extra = config.credentials.get(vendor_id, ())
-        apps[vendor_id] = VendorApp(
-            spec, states[vendor_id], codec, journal, extra, rate_limits=config.rate_limits
+        limiter = (
+            shared.rate_limiter(vendor_id, spec.rate_limits, time.monotonic) if spec.rate_limits else None
         )
-    return Emulator(config, vendors, states, apps, journal)
+        apps[vendor_id] = VendorApp(
+            spec, states[vendor_id], codec, journal, extra, rate_limits=config.rate_limits, shared=shared,
+            limiter=limiter,
+        )  # fmt: skip
+    emulator = Emulator(config, vendors, states, apps, journal, shared)
+    shared.start(emulator.apply, list(apps))
+    return emulator
 
 
 def _check_credentials(spec: VendorSpec, config: EmulatorConfig) -> None:

@@ -17,14 +17,23 @@ from mockserver.fields import key_schema
 from mockserver.records import checked_records, fixture_path, iter_fixture
 from mockserver.schemas import SchemaStore
 from mockserver.seeding import complete
+from mockserver.state_backends import InMemory, SharedState
 from mockserver.vendor import VendorSpec
+
+
+def data_part(tenant: str, name: str) -> str:
+    """The shared-state part that holds ``tenant``'s own records of kind ``name``."""
+    return f"data:{tenant}\x00{name}"
 
 
 class VendorState:
     """The data one vendor serves."""
 
-    def __init__(self, spec: VendorSpec, store: SchemaStore, fixtures_dir: Path) -> None:
+    def __init__(
+        self, spec: VendorSpec, store: SchemaStore, fixtures_dir: Path, shared: SharedState | None = None
+    ) -> None:
         self.spec = spec
+        self.shared: SharedState = shared or InMemory()
         self.store = store
         self.fixtures_dir = fixtures_dir
         self._fixtures = {name: self._load_fixture(name) for name in spec.datasets}
@@ -45,8 +54,19 @@ class VendorState:
         """Give ``tenant`` its own records of kind ``name``; all are checked before anything changes."""
         spec = self.spec.datasets[name]
         dataset = Dataset(checked_records(self.store, spec, records), spec.key)
+        if self.shared.shared:  # stored for every process first: nothing changes here if that fails
+            self.shared.put(self.spec.id, data_part(tenant, name), dataset.json_array(range(len(dataset))))
         self._tenants[(tenant, name)] = dataset
         return dataset
+
+    def applied(self, tenant: str, name: str, records: list[Mapping[str, Any]] | None) -> None:
+        """Another process changed ``tenant``'s records (already checked there): mirror it here."""
+        if name not in self.spec.datasets:
+            return
+        if records is None:
+            self._tenants.pop((tenant, name), None)
+        else:
+            self._tenants[(tenant, name)] = Dataset(records, self.spec.datasets[name].key)
 
     def seed(
         self,
@@ -84,6 +104,7 @@ class VendorState:
     def forget(self, tenant: str) -> None:
         """Drop ``tenant``'s own data; it sees the fixtures again."""
         for key in [key for key in self._tenants if key[0] == tenant]:
+            self.shared.put(self.spec.id, data_part(*key), None)
             del self._tenants[key]
 
     def reset(self) -> None:

@@ -28,6 +28,7 @@ from mockserver.faults import Faults, combined, preferred
 from mockserver.journal import Journal
 from mockserver.ratelimit import RateLimiter, Verdict
 from mockserver.state import VendorState
+from mockserver.state_backends import InMemory, SharedState, StateUnavailable
 from mockserver.vendor import Credential, VendorSpec
 
 logger = logging.getLogger("mockserver")
@@ -52,11 +53,14 @@ class VendorApp:
         *,
         rate_limits: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedState | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.spec = spec
         self.state = state
         self.journal = journal
-        self.faults = Faults()
+        self.shared: SharedState = shared or InMemory()
+        self.faults = Faults(spec.id, self.shared)
         self._initial_credentials = (*spec.auth.test_credentials, *credentials)
         self.authenticator = Authenticator(spec.auth, self._initial_credentials)
         self.endpoints = {
@@ -64,8 +68,10 @@ class VendorApp:
         }
         self.errors = ErrorRenderer(spec)
         self.content_type = spec.content_type
-        self.limiter = RateLimiter.from_declaration(spec.rate_limits, clock) if spec.rate_limits else None
-        self.rate_limits = rate_limits
+        if limiter is None and spec.rate_limits:
+            limiter = RateLimiter.from_declaration(spec.rate_limits, clock)
+        self.limiter = limiter
+        self._rate_limits = rate_limits
         self._initial_rate_limits = rate_limits
         self.secret_headers = frozenset({(spec.auth.header or "Authorization").lower().encode("latin-1")})
         names = [spec.auth.header or "Authorization", spec.auth.tenant_header or "", "prefer", "host"]
@@ -84,22 +90,57 @@ class VendorApp:
         if organization and tenant is None:
             raise ValueError(f"{self.spec.id} keys belong to an organization: give its {organization}")
         name = tenant or tenant_for_key(key)
-        self.authenticator.add(Credential(key, name))
+        credential = Credential(key, name)
+        if self.shared.shared:
+            self.shared.put(self.spec.id, "credentials", self.authenticator.exported(change=credential))
+        self.authenticator.add(credential)
         return name
 
     def revoke(self, key: str) -> bool:
         """Refuse ``key`` from now on (its requests get the vendor's invalid-key 401)."""
+        if self.shared.shared:
+            self.shared.put(self.spec.id, "credentials", self.authenticator.exported(revoked=key))
         return self.authenticator.revoke(key)
+
+    @property
+    def rate_limits(self) -> bool:
+        """Whether the documented rate limits are enforced (``--rate-limits`` or the admin API)."""
+        return self._rate_limits
+
+    @rate_limits.setter
+    def rate_limits(self, enabled: bool) -> None:
+        if self.shared.shared:
+            self.shared.put(self.spec.id, "rate_limits", enabled)
+        self._rate_limits = enabled
 
     def reset(self) -> None:
         """Back to the start: fixtures, initial keys, no faults, no journal, empty rate-limit windows."""
-        self.state.reset()
-        self.faults.clear()
+        self.shared.put(self.spec.id, "reset", None)  # every process, first; then this one
         self.journal.clear(self.spec.id)
+        with self.shared.applying():
+            self.reset_here()
+
+    def reset_here(self) -> None:
+        """``reset`` of this process's memory only (another process reset the vendor for everyone)."""
+        self.state.reset()
+        self.faults.applied([])
         self.authenticator = Authenticator(self.spec.auth, self._initial_credentials)
-        self.rate_limits = self._initial_rate_limits
+        self._rate_limits = self._initial_rate_limits
         if self.limiter is not None:
             self.limiter.reset()
+
+    def applied(self, part: str, value: object) -> None:
+        """Mirror a change another process made to this vendor's shared state."""
+        if part == "reset":
+            self.reset_here()
+        elif part == "faults":
+            self.faults.applied(value)  # type: ignore[arg-type]
+        elif part == "credentials":
+            self.authenticator = Authenticator(self.spec.auth, self._initial_credentials)
+            if value is not None:
+                self.authenticator.load(value)  # type: ignore[arg-type]
+        elif part == "rate_limits":
+            self._rate_limits = self._initial_rate_limits if value is None else bool(value)
 
     # ------------------------------------------------------------------ requests
 
@@ -109,6 +150,9 @@ class VendorApp:
         tenant: str | None = None
         try:
             reply, tenant = self._reply(scope, path)
+        except StateUnavailable:  # a shared countdown or window could not be consulted
+            logger.warning("%s: shared state unavailable on %s %s", self.spec.id, scope["method"], path)
+            reply = self.errors.fault(503, method=scope["method"], path=path, route=path.lstrip("/"))
         except Exception:
             logger.exception("%s: unexpected error on %s %s", self.spec.id, scope["method"], scope["path"])
             reply = self.errors.render("server_error")
@@ -148,7 +192,7 @@ class VendorApp:
         if isinstance(who, Denied):
             details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
             return self.errors.render(who.refusal.value, header=who.header, **details), None
-        verdict = self.limiter.check(who.tenant) if self.rate_limits and self.limiter else None
+        verdict = self.limiter.check(who.tenant) if self._rate_limits and self.limiter else None
         if verdict is not None and not verdict.allowed:
             return self.errors.render("rate_limited", **self._limit_variables(verdict)), who.tenant
         fault = combined(preferred(headers), self.faults.take(who.tenant, path))

@@ -1,0 +1,133 @@
+"""The per-request log of ``serve``: one compact line a request, formatted cheaply and written in batches.
+
+uvicorn's access log goes through :mod:`logging` (a record, a formatter, a handler and a write per
+request), which cost about half the server's throughput. This middleware builds the line itself from
+the ASGI scope and the response status, appends it to a buffer, and writes the buffer every
+``FLUSH_SECONDS`` (or once it holds ``FLUSH_LINES`` lines), so a busy server makes a few writes a second.
+
+Formats: ``text`` (``2026-12-02T15:48:26Z 127.0.0.1 GET /butter/api/phone-numbers?page=2 200 0.41ms``),
+``json`` (one object a line) and ``off``. A secret-looking query parameter (``?api_key=...``) is
+redacted before the line is made; headers are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.journal import redacted_target
+
+FORMATS = ("text", "json", "off")
+FLUSH_SECONDS = 0.2
+FLUSH_LINES = 512
+
+
+class LineWriter:
+    """A bounded buffer of lines, written to ``stream`` in batches."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self._lines: list[bytes] = []
+        self._scheduled = False
+
+    def add(self, line: bytes) -> None:
+        self._lines.append(line)
+        if len(self._lines) >= FLUSH_LINES:
+            self.flush()
+        elif not self._scheduled:
+            self._scheduled = True
+            try:
+                asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
+            except RuntimeError:  # no loop (a synchronous caller): write now
+                self.flush()
+
+    def flush(self) -> None:
+        self._scheduled = False
+        lines, self._lines = self._lines, []
+        if lines:
+            with contextlib.suppress(OSError, ValueError):  # a closed or broken stdout never fails a request
+                self.stream.write(b"".join(lines))
+                self.stream.flush()
+
+
+class _Clock:
+    """The current time as an ISO 8601 string, formatted once a second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._text = ""
+
+    def now(self) -> str:
+        second = int(time.time())
+        if second != self._second:
+            self._second = second
+            self._text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+        return self._text
+
+
+def _target(scope: Scope) -> str:
+    path: str = scope["path"]
+    query: bytes = scope.get("query_string", b"")
+    return redacted_target(f"{path}?{query.decode('latin-1')}") if query else path
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "-"
+
+
+def text_line(scope: Scope, status: int, seconds: float, clock: _Clock) -> bytes:
+    target = _target(scope)
+    line = f"{clock.now()} {_client(scope)} {scope['method']} {target} {status} {seconds * 1000:.2f}ms\n"
+    return line.encode("utf-8", "replace")
+
+
+def json_line(scope: Scope, status: int, seconds: float, clock: _Clock) -> bytes:
+    entry: dict[str, Any] = {
+        "at": clock.now(),
+        "client": _client(scope),
+        "method": scope["method"],
+        "target": _target(scope),
+        "status": status,
+        "ms": round(seconds * 1000, 3),
+    }
+    return orjson.dumps(entry) + b"\n"
+
+
+class AccessLog:
+    """ASGI middleware: one line per HTTP request, in ``text`` or ``json``."""
+
+    def __init__(self, app: ASGIApp, log_format: str = "text", stream: IO[bytes] | None = None) -> None:
+        if log_format not in ("text", "json"):
+            raise ValueError(f"log format is one of {FORMATS}, got {log_format!r}")
+        self.app = app
+        self.writer = LineWriter(stream or sys.stdout.buffer)
+        self._format: Callable[[Scope, int, float, _Clock], bytes] = (
+            text_line if log_format == "text" else json_line
+        )
+        self._clock = _Clock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            self.writer.add(self._format(scope, status, time.perf_counter() - started, self._clock))
