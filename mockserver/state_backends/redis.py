@@ -49,6 +49,7 @@ DEFAULT_PREFIX = "vendor-emulator:"
 ACK_TIMEOUT_SECONDS = 2.0
 PENDING_JOURNAL_MAX = 10_000  # entries waiting for Redis (while it is away); the oldest are dropped
 NO_TENANT = "\x01"
+BATCH_SECONDS = 0.05
 
 JOURNAL_SCRIPT = """
 local size = tonumber(ARGV[1])
@@ -369,16 +370,18 @@ class SharedJournal(Journal):
     ) -> JournalEntry:
         entry = super().record(vendor, tenant, scope, path=path, status=status, secret_headers=secret_headers)
         self._pending.append(entry)
-        self._wake.set()
+        if not self._wake.is_set():  # once per batch: setting an Event takes a lock
+            self._wake.set()
         return entry
 
     def wake(self) -> None:
         self._wake.set()
 
     def run(self) -> None:
-        """The writer thread: write what is pending as soon as there is some (batches form under load)."""
+        """The writer thread: a batch every BATCH_SECONDS at most (a journal read flushes at once)."""
         while not self.state._stop.is_set():
             self._wake.wait(timeout=0.5)
+            self.state._stop.wait(BATCH_SECONDS)  # let a batch form: one script call for many requests
             self._wake.clear()
             with contextlib.suppress(StateUnavailable):
                 self.flush()
