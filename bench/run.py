@@ -226,6 +226,8 @@ def _run_scenario(scenario: Scenario, load: Load, state: str | None) -> dict[str
         with server(command, cores=cores) as emulator:
             base = f"http://127.0.0.1:{port}/{scenario.vendor}"
             startup = first_200(f"{base}{scenario.path}", scenario.headers, started)
+            if scenario.workers > 1:
+                time.sleep(2)  # the first 200 came from one worker; let the others finish loading
             url = scenario_url(base, scenario)
             body = httpx.get(url, headers=scenario.headers).content
             (directory / "body.json").write_bytes(body)

@@ -289,7 +289,9 @@ def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, 
     served = access_log or served
     logging.getLogger("uvicorn.access").addFilter(RedactQuerySecrets())
     server = uvicorn.Server(
-        uvicorn.Config(served, log_level=arguments.log_level, access_log=False, lifespan="off")
+        uvicorn.Config(
+            served, log_level=arguments.log_level, access_log=False, lifespan="off", proxy_headers=False
+        )
     )
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the previous handler:
     # make that handler end the process quietly with status 0.
