@@ -16,6 +16,7 @@ from mockserver.config import EmulatorConfig
 from mockserver.emulator import Emulator, build_emulator, credential_headers, emulator_version
 from mockserver.state_backends import StateUnavailable
 from mockserver.vendor import VendorSpec
+from mockserver.vendor_app import RequestLog, VendorApp
 
 
 def describe_vendor(spec: VendorSpec, config: EmulatorConfig) -> dict[str, Any]:
@@ -106,6 +107,19 @@ class EmulatorApp(Starlette):
         self._mounts = {f"/{vendor_id}": app for vendor_id, app in emulator.apps.items()}
         root = emulator.config.root_vendor
         self._root_app = emulator.apps[root] if root else None
+
+    def vendor_for(self, path: str) -> VendorApp | None:
+        """The vendor app that answers ``path`` on the fast path, or None (Starlette's way)."""
+        prefix = path[: path.find("/", 1)] if path.find("/", 1) > 0 else path
+        vendor_app = self._mounts.get(prefix)
+        if vendor_app is None and self._root_app is not None and not path.startswith("/__mock__"):
+            return self._root_app
+        return vendor_app
+
+    def log_requests(self, log: RequestLog) -> None:
+        """Have every vendor app log its requests with ``log`` (the request-log middleware asks this)."""
+        for vendor_app in self._mounts.values():
+            vendor_app.request_log = log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

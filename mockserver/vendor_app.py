@@ -33,6 +33,7 @@ from mockserver.vendor import Credential, VendorSpec
 
 logger = logging.getLogger("mockserver")
 ENCODED_CACHE_SIZE = 4096
+RequestLog = Callable[[Scope, int, float], None]  # (scope, status, seconds): one request-log line
 
 
 def tenant_for_key(key: str) -> str:
@@ -77,6 +78,7 @@ class VendorApp:
         names = [spec.auth.header or "Authorization", spec.auth.tenant_header or "", "prefer", "host"]
         self._encoded: dict[Reply, list[tuple[bytes, bytes]]] = {}
         self.read_headers = frozenset(name.lower().encode("latin-1") for name in names if name)
+        self.request_log: RequestLog | None = None  # set by the request-log middleware of `serve`
 
     # ------------------------------------------------------------------ controls
 
@@ -267,6 +269,7 @@ class VendorApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        started = time.perf_counter()
         reply = self.reply(scope)
         if reply.delay:
             await asyncio.sleep(reply.delay)
@@ -275,3 +278,5 @@ class VendorApp:
         )
         body = b"" if scope["method"] == "HEAD" else reply.body
         await send({"type": "http.response.body", "body": body})
+        if self.request_log is not None:  # logged here: no wrapper around send on the hot path
+            self.request_log(scope, reply.status, time.perf_counter() - started)

@@ -16,14 +16,15 @@ import pytest
 from starlette.applications import Starlette
 
 from mockserver.accesslog import FLUSH_LINES, FLUSH_SECONDS, AccessLog
-from tests.conftest import ROOT, wait_until_serving
+from mockserver.app import create_app
+from tests.conftest import ROOT, data_config, wait_until_serving
 
 BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
 TEXT_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ 127\.0\.0\.1 (GET|POST) (\S+) (\d{3}) \d+\.\d\dms$")
 
 
-async def _requests(app: Starlette, stream: io.BytesIO, log_format: str) -> AccessLog:
-    logged = AccessLog(app, log_format, stream)
+async def _requests(stream: io.BytesIO, log_format: str) -> AccessLog:
+    logged = AccessLog(create_app(data_config()), log_format, stream)  # its own app: logging is set on it
     transport = httpx.ASGITransport(app=logged, client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://e") as client:
         await client.get("/butter/api/phone-numbers", headers=BUTTER, params={"page_size": 2})
@@ -34,9 +35,9 @@ async def _requests(app: Starlette, stream: io.BytesIO, log_format: str) -> Acce
 
 
 @pytest.mark.anyio
-async def test_a_text_line_per_request_with_its_status_and_no_secret(app: Starlette) -> None:
+async def test_a_text_line_per_request_with_its_status_and_no_secret() -> None:
     stream = io.BytesIO()
-    await _requests(app, stream, "text")
+    await _requests(stream, "text")
     lines = stream.getvalue().decode().splitlines()
     parsed = [TEXT_LINE.match(line) for line in lines]
     assert all(parsed), lines
@@ -50,9 +51,9 @@ async def test_a_text_line_per_request_with_its_status_and_no_secret(app: Starle
 
 
 @pytest.mark.anyio
-async def test_json_lines(app: Starlette) -> None:
+async def test_json_lines() -> None:
     stream = io.BytesIO()
-    await _requests(app, stream, "json")
+    await _requests(stream, "json")
     entries = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [(e["method"], e["target"], e["status"]) for e in entries] == [
         ("GET", "/butter/api/phone-numbers?page_size=2", 200),
