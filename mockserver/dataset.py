@@ -29,6 +29,8 @@ MISSING = object()
 
 def field_value(record: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted ``path`` (``billing.monthly_fee``); None when any step is absent."""
+    if type(record) is dict and "." not in path:  # the common case, without the ABC check
+        return record.get(path)
     node: Any = record
     for part in path.split("."):
         if not isinstance(node, Mapping):
@@ -211,8 +213,16 @@ class Dataset:
         """The records sorted by ``keys`` (stable multi-key sort, each key in its own direction)."""
         if keys not in self._orderings:
             order = list(range(len(self.records)))
-            for field, direction in reversed(keys):
-                values = [_sort_value(field_value(record, field)) for record in self.records]
+            fields = [field for field, _ in keys]
+            if len(fields) == 1:
+                columns: list[Sequence[Any]] = [[field_value(record, fields[0]) for record in self.records]]
+            else:  # each record decoded once for all the keys
+                rows = [[field_value(record, field) for field in fields] for record in self.records]
+                columns = list(zip(*rows, strict=True)) if rows else [[] for _ in fields]
+            for column, (_, direction) in reversed(list(zip(columns, keys, strict=True))):
+                values = column
+                if any(value is None for value in column):  # None sorts first: compare (present, value)
+                    values = [_sort_value(value) for value in column]
                 order.sort(key=values.__getitem__, reverse=direction == "desc")
             rank = [0] * len(order)
             for place, position in enumerate(order):
