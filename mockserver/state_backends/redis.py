@@ -40,7 +40,7 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from mockserver.errors import ConfigurationError
-from mockserver.journal import Journal, JournalEntry
+from mockserver.journal import REDACTED_BYTES, Journal, JournalEntry, _redacted_query, secret_header
 from mockserver.ratelimit import RateLimiter, Verdict, Window
 from mockserver.state_backends.base import Applier, StateUnavailable, redacted_url
 
@@ -50,6 +50,7 @@ ACK_TIMEOUT_SECONDS = 2.0
 PENDING_JOURNAL_MAX = 10_000  # entries waiting for Redis (while it is away); the oldest are dropped
 NO_TENANT = "\x01"
 BATCH_SECONDS = 0.05
+HEARTBEAT_SECONDS = 1.0  # each process says it is alive this often; writes wait for the live ones
 
 JOURNAL_SCRIPT = """
 local size = tonumber(ARGV[1])
@@ -187,10 +188,15 @@ class RedisState:
     def _announce(self, pipe: Any, vendor: str, part: str, wait: bool) -> None:
         change = uuid.uuid4().hex
         message = {"id": change, "origin": self.worker, "vendor": vendor, "part": part, "ack": wait}
+        if wait:  # a process that reconnects meanwhile confirms it after reloading (it missed the message)
+            pipe.set(self.key("pending", change), 1, ex=int(self.ack_timeout) + 5)
         pipe.publish(self.channel, orjson.dumps(message))
-        receivers = int(pipe.execute()[-1])
+        pipe.hgetall(self.key("workers"))
+        *_, receivers, workers = pipe.execute()
         if wait:
-            self._wait_for(change, receivers)
+            now = time.time()
+            live = sum(1 for seen in workers.values() if now - float(seen) < HEARTBEAT_SECONDS * 3)
+            self._wait_for(change, max(int(receivers), live))
 
     def _wait_for(self, change: str, receivers: int) -> None:
         """Until ``receivers`` processes (this one included) have applied a change, or the timeout."""
@@ -199,7 +205,7 @@ class RedisState:
         while confirmed < receivers and (left := deadline - time.monotonic()) > 0:
             if self.client.blpop([key], timeout=max(0.01, min(left, 1.0))) is not None:
                 confirmed += 1
-        self.client.delete(key)
+        self.client.delete(key, self.key("pending", change))
         if confirmed < receivers:
             logger.warning("state: %d of %d processes confirmed a change in time", confirmed, receivers)
 
@@ -272,10 +278,15 @@ class RedisState:
                     pubsub = self._listener_client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
                     pubsub.subscribe(self.channel)
                     self._load()
+                    self._confirm_pending()
                     logger.warning("state: %s is back; state reloaded", self.url)
                 self.available = True
+                beat = 0.0
                 while not self._stop.is_set():
-                    message = pubsub.get_message(timeout=0.5)
+                    if time.monotonic() - beat > HEARTBEAT_SECONDS:
+                        self.client.hset(self.key("workers"), self.worker, repr(time.time()))
+                        beat = time.monotonic()
+                    message = pubsub.get_message(timeout=HEARTBEAT_SECONDS / 2)
                     if message is not None:
                         self._handle(orjson.loads(message["data"]))
             except RedisError as error:
@@ -286,6 +297,16 @@ class RedisState:
                     pubsub.close()
                 pubsub = None
                 self._stop.wait(0.2)
+
+    def _confirm_pending(self) -> None:
+        """After a reload: confirm the changes announced while this process was away (it has them now)."""
+        marker = self.key("pending", "")
+        for key in self.client.scan_iter(match=marker + "*", count=100):
+            change = _text(key)[len(marker) :]
+            pipe = self.client.pipeline(transaction=False)
+            pipe.rpush(self.key("ack", change), 1)
+            pipe.expire(self.key("ack", change), 30)
+            pipe.execute()
 
     def _handle(self, message: dict[str, Any]) -> None:
         assert self._applier is not None
@@ -317,6 +338,8 @@ class RedisState:
         for journal in self._journals:
             with contextlib.suppress(StateUnavailable):
                 journal.flush()
+        with contextlib.suppress(RedisError):
+            self.client.hdel(self.key("workers"), self.worker)
         self.client.close()
         self._listener_client.close()
 
@@ -368,7 +391,13 @@ class SharedJournal(Journal):
         status: int,
         secret_headers: frozenset[bytes],
     ) -> JournalEntry:
-        entry = super().record(vendor, tenant, scope, path=path, status=status, secret_headers=secret_headers)
+        # As Journal.record redacts, but kept only until written to Redis (not in this process's lists).
+        headers = tuple(
+            (name, REDACTED_BYTES if name in secret_headers or secret_header(name) else value)
+            for name, value in scope["headers"]
+        )
+        query = _redacted_query(scope["query_string"])
+        entry = JournalEntry(0, time.time(), vendor, tenant, scope["method"], path, query, headers, status)
         self._pending.append(entry)
         if not self._wake.is_set():  # once per batch: setting an Event takes a lock
             self._wake.set()
