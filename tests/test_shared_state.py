@@ -248,3 +248,21 @@ def test_an_unreachable_store_is_a_one_line_error() -> None:
     assert "cannot reach the state store" in result.stderr
     assert "pw" not in result.stderr.replace("[redacted]", "")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--state", "mongodb://u:secret@127.0.0.1/x"], "--state is 'memory' or a redis:// URL"),
+        (["--workers", "0"], "--workers is at least 1"),
+    ],
+)
+def test_a_bad_state_or_workers_option_is_a_one_line_error(options: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", *options],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "secret" not in result.stderr
+    assert "Traceback" not in result.stderr

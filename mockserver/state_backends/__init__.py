@@ -8,6 +8,7 @@ change: :class:`~mockserver.state_backends.memory.InMemory` (nobody: one process
 
 from __future__ import annotations
 
+from mockserver.errors import ConfigurationError
 from mockserver.state_backends.base import SharedState, StateUnavailable, redacted_url
 from mockserver.state_backends.memory import InMemory
 
@@ -20,7 +21,7 @@ def open_state(url: str | None) -> SharedState:
         from mockserver.state_backends.redis import RedisState  # noqa: PLC0415 - needs the redis extra
 
         return RedisState(url)
-    raise ValueError(f"--state is 'memory' or a redis:// URL, got {redacted_url(url)!r}")
+    raise ConfigurationError(f"--state is 'memory' or a redis:// URL, got {redacted_url(url)!r}")
 
 
 __all__ = ["InMemory", "SharedState", "StateUnavailable", "open_state", "redacted_url"]
