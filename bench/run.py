@@ -4,12 +4,17 @@ Per scenario: generate the data, start the emulator and the reference (each pinn
 scenario's URL (a cursor for page 2, say), save the emulator's answer as the reference's body, then run
 ``wrk`` (pinned to core 1) against each in interleaved rounds. Prints requests/s, p50/p99 latency, the
 ratio to the reference in the same round, start-up time to the first 200 and resident memory.
+The emulator runs on its default command line (``serve`` with its default request log, as ``make serve``
+and the container run it); the multi-worker scenarios add ``--workers 2`` and ``--state``. Those run
+the workers on both cores (wrk and Redis share core 1 with one of them): on a 2-core machine their
+figures are indicative only, and "per core" divides the ratio by the cores the server used.
 All traffic goes to 127.0.0.1; every run is bounded in time.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -38,6 +43,7 @@ PYTHON = sys.executable
 BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
 MINDHUNTERS = {"Authorization": "Bearer mindhunters-test-token"}
 SERVER_CORE, LOAD_CORE = "0", "1"
+REALISTIC = {"status": "assigned", "page_size": 20}
 
 
 @dataclass
@@ -49,6 +55,8 @@ class Scenario:
     records: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
     page: int = 1
+    workers: int = 1
+    state: str | None = None  # None, "memory" or "redis" (a redis-server started for the scenario)
 
 
 SCENARIOS = [
@@ -62,6 +70,14 @@ SCENARIOS = [
     ),
     Scenario(
         "scale", "butter", "/api/phone-numbers", BUTTER, 100_000, {"status": "assigned", "page_size": 20}, 2
+    ),
+    Scenario(
+        "workers2-memory", "butter", "/api/phone-numbers", BUTTER, 1_000, REALISTIC, 2, workers=2,
+        state="memory",
+    ),
+    Scenario(
+        "workers2-redis", "butter", "/api/phone-numbers", BUTTER, 1_000, REALISTIC, 2, workers=2,
+        state="redis",
     ),
 ]  # fmt: skip
 
@@ -90,9 +106,11 @@ def write_fixtures(directory: Path, scenario: Scenario) -> Path:
 
 
 @contextmanager
-def server(command: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def server(
+    command: list[str], env: dict[str, str] | None = None, cores: str = SERVER_CORE
+) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
-        ["taskset", "-c", SERVER_CORE, *command], cwd=ROOT, env={**os.environ, **(env or {})},
+        ["taskset", "-c", cores, *command], cwd=ROOT, env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -152,21 +170,64 @@ def _ms(text: str) -> float:
 
 
 def rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (the workers of ``--workers``)."""
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+    total = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        total += sum(rss_mb(int(child)) for child in children)
+    return total
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A throw-away redis-server on loopback (no persistence), pinned with the load generator."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = subprocess.Popen(
+        ["taskset", "-c", LOAD_CORE, *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def run_scenario(scenario: Scenario, load: Load) -> dict[str, Any]:
+    with contextlib.ExitStack() as stack:
+        state = scenario.state
+        if state == "redis":
+            state = stack.enter_context(redis_server())
+        return _run_scenario(scenario, load, state)
+
+
+def _run_scenario(scenario: Scenario, load: Load, state: str | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch)
         fixtures = write_fixtures(directory, scenario)
         port, ref_port = free_port(), free_port()
+        # The default command line, as `make serve` runs it (its request log included).
+        command = [PYTHON, "-m", "mockserver", "serve", "--port", str(port), "--fixtures", str(fixtures)]
+        if scenario.workers > 1:
+            command += ["--workers", str(scenario.workers)]
+        if state:
+            command += ["--state", state]
+        cores = SERVER_CORE if scenario.workers == 1 else f"{SERVER_CORE},{LOAD_CORE}"
         started = time.perf_counter()
-        command = [PYTHON, "-m", "mockserver", "serve", "--port", str(port), "--fixtures", str(fixtures),
-                   "--no-access-log", "--log-level", "warning"]  # fmt: skip
-        with server(command) as emulator:
+        with server(command, cores=cores) as emulator:
             base = f"http://127.0.0.1:{port}/{scenario.vendor}"
             startup = first_200(f"{base}{scenario.path}", scenario.headers, started)
+            if scenario.workers > 1:
+                time.sleep(2)  # the first 200 came from one worker; let the others finish loading
             url = scenario_url(base, scenario)
             body = httpx.get(url, headers=scenario.headers).content
             (directory / "body.json").write_bytes(body)
@@ -186,7 +247,9 @@ def run_scenario(scenario: Scenario, load: Load) -> dict[str, Any]:
         "records": scenario.records or "default",
         "startup_s": startup,
         "rss_mb": memory,
+        "cores": 1 if scenario.workers == 1 else 2,
         **results,
+        "per_core": results["ratio"] / (1 if scenario.workers == 1 else 2),
     }
 
 
@@ -222,6 +285,7 @@ COLUMNS = (
     ("scenario", "<20", "scenario"), ("records", ">9", "records"), ("req/s", ">9.0f", "rps"),
     ("ref req/s", ">11.0f", "reference_rps"), ("ratio", ">7.2f", "ratio"), ("p50 ms", ">8.2f", "p50_ms"),
     ("p99 ms", ">8.2f", "p99_ms"), ("start s", ">9.2f", "startup_s"), ("RSS MB", ">8.1f", "rss_mb"),
+    ("per core", ">9.2f", "per_core"),
 )  # fmt: skip
 
 
@@ -240,6 +304,25 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join([header, "-" * len(header), *rows])
 
 
+def summary(by_name: dict[str, dict[str, Any]]) -> list[str]:
+    """The comparisons the targets are stated in, for the scenarios that ran."""
+    lines = []
+    scale, realistic = by_name.get("scale"), by_name.get("realistic")
+    if scale and realistic:
+        lines.append(f"scale / realistic (100,000 vs 1,000 records): {scale['rps'] / realistic['rps']:.2f}")
+    shared, local = by_name.get("workers2-redis"), by_name.get("workers2-memory")
+    if shared and local:
+        lines.append(
+            f"workers2-redis / workers2-memory (Redis vs in-memory state): {shared['rps'] / local['rps']:.2f}"
+        )
+    if any(name.startswith("workers") for name in by_name):
+        lines.append(
+            f"--workers figures are indicative: {os.cpu_count()} cores for 2 workers, wrk and Redis; "
+            "per core = ratio / cores used by the server"
+        )
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="emulator vs a bare Starlette app, over HTTP with wrk")
     parser.add_argument("--seconds", type=int, default=10, help="per wrk run (default 10)")
@@ -255,10 +338,9 @@ def main() -> int:
     load = Load(arguments.rounds, arguments.seconds, arguments.connections)
     results = [run_scenario(s, load) for s in chosen]
     print(table(results))
-    scale = next((r for r in results if r["scenario"] == "scale"), None)
-    realistic = next((r for r in results if r["scenario"] == "realistic"), None)
-    if scale and realistic:
-        print(f"\nscale / realistic: {scale['rps'] / realistic['rps']:.2f}")
+    print()
+    for line in summary({r["scenario"]: r for r in results}):
+        print(line)
     if arguments.json:
         arguments.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0

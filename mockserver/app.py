@@ -14,7 +14,9 @@ from starlette.types import Receive, Scope, Send
 from mockserver.admin import admin_routes
 from mockserver.config import EmulatorConfig
 from mockserver.emulator import Emulator, build_emulator, credential_headers, emulator_version
+from mockserver.state_backends import StateUnavailable
 from mockserver.vendor import VendorSpec
+from mockserver.vendor_app import RequestLog, VendorApp
 
 
 def describe_vendor(spec: VendorSpec, config: EmulatorConfig) -> dict[str, Any]:
@@ -84,6 +86,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "not_found", "message": message}, status_code=status)
 
 
+async def _state_unavailable(request: Request, exc: Exception) -> Response:
+    """An admin change or journal read while the shared state store is away: nothing was changed."""
+    message = f"{exc}; nothing was changed, retry when it is back"
+    return JSONResponse({"error": "state_unavailable", "message": message}, status_code=503)
+
+
 class EmulatorApp(Starlette):
     """Starlette, with vendor requests handed straight to their vendor app (no router on the hot path).
 
@@ -92,12 +100,26 @@ class EmulatorApp(Starlette):
     """
 
     def __init__(self, emulator: Emulator, routes: list[BaseRoute]) -> None:
-        super().__init__(routes=routes, exception_handlers={404: _http_error, 405: _http_error})
+        handlers = {404: _http_error, 405: _http_error, StateUnavailable: _state_unavailable}
+        super().__init__(routes=routes, exception_handlers=handlers)
         self.router.redirect_slashes = False  # a redirect to a slash is not what any vendor answers
         self.state.emulator = emulator
         self._mounts = {f"/{vendor_id}": app for vendor_id, app in emulator.apps.items()}
         root = emulator.config.root_vendor
         self._root_app = emulator.apps[root] if root else None
+
+    def vendor_for(self, path: str) -> VendorApp | None:
+        """The vendor app that answers ``path`` on the fast path, or None (Starlette's way)."""
+        prefix = path[: path.find("/", 1)] if path.find("/", 1) > 0 else path
+        vendor_app = self._mounts.get(prefix)
+        if vendor_app is None and self._root_app is not None and not path.startswith("/__mock__"):
+            return self._root_app
+        return vendor_app
+
+    def log_requests(self, log: RequestLog) -> None:
+        """Have every vendor app log its requests with ``log`` (the request-log middleware asks this)."""
+        for vendor_app in self._mounts.values():
+            vendor_app.request_log = log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

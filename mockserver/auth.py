@@ -100,6 +100,19 @@ class Authenticator:
         """Stop accepting ``key``; True if it was accepted."""
         return self._accepted.pop(digest(key.encode("utf-8")), None) is not None
 
+    def exported(self, change: Credential | None = None, revoked: str | None = None) -> dict[str, str | None]:
+        """The accepted keys as digests (hex) and tenants, after a change: what is shared, never a key."""
+        accepted = {name.hex(): item.tenant for name, item in self._accepted.items()}
+        if change is not None:
+            accepted[digest(change.key.encode("utf-8")).hex()] = change.tenant
+        if revoked is not None:
+            accepted.pop(digest(revoked.encode("utf-8")).hex(), None)
+        return accepted
+
+    def load(self, accepted: dict[str, str | None]) -> None:
+        """Accept exactly these digests (another process changed the keys)."""
+        self._accepted = {bytes.fromhex(name): Credential("", tenant) for name, tenant in accepted.items()}
+
     def _presented_key(self, value: str) -> bytes | None:
         value = value.strip(OWS)
         if self.spec.kind != "bearer":

@@ -8,7 +8,6 @@ import gc
 import ipaddress
 import json
 import logging
-import logging.handlers
 import os
 import signal
 import socket
@@ -17,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mockserver.accesslog import FORMATS, AccessLog, RotatingFile
 from mockserver.app import create_app
 from mockserver.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR, EmulatorConfig
 from mockserver.emulator import Emulator, build_emulator, credential_headers, emulator_version
@@ -24,7 +24,6 @@ from mockserver.errors import ConfigurationError, EmulatorError
 from mockserver.fixturegen import generate
 from mockserver.installation import check_installation
 from mockserver.journal import redacted_target
-from mockserver.limits import Limits
 from mockserver.limits import add_arguments as add_limit_arguments
 from mockserver.limits import from_arguments as limits_from
 from mockserver.lint import lint
@@ -36,6 +35,7 @@ from mockserver.server import fitting, guarded
 from mockserver.vendor import Credential
 
 EXIT_USAGE = 2
+STATE_ENV = "VENDOR_EMULATOR_STATE"
 ADMIN_TOKEN_ENV = "VENDOR_EMULATOR_ADMIN_TOKEN"  # noqa: S105 - a variable name
 
 
@@ -115,7 +115,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
-    serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    serve.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default="text",
+        help="the per-request log on stdout: one compact line (default), JSON lines, or off",
+    )
+    serve.add_argument(
+        "--no-access-log", action="store_true", help="do not log each request (--log-format off)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve from N processes on one port (needs --state: redis://... shares what callers change)",
+    )
+    serve.add_argument(
+        "--state",
+        metavar="URL",
+        default=os.environ.get(STATE_ENV),
+        help=f"where changed state lives: memory (default; this process) or redis://HOST:PORT (${STATE_ENV})",
+    )
     serve.add_argument(
         "--admin-token",
         default=os.environ.get(ADMIN_TOKEN_ENV),
@@ -194,6 +215,7 @@ def config_from(arguments: argparse.Namespace) -> EmulatorConfig:
         admin_token=getattr(arguments, "admin_token", None) or None,
         rate_limits=getattr(arguments, "rate_limits", False),
         limits=limits_from(arguments),
+        state=getattr(arguments, "state", None),
     )
 
 
@@ -235,27 +257,30 @@ def banner(emulator: Emulator, base: str) -> str:
 
 
 def serve(arguments: argparse.Namespace) -> int:
-    """Bind, print the banner, and serve until Ctrl-C or SIGTERM."""
-    import uvicorn  # noqa: PLC0415 - only the serve command needs the server
-
+    """Bind, print the banner, and serve until Ctrl-C or SIGTERM (from N processes with --workers N)."""
     if not _is_loopback(arguments.host) and not arguments.admin_token:
         message = (
             f"error: listening on {arguments.host} would expose the /__mock__/ controls: set --admin-token"
         )
         print(message, file=sys.stderr)
         return EXIT_USAGE
+    problem = _workers_problem(arguments.workers, arguments.state) or _state_dir_problem(arguments)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        config = config_from(arguments)
+        config = config_from(arguments)  # checked here even for --workers: each worker builds its own
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    app = create_app(config)
-    emulator: Emulator = app.state.emulator
-    if arguments.state_dir is not None:
-        state = StateDir(arguments.state_dir, emulator)
-        if state.restore():
-            print(f"restored the state saved in {state.path}", flush=True)
-        emulator.changed.append(state.save)
+    if arguments.workers == 1:
+        app = create_app(config)
+        emulator: Emulator = app.state.emulator
+        if arguments.state_dir is not None:
+            state = StateDir(arguments.state_dir, emulator)
+            if state.restore():
+                print(f"restored the state saved in {state.path}", flush=True)
+            emulator.changed.append(state.save)
     try:
         sock = bind(arguments.host, arguments.port)
     except OSError as error:
@@ -264,40 +289,168 @@ def serve(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if arguments.workers == 1:
+        return _serve_app(app, arguments, sock)
+    return _serve_workers(arguments, sock)
+
+
+def _workers_problem(workers: int, state: str | None) -> str | None:
+    """Why --workers and --state do not go together, or None."""
+    if workers < 1:
+        return "--workers is at least 1"
+    if workers > 1 and state is None:
+        return (
+            f"--workers {workers} needs --state: each process would otherwise answer with its own data. "
+            "Give --state redis://HOST:PORT to share seeding, keys, faults, rate limits and the journal, "
+            "or --state memory for independent read-only workers (the /__mock__/ controls are then refused)"
+        )
+    return None
+
+
+def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, worker: int = 0) -> int:
+    """Run uvicorn on ``sock`` until SIGTERM or Ctrl-C; the banner from the first worker only."""
+    import uvicorn  # noqa: PLC0415 - only the serve command needs the server
+
+    emulator: Emulator = app.state.emulator
     gc.freeze()  # start-up objects (schemas, fixtures, indexes) live for ever: keep the collector off them
+    _release_freed_memory()
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    print(banner(app.state.emulator, f"http://{shown}:{port}"), flush=True)
-    served, protocol = guarded(app, emulator, arguments.host, arguments.allowed_host)
+    if worker == 0:
+        print(banner(emulator, f"http://{shown}:{port}") + _state_line(arguments), flush=True)
+    log_format = "off" if arguments.no_access_log else arguments.log_format
+    limits = emulator.config.limits
+    stream = None if arguments.log_file is None else RotatingFile(arguments.log_file, limits)
+    # The request log wraps the emulator itself (its vendor apps then write their own lines, the fast
+    # path); the Host/Origin guard and the guarded protocol of issue 11 stay outermost.
+    request_log: Any = AccessLog(app, log_format, stream) if log_format != "off" else app
+    served: Any = request_log
+    if arguments.workers > 1 and not emulator.shared.shared:
+        served = ControlsRefused(served)
+    served, protocol = guarded(served, emulator, arguments.host, arguments.allowed_host)
     server = uvicorn.Server(
         uvicorn.Config(
             served,
             log_level=arguments.log_level,
-            access_log=not arguments.no_access_log,
+            access_log=False,  # the request log above replaces uvicorn's (it cost half the speed)
             lifespan="off",
-            http=protocol(fitting(config.limits)),
+            proxy_headers=False,
+            http=protocol(fitting(limits)),
         )
     )
-    access = logging.getLogger("uvicorn.access")
-    access.addFilter(RedactQuerySecrets())
-    if arguments.log_file is not None:
-        _log_to_file(access, arguments.log_file, config.limits)
+    logging.getLogger("uvicorn.access").addFilter(RedactQuerySecrets())  # if anyone turns it back on
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the previous handler:
     # make that handler end the process quietly with status 0.
     signal.signal(signal.SIGTERM, _stopped)
-    with contextlib.suppress(KeyboardInterrupt, Stopped):
-        server.run(sockets=[sock])
+    try:
+        with contextlib.suppress(KeyboardInterrupt, Stopped):
+            server.run(sockets=[sock])
+    finally:
+        if isinstance(request_log, AccessLog):
+            request_log.writer.flush()
+        if stream is not None:
+            stream.close()
+        emulator.shared.close()
     return 0
 
 
-def _log_to_file(logger: logging.Logger, path: Path, limits: Limits) -> None:
-    """Send ``logger`` to ``path`` only, rotated at ``limits.log_max_bytes`` (the access log stays small)."""
-    handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=limits.log_max_bytes, backupCount=limits.log_backups, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    logger.handlers = [handler]
-    logger.propagate = False
+def _state_dir_problem(arguments: argparse.Namespace) -> str | None:
+    """Why --state-dir does not go with the --state/--workers given, or None.
+
+    --state-dir saves one process's in-memory state. With --state redis://... the state lives in Redis
+    (persist it with Redis's own RDB/AOF); with --workers N every worker would hold and save a different
+    state. Refused rather than half done.
+    """
+    if arguments.state_dir is None:
+        return None
+    if arguments.state not in (None, "memory"):
+        return (
+            "--state-dir saves in-memory state; with --state redis://... the state lives in Redis"
+            " (use Redis persistence, RDB or AOF, to keep it over restarts): give one of the two"
+        )
+    if arguments.workers > 1:
+        return "--state-dir saves one process's state: it cannot be combined with --workers above 1"
+    return None
+
+
+def _state_line(arguments: argparse.Namespace) -> str:
+    if arguments.workers == 1 and arguments.state in (None, "memory"):
+        return ""
+    from mockserver.state_backends import redacted_url  # noqa: PLC0415
+
+    where = redacted_url(arguments.state) if arguments.state != "memory" else "memory (per worker, read-only)"
+    return f"  workers: {arguments.workers}; state: {where}\n"
+
+
+def _release_freed_memory() -> None:
+    """Give the memory freed after loading (parsed fixture files) back to the system, where glibc can."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes  # noqa: PLC0415
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _serve_workers(arguments: argparse.Namespace, sock: socket.socket) -> int:
+    """Fork ``--workers`` processes that accept on the one listening socket; stop them all together."""
+    children: dict[int, int] = {}
+    for index in range(arguments.workers):
+        pid = os.fork()
+        if pid == 0:  # the worker: its own emulator (and its own connection to the shared state)
+            code = EXIT_USAGE
+            try:
+                code = _serve_app(create_app(config_from(arguments)), arguments, sock, worker=index)
+            except EmulatorError as error:
+                print(f"error: {error}", file=sys.stderr, flush=True)
+            finally:
+                os._exit(code)
+        children[pid] = index
+    sock.close()
+
+    def stop(signum: int, frame: object) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    status = 0
+    while children:
+        try:
+            pid, code = os.wait()
+        except ChildProcessError:
+            break
+        children.pop(pid, None)
+        exit_code = os.waitstatus_to_exitcode(code)
+        if exit_code not in (0, -signal.SIGTERM, -signal.SIGINT) and status == 0:
+            status = exit_code if exit_code > 0 else 1
+            stop(signal.SIGTERM, None)  # one worker failed: stop the others, report its status
+    return status
+
+
+class ControlsRefused:
+    """``--workers N --state memory``: each worker has its own state, so changing or reading it through
+    one worker would mislead; the /__mock__/ controls answer 409 (the index and health still answer)."""
+
+    OPEN = frozenset({"/__mock__", "/__mock__/", "/__mock__/health"})
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith("/__mock__/") and path not in self.OPEN:
+            body = json.dumps(
+                {
+                    "error": "state_not_shared",
+                    "message": "these workers do not share state (--state memory): serve with "
+                    "--state redis://... or one worker to use the /__mock__/ controls",
+                }
+            ).encode()
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 409, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
 
 
 class RedactQuerySecrets(logging.Filter):

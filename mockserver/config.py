@@ -40,6 +40,7 @@ class EmulatorConfig:
     rate_limits: bool = False
     admin_token: str | None = field(default=None, repr=False)
     limits: Limits = DEFAULT_LIMITS
+    state: str | None = field(default=None, repr=False)  # None/"memory": this process; "redis://..."
 
     def selected(self, available: list[str]) -> list[str]:
         """The vendor ids to serve, checked against what is available."""

@@ -1,8 +1,10 @@
 """An immutable, indexed set of records: what one endpoint lists, for one tenant.
 
 Everything a request needs is computed once: each record is serialised to JSON bytes when the
-dataset is built; equality indexes, orderings and search texts are built on first use and kept; a
-selection (the records that match a set of constraints, in one order) is cached in a bounded LRU.
+dataset is built, and only those bytes are kept, packed in one buffer (a record is decoded again when
+something reads it, so memory per record stays near its serialised size); equality indexes,
+orderings and search texts are built on first use and kept; a selection (the records that match a
+set of constraints, in one order) is cached in a bounded LRU.
 A request therefore costs a dictionary lookup and a slice, not a scan and a re-serialisation.
 Replacing data means building a new Dataset and swapping the reference, which is atomic.
 """
@@ -10,11 +12,12 @@ Replacing data means building a new Dataset and swapping the reference, which is
 from __future__ import annotations
 
 import itertools
+from array import array
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, overload
 
 import orjson
 
@@ -27,6 +30,8 @@ MISSING = object()
 
 def field_value(record: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted ``path`` (``billing.monthly_fee``); None when any step is absent."""
+    if type(record) is dict and "." not in path:  # the common case, without the ABC check
+        return record.get(path)
     node: Any = record
     for part in path.split("."):
         if not isinstance(node, Mapping):
@@ -80,6 +85,81 @@ def _sort_value(value: Any) -> tuple[bool, Any]:
     return (value is not None, value)
 
 
+class Blobs(Sequence[bytes]):
+    """Serialised records packed in one buffer, with their end offsets (no object per record).
+
+    orjson gives each record's bytes a generous allocation and shrinks it; kept one by one, those shrunk
+    blocks fragment the heap to several KB a record. Packed, a record costs its bytes and 8 more.
+    """
+
+    __slots__ = ("_buffer", "_ends")
+
+    def __init__(self, blobs: Iterable[bytes] = ()) -> None:
+        buffer = bytearray()
+        ends = array("Q")
+        for blob in blobs:
+            buffer += blob
+            ends.append(len(buffer))
+        self._buffer = bytes(buffer)
+        self._ends = ends
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[bytes]: ...
+
+    def __getitem__(self, index: int | slice) -> bytes | list[bytes]:
+        if isinstance(index, slice):
+            return [self[position] for position in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self._ends)
+        if not 0 <= index < len(self._ends):
+            raise IndexError("record index out of range")
+        return self._buffer[self._ends[index - 1] if index else 0 : self._ends[index]]
+
+    def __iter__(self) -> Iterator[bytes]:
+        buffer, start = self._buffer, 0
+        for end in self._ends:
+            yield buffer[start:end]
+            start = end
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held: the packed records and their offsets."""
+        return len(self._buffer) + self._ends.itemsize * len(self._ends)
+
+
+class Records(Sequence[Mapping[str, Any]]):
+    """The records of a dataset, decoded from their bytes on each read (each read is a fresh copy)."""
+
+    __slots__ = ("_blobs",)
+
+    def __init__(self, blobs: Blobs) -> None:
+        self._blobs = blobs
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    @overload
+    def __getitem__(self, index: int) -> Mapping[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Mapping[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> Mapping[str, Any] | list[Mapping[str, Any]]:
+        if isinstance(index, slice):
+            return [orjson.loads(blob) for blob in self._blobs[index]]
+        result: Mapping[str, Any] = orjson.loads(self._blobs[index])
+        return result
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        return map(orjson.loads, self._blobs)
+
+
 class Dataset:
     """Records of one kind, validated before they get here, with their key field."""
 
@@ -87,15 +167,17 @@ class Dataset:
 
     def __init__(self, records: Iterable[Mapping[str, Any]], key: str) -> None:
         self.generation = next(Dataset._generations)  # unique for the process: caches key on it
-        # Serialised first, then read back: the dataset owns its records, so nothing a caller does to the
+        # Only the serialised bytes are kept: the dataset owns its records, so nothing a caller does to the
         # dicts it passed in (or gets back) can change what is indexed or served.
-        self.blobs: tuple[bytes, ...] = tuple(orjson.dumps(record) for record in records)
-        self.records: tuple[Mapping[str, Any], ...] = tuple(orjson.loads(blob) for blob in self.blobs)
+        # The keys are read back from the bytes once the caller's dicts are gone: a key object made while
+        # they are being freed would land among them and keep their memory pages alive.
+        self.blobs = Blobs(orjson.dumps(record) for record in records)
+        self.records = Records(self.blobs)
         self.key = key
         self.positions: dict[Any, int] = {record[key]: index for index, record in enumerate(self.records)}
-        if len(self.positions) != len(self.records):
+        if len(self.positions) != len(self.blobs):
             raise ValueError(f"duplicate values of the key field {key!r}")
-        self.everything = frozenset(range(len(self.records)))
+        self.everything = frozenset(range(len(self.blobs)))
         self._indexes: dict[tuple[str, bool], dict[Hashable, frozenset[int]]] = {}
         self._texts: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
         self._orderings: dict[tuple[SortKey, ...], Ordering] = {}
@@ -103,7 +185,7 @@ class Dataset:
         self._selected = 0
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self.blobs)
 
     def index(self, field: str, case_insensitive: bool = False) -> Mapping[Hashable, frozenset[int]]:
         """Positions of the records by the (normalised) value of ``field``."""
@@ -133,8 +215,16 @@ class Dataset:
         """The records sorted by ``keys`` (stable multi-key sort, each key in its own direction)."""
         if keys not in self._orderings:
             order = list(range(len(self.records)))
-            for field, direction in reversed(keys):
-                values = [_sort_value(field_value(record, field)) for record in self.records]
+            fields = [field for field, _ in keys]
+            if len(fields) == 1:
+                columns: list[Sequence[Any]] = [[field_value(record, fields[0]) for record in self.records]]
+            else:  # each record decoded once for all the keys
+                rows = [[field_value(record, field) for field in fields] for record in self.records]
+                columns = list(zip(*rows, strict=True)) if rows else [[] for _ in fields]
+            for column, (_, direction) in reversed(list(zip(columns, keys, strict=True))):
+                values = column
+                if any(value is None for value in column):  # None sorts first: compare (present, value)
+                    values = [_sort_value(value) for value in column]
                 order.sort(key=values.__getitem__, reverse=direction == "desc")
             rank = [0] * len(order)
             for place, position in enumerate(order):

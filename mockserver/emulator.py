@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from mockserver.answer_cache import AnswerCache
 from mockserver.config import EmulatorConfig
@@ -14,6 +16,7 @@ from mockserver.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalBudget
 from mockserver.limits import Limits
 from mockserver.schemas import SchemaStore
 from mockserver.state import VendorState
+from mockserver.state_backends import SharedState, open_state
 from mockserver.vendor import VendorSpec, discover_vendors, load_vendor
 from mockserver.vendor_app import VendorApp
 
@@ -35,6 +38,7 @@ class Emulator:
     states: dict[str, VendorState]
     apps: dict[str, VendorApp]
     journal: Journal
+    shared: SharedState
     changed: list[Callable[[], None]] = field(default_factory=list)  # called after each admin write
 
     @property
@@ -46,6 +50,18 @@ class Emulator:
         """Every vendor back to its fixtures, initial keys, no faults and an empty journal."""
         for app in self.apps.values():
             app.reset()
+
+    def apply(self, vendor: str, part: str, value: Any) -> None:
+        """Mirror a change another process made (a shared backend calls this; nothing is put back)."""
+        app = self.apps.get(vendor)
+        if app is None:
+            return
+        with self.shared.applying():
+            if part.startswith("data:"):
+                tenant, _, name = part[len("data:") :].partition("\x00")
+                self.states[vendor].applied(tenant, name, value)
+            else:
+                app.applied(part, value)
 
 
 def build_emulator(config: EmulatorConfig) -> Emulator:
@@ -60,20 +76,26 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
     codec = CursorCodec(config.cursor_secret)
     limits = config.limits
     entries = limits.journal_entries if config.journal_size == DEFAULT_JOURNAL_SIZE else config.journal_size
-    journal = Journal(entries, journal_budget(limits))
+    shared = open_state(config.state)
+    journal = shared.journal(entries, journal_budget(limits))
     cache = AnswerCache(limits.answer_cache_bytes)
     vendors, states, apps = {}, {}, {}
     for vendor_id in config.selected(discover_vendors(config.schemas_dir)):
         spec = load_vendor(config.schemas_dir / vendor_id, store, config.options.get(vendor_id))
         _check_credentials(spec, config)
         vendors[vendor_id] = spec
-        states[vendor_id] = VendorState(spec, store, config.fixtures_dir, limits)
+        states[vendor_id] = VendorState(spec, store, config.fixtures_dir, limits, shared)
         extra = config.credentials.get(vendor_id, ())
+        limiter = (
+            shared.rate_limiter(vendor_id, spec.rate_limits, time.monotonic) if spec.rate_limits else None
+        )
         apps[vendor_id] = VendorApp(
             spec, states[vendor_id], codec, journal, extra, rate_limits=config.rate_limits,
-            cache=cache, limits=limits,
+            cache=cache, limits=limits, shared=shared, limiter=limiter,
         )  # fmt: skip
-    return Emulator(config, vendors, states, apps, journal)
+    emulator = Emulator(config, vendors, states, apps, journal, shared)
+    shared.start(emulator.apply, list(apps))
+    return emulator
 
 
 def journal_budget(limits: Limits) -> JournalBudget:

@@ -12,6 +12,9 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.state_backends import InMemory, SharedState
 
 PREFERENCE = re.compile(r"\s*([a-z_]+)\s*=\s*([0-9]+)\s*", re.IGNORECASE)
 MAX_DELAY_SECONDS = 30.0
@@ -82,14 +85,37 @@ class FaultLimitError(ValueError):
     """One more rule would pass the cap on rules."""
 
 
-class Faults:
-    """The persistent fault rules of one vendor."""
+def _rule(item: dict[str, Any]) -> FaultRule:
+    return FaultRule(
+        status=item["status"], delay=item["delay"], remaining=item["remaining"],
+        path=item["path"], tenant=item["tenant"], id=item["id"],
+    )  # fmt: skip
 
-    def __init__(self, max_rules: int = 1000) -> None:
+
+class Faults:
+    """The persistent fault rules of one vendor.
+
+    With a shared backend the rules are stored for every process (the ``faults`` part) and a counted
+    rule's countdown is kept by the store, so "the next 3 requests" means 3 in all, whichever process
+    answers them.
+    """
+
+    def __init__(self, max_rules: int = 1000, vendor: str = "", shared: SharedState | None = None) -> None:
         self.max_rules = max_rules
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
         self._next_id = 1
+        self.vendor = vendor
+        self.shared: SharedState = shared or InMemory()
+
+    def _publish(self, rules: list[FaultRule], *, wait: bool = True) -> None:
+        if self.shared.shared:
+            self.shared.put(self.vendor, "faults", [rule.as_dict() for rule in rules], wait=wait)
+
+    def applied(self, rules: list[dict[str, Any]] | None) -> None:
+        """Another process changed the rules: mirror them here."""
+        with self._lock:
+            self._rules = [_rule(item) for item in rules or []]
 
     def add(self, rule: FaultRule) -> FaultRule:
         """Install a rule; rules are consulted in the order they were added."""
@@ -108,28 +134,43 @@ class Faults:
         for name in ("path", "tenant"):
             if getattr(rule, name) is not None and not isinstance(getattr(rule, name), str):
                 raise ValueError(f"{name} is a string, got {getattr(rule, name)!r}")
-        with self._lock:
+        with self.shared.exclusive(self.vendor):  # the cap counts every process's rules
             if len(self._rules) >= self.max_rules:
                 raise FaultLimitError(f"at most {self.max_rules} fault rules at a time (--max-faults)")
-            rule.id = self._next_id
-            self._next_id += 1
-            self._rules.append(rule)
+            shared_id = self.shared.next_id(self.vendor)
+            with self._lock:
+                if len(self._rules) >= self.max_rules:
+                    raise FaultLimitError(f"at most {self.max_rules} fault rules at a time (--max-faults)")
+                rule.id = shared_id if shared_id is not None else self._next_id
+                self._next_id = max(self._next_id, rule.id) + 1
+                rules = [*self._rules, rule]
+                self._publish(rules)
+                self._rules = rules
         return rule
 
     def take(self, tenant: str | None, path: str) -> Fault | None:
         """The fault for one request (a failing rule counts down; delays add up), or None."""
         status: int | None = None
         delay = 0.0
+        if not self._rules:
+            return None
         with self._lock:
+            used_up = False
             for rule in list(self._rules):
                 if not rule.applies(tenant, path) or (status is not None and rule.status is not None):
                     continue
+                if rule.remaining is not None:
+                    left = self.shared.take_count(self.vendor, rule.id)
+                    rule.remaining = rule.remaining - 1 if left is None else left
+                    if rule.remaining <= 0:
+                        self._rules.remove(rule)
+                        used_up = True
+                    if rule.remaining < 0:  # other processes used it up first
+                        continue
                 status = rule.status if rule.status is not None else status
                 delay += rule.delay
-                if rule.remaining is not None:
-                    rule.remaining -= 1
-                    if rule.remaining == 0:
-                        self._rules.remove(rule)
+            if used_up:
+                self._publish(self._rules, wait=False)
         return Fault(status, min(delay, MAX_DELAY_SECONDS)) if status is not None or delay else None
 
     def rules(self, tenant: str | None = None) -> list[FaultRule]:
@@ -140,4 +181,6 @@ class Faults:
     def clear(self, tenant: str | None = None) -> None:
         """Remove the rules of one tenant, or all."""
         with self._lock:
-            self._rules = [rule for rule in self._rules if tenant is not None and rule.tenant != tenant]
+            rules = [rule for rule in self._rules if tenant is not None and rule.tenant != tenant]
+            self._publish(rules)
+            self._rules = rules

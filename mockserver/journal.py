@@ -181,6 +181,33 @@ class Journal:
         """The approximate size of everything stored (the budget counts this)."""
         return self._total
 
+    def compact(
+        self,
+        vendor: str,
+        tenant: str | None,
+        scope: Mapping[str, Any],
+        *,
+        path: str,
+        status: int,
+        secret_headers: frozenset[bytes],
+    ) -> JournalEntry:
+        """The entry as it is stored (not numbered yet): redacted, cut to the budget, compact if
+        unauthenticated. Every journal, in-process or shared, stores only this."""
+        budget = self.budget
+        headers = () if tenant is None else _stored_headers(scope["headers"], secret_headers, budget)
+        query = _redacted_query(scope["query_string"][: budget.query_bytes])
+        return JournalEntry(
+            0,
+            time.time(),
+            vendor,
+            tenant,
+            scope["method"],
+            path[: budget.query_bytes],
+            query,
+            headers,
+            status,
+        )
+
     def record(
         self,
         vendor: str,
@@ -196,19 +223,7 @@ class Journal:
         An unauthenticated request (``tenant`` None) is kept in a compact form: no headers at all.
         """
         budget = self.budget
-        headers = () if tenant is None else _stored_headers(scope["headers"], secret_headers, budget)
-        query = _redacted_query(scope["query_string"][: budget.query_bytes])
-        entry = JournalEntry(
-            0,
-            time.time(),
-            vendor,
-            tenant,
-            scope["method"],
-            path[: budget.query_bytes],
-            query,
-            headers,
-            status,
-        )
+        entry = self.compact(vendor, tenant, scope, path=path, status=status, secret_headers=secret_headers)
         size = _size(entry)
         owner = (vendor, tenant)
         with self._lock:

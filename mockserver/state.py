@@ -15,9 +15,10 @@ from typing import Any
 from mockserver.dataset import Dataset
 from mockserver.fields import key_schema
 from mockserver.limits import DEFAULT_LIMITS, Limits
-from mockserver.records import check_records, fixture_path, load_fixture
+from mockserver.records import checked_records, fixture_path, iter_fixture
 from mockserver.schemas import SchemaStore
 from mockserver.seeding import complete
+from mockserver.state_backends import InMemory, SharedState
 from mockserver.vendor import VendorSpec
 
 
@@ -25,14 +26,25 @@ class RecordLimitError(ValueError):
     """A seed would go beyond a record budget (mockserver.limits); nothing was changed."""
 
 
+def data_part(tenant: str, name: str) -> str:
+    """The shared-state part that holds ``tenant``'s own records of kind ``name``."""
+    return f"data:{tenant}\x00{name}"
+
+
 class VendorState:
     """The data one vendor serves."""
 
     def __init__(
-        self, spec: VendorSpec, store: SchemaStore, fixtures_dir: Path, limits: Limits = DEFAULT_LIMITS
+        self,
+        spec: VendorSpec,
+        store: SchemaStore,
+        fixtures_dir: Path,
+        limits: Limits = DEFAULT_LIMITS,
+        shared: SharedState | None = None,
     ) -> None:
         self.spec = spec
         self.limits = limits
+        self.shared: SharedState = shared or InMemory()
         self.store = store
         self.fixtures_dir = fixtures_dir
         self._fixtures = {name: self._load_fixture(name) for name in spec.datasets}
@@ -41,7 +53,7 @@ class VendorState:
 
     def _load_fixture(self, name: str) -> Dataset:
         dataset = self.spec.datasets[name]
-        records = load_fixture(self.store, fixture_path(self.fixtures_dir, self.spec.id, dataset), dataset)
+        records = iter_fixture(self.store, fixture_path(self.fixtures_dir, self.spec.id, dataset), dataset)
         return Dataset(records, dataset.key)
 
     def dataset(self, tenant: str, name: str) -> Dataset:
@@ -52,9 +64,20 @@ class VendorState:
     def replace(self, tenant: str, name: str, records: Iterable[Mapping[str, Any]]) -> Dataset:
         """Give ``tenant`` its own records of kind ``name``; all are checked before anything changes."""
         spec = self.spec.datasets[name]
-        dataset = Dataset(check_records(self.store, spec, records), spec.key)
+        dataset = Dataset(checked_records(self.store, spec, records), spec.key)
+        if self.shared.shared:  # stored for every process first: nothing changes here if that fails
+            self.shared.put(self.spec.id, data_part(tenant, name), dataset.json_array(range(len(dataset))))
         self._tenants[(tenant, name)] = dataset
         return dataset
+
+    def applied(self, tenant: str, name: str, records: list[Mapping[str, Any]] | None) -> None:
+        """Another process changed ``tenant``'s records (already checked there): mirror it here."""
+        if name not in self.spec.datasets:
+            return
+        if records is None:
+            self._tenants.pop((tenant, name), None)
+        else:
+            self._tenants[(tenant, name)] = Dataset(records, self.spec.datasets[name].key)
 
     def seed(
         self,
@@ -70,7 +93,7 @@ class VendorState:
         Everything is checked before anything changes: an invalid record raises InvalidRecord and the
         tenant keeps the data it had.
         """
-        with self._writing:
+        with self.shared.exclusive(self.spec.id), self._writing:  # the caps count every process's records
             return self._seed(tenant, name, records, mode=mode, fill=fill)
 
     def _seed(
@@ -120,6 +143,7 @@ class VendorState:
     def forget(self, tenant: str) -> None:
         """Drop ``tenant``'s own data; it sees the fixtures again."""
         for key in [key for key in self._tenants if key[0] == tenant]:
+            self.shared.put(self.spec.id, data_part(*key), None)
             del self._tenants[key]
 
     def reset(self) -> None:

@@ -31,10 +31,12 @@ from mockserver.journal import Journal
 from mockserver.limits import DEFAULT_LIMITS, Limits
 from mockserver.ratelimit import RateLimiter, Verdict
 from mockserver.state import VendorState
+from mockserver.state_backends import InMemory, SharedState, StateUnavailable
 from mockserver.vendor import Credential, VendorSpec
 
 logger = logging.getLogger("mockserver")
 ENCODED_CACHE_SIZE = 4096
+RequestLog = Callable[[Scope, int, float], None]  # (scope, status, seconds): one request-log line
 
 
 class KeyConflictError(ValueError):
@@ -69,13 +71,16 @@ class VendorApp:
         clock: Callable[[], float] = time.monotonic,
         cache: AnswerCache | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        shared: SharedState | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.spec = spec
         self.limits = limits
         self.cache = cache if cache is not None else AnswerCache(limits.answer_cache_bytes)
         self.state = state
         self.journal = journal
-        self.faults = Faults(limits.max_faults)
+        self.shared: SharedState = shared or InMemory()
+        self.faults = Faults(limits.max_faults, spec.id, self.shared)
         self._initial_credentials = (*spec.auth.test_credentials, *credentials)
         self.builtin_tenants = frozenset(item.tenant or DEFAULT_TENANT for item in self._initial_credentials)
         self._builtin_keys = frozenset(item.key for item in self._initial_credentials)
@@ -85,13 +90,16 @@ class VendorApp:
         }
         self.errors = ErrorRenderer(spec)
         self.content_type = spec.content_type
-        self.limiter = RateLimiter.from_declaration(spec.rate_limits, clock) if spec.rate_limits else None
-        self.rate_limits = rate_limits
+        if limiter is None and spec.rate_limits:
+            limiter = RateLimiter.from_declaration(spec.rate_limits, clock)
+        self.limiter = limiter
+        self._rate_limits = rate_limits
         self._initial_rate_limits = rate_limits
         self.secret_headers = frozenset({(spec.auth.header or "Authorization").lower().encode("latin-1")})
         names = [spec.auth.header or "Authorization", spec.auth.tenant_header or "", "prefer", "host"]
         self._encoded: dict[tuple[object, ...], list[tuple[bytes, bytes]]] = {}
         self.read_headers = frozenset(name.lower().encode("latin-1") for name in names if name)
+        self.request_log: RequestLog | None = None  # set by the request-log middleware of `serve`
 
     # ------------------------------------------------------------------ controls
 
@@ -107,6 +115,10 @@ class VendorApp:
         name = tenant or tenant_for_key(key)
         if key in self._builtin_keys:
             raise KeyConflictError("a built-in or configured key cannot be re-mapped")
+        with self.shared.exclusive(self.spec.id):  # the caps and bindings of every process
+            return self._bind(key, name)
+
+    def _bind(self, key: str, name: str) -> str:
         bound = self.authenticator.credential(key)
         if bound is not None:
             if (bound.tenant or DEFAULT_TENANT) != name:
@@ -120,7 +132,10 @@ class VendorApp:
                 f"{self.spec.id} has {self.limits.max_tenants} tenants already (--max-tenants);"
                 " revoke a tenant's keys to free it"
             )
-        self.authenticator.add(Credential(key, name))
+        credential = Credential(key, name)
+        if self.shared.shared:  # stored for every process first: nothing changes here if that fails
+            self.shared.put(self.spec.id, "credentials", self.authenticator.exported(change=credential))
+        self.authenticator.add(credential)
         return name
 
     def is_new_tenant(self, tenant: str) -> bool:
@@ -137,8 +152,11 @@ class VendorApp:
         When it was the last key of a registered tenant, the tenant is freed: its data, journal, faults,
         rate-limit windows and cached answers go.
         """
-        bound = self.authenticator.credential(key)
-        revoked = self.authenticator.revoke(key)
+        with self.shared.exclusive(self.spec.id):
+            bound = self.authenticator.credential(key)
+            if self.shared.shared:  # every process frees the tenant when it applies the change
+                self.shared.put(self.spec.id, "credentials", self.authenticator.exported(revoked=key))
+            revoked = self.authenticator.revoke(key)
         tenant = (bound.tenant or DEFAULT_TENANT) if bound is not None else None
         if tenant is not None and tenant not in self.builtin_tenants and not self.authenticator.count(tenant):
             self.free(tenant)
@@ -153,16 +171,49 @@ class VendorApp:
         if self.limiter is not None:
             self.limiter.forget(tenant)
 
+    @property
+    def rate_limits(self) -> bool:
+        """Whether the documented rate limits are enforced (``--rate-limits`` or the admin API)."""
+        return self._rate_limits
+
+    @rate_limits.setter
+    def rate_limits(self, enabled: bool) -> None:
+        if self.shared.shared:
+            self.shared.put(self.spec.id, "rate_limits", enabled)
+        self._rate_limits = enabled
+
     def reset(self) -> None:
         """Back to the start: fixtures, initial keys, no faults, no journal, empty rate-limit windows."""
-        self.state.reset()
-        self.faults.clear()
+        self.shared.put(self.spec.id, "reset", None)  # every process, first; then this one
         self.journal.clear(self.spec.id)
+        with self.shared.applying():
+            self.reset_here()
+
+    def reset_here(self) -> None:
+        """``reset`` of this process's memory only (another process reset the vendor for everyone)."""
+        self.state.reset()
+        self.faults.applied([])
         self.cache.clear()
         self.authenticator = Authenticator(self.spec.auth, self._initial_credentials)
-        self.rate_limits = self._initial_rate_limits
+        self._rate_limits = self._initial_rate_limits
         if self.limiter is not None:
             self.limiter.reset()
+
+    def applied(self, part: str, value: object) -> None:
+        """Mirror a change another process made to this vendor's shared state."""
+        if part == "reset":
+            self.reset_here()
+        elif part == "faults":
+            self.faults.applied(value)  # type: ignore[arg-type]
+        elif part == "credentials":
+            before = self.registered_tenants()
+            self.authenticator = Authenticator(self.spec.auth, self._initial_credentials)
+            if value is not None:
+                self.authenticator.load(value)  # type: ignore[arg-type]
+            for tenant in before - self.registered_tenants():  # revoked elsewhere: freed here too
+                self.free(tenant)
+        elif part == "rate_limits":
+            self._rate_limits = self._initial_rate_limits if value is None else bool(value)
 
     # ------------------------------------------------------------------ requests
 
@@ -172,6 +223,9 @@ class VendorApp:
         tenant: str | None = None
         try:
             reply, tenant = self._reply(scope, path)
+        except StateUnavailable:  # a shared countdown or window could not be consulted
+            logger.warning("%s: shared state unavailable on %s %s", self.spec.id, scope["method"], path)
+            reply = self.errors.fault(503, method=scope["method"], path=path, route=path.lstrip("/"))
         except Exception:
             logger.exception("%s: unexpected error on %s %s", self.spec.id, scope["method"], scope["path"])
             reply = self.errors.render("server_error")
@@ -211,7 +265,7 @@ class VendorApp:
         if isinstance(who, Denied):
             details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
             return self.errors.render(who.refusal.value, header=who.header, **details), None
-        verdict = self.limiter.check(who.tenant) if self.rate_limits and self.limiter else None
+        verdict = self.limiter.check(who.tenant) if self._rate_limits and self.limiter else None
         if verdict is not None and not verdict.allowed:
             return self.errors.render("rate_limited", **self._limit_variables(verdict)), who.tenant
         fault = combined(preferred(headers), self.faults.take(who.tenant, path))
@@ -285,6 +339,7 @@ class VendorApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        started = time.perf_counter()
         reply = self.reply(scope)
         if reply.delay:
             await asyncio.sleep(reply.delay)
@@ -293,3 +348,5 @@ class VendorApp:
         )
         body = b"" if scope["method"] == "HEAD" else reply.body
         await send({"type": "http.response.body", "body": body})
+        if self.request_log is not None:  # logged here: no wrapper around send on the hot path
+            self.request_log(scope, reply.status, time.perf_counter() - started)

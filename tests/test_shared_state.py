@@ -1,0 +1,269 @@
+"""State shared by several server processes through a real Redis on loopback (``--state redis://``).
+
+Each test starts its own ``redis-server`` on a free 127.0.0.1 port (``.ci/run`` installs it) and real
+``serve`` processes; nothing leaves the machine. Two single-worker servers on two ports make "seed via
+one, read via the other" deterministic; a ``--workers 2`` server checks that one port's workers agree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, wait_until_serving
+
+BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
+FAMULOR = {"Authorization": "Bearer famulor-test-key"}
+NUMBERS = "/butter/api/phone-numbers"
+REDIS = shutil.which("redis-server")
+
+pytestmark = [
+    pytest.mark.skipif(REDIS is None, reason="redis-server not found (.ci/run installs the Debian package)"),
+    pytest.mark.xdist_group("shared-state"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Redis:
+    """A redis-server on loopback that a test can stop and start again (same port, same data dir)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        assert REDIS is not None
+        command = [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
+                   "--appendonly", "yes", "--save", ""]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[Redis]:
+    server = Redis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@contextmanager
+def serving(*options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``python -m mockserver serve --port 0 OPTIONS``: its base URL and process."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--log-format", "off", *options],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    assert process.stdout is not None
+    match = re.search(r"on (http://127\.0\.0\.1:\d+)", process.stdout.readline())
+    assert match, process.stderr.read() if process.stderr else "no banner"
+    base = match.group(1)
+    wait_until_serving(base)
+    try:
+        yield base, process
+    finally:
+        process.terminate()
+        process.communicate(timeout=15)
+
+
+def phone_numbers(base: str) -> list[str]:
+    """The phone numbers a server lists for Butter's test organization (fresh connection each time)."""
+    response = httpx.get(f"{base}{NUMBERS}", headers=BUTTER, params={"page_size": 100})
+    assert response.status_code == 200, response.text
+    return [record["phone_number"] for record in response.json()["data"]]
+
+
+def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the condition did not become true in time"
+        time.sleep(0.1)
+
+
+def test_two_servers_share_seeds_faults_keys_rate_limits_and_the_journal(redis: Redis) -> None:
+    with serving("--state", redis.url) as (one, _), serving("--state", redis.url) as (two, _):
+        fixtures = phone_numbers(two)
+        seeded = httpx.post(
+            f"{one}/__mock__/butter/seed", json={"records": [{"phone_number": "+15550100001"}]}
+        )
+        assert seeded.status_code == 200, seeded.text
+        assert phone_numbers(two) == ["+15550100001"], "a seed through one server is served by the other"
+
+        fault = httpx.post(f"{two}/__mock__/butter/faults", json={"status": 503, "times": 2})
+        assert fault.status_code == 201, fault.text
+        statuses = [
+            httpx.get(f"{base}{NUMBERS}", headers=BUTTER).status_code for base in (one, two, one, two)
+        ]
+        assert statuses == [503, 503, 200, 200], "a counted fault counts the requests of both servers"
+
+        key = {"X-API-Key": "bk_shared_key", "X-Organization-Id": "org_test"}
+        assert httpx.get(f"{two}{NUMBERS}", headers=key).status_code == 401
+        assert (
+            httpx.post(
+                f"{one}/__mock__/butter/keys", json={"key": "bk_shared_key", "tenant": "org_test"}
+            ).status_code
+            == 201
+        )
+        assert httpx.get(f"{two}{NUMBERS}", headers=key).status_code == 200
+        assert httpx.post(f"{two}/__mock__/butter/revoke", json={"key": "bk_shared_key"}).json() == {
+            "revoked": True
+        }
+        assert httpx.get(f"{one}{NUMBERS}", headers=key).status_code == 401
+
+        # Every tenant's entries (issue 11: a read defaults to the caller's tenant; the 401s have none).
+        journal = httpx.get(f"{two}/__mock__/butter/journal", params={"tenant": "*"}).json()["entries"]
+        assert [entry["status"] for entry in journal][-7:] == [503, 503, 200, 200, 401, 200, 401]
+        sequences = [entry["sequence"] for entry in journal]
+        assert sequences == sorted(set(sequences)), "one order for both servers' requests"
+        assert "bk_shared_key" not in str(journal)
+        assert "bk_test_butter" not in str(journal)
+
+        # Famulor: 20 requests per 10 s; the window is one for both servers.
+        assert httpx.post(f"{two}/__mock__/famulor/rate-limits", json={"enabled": True}).status_code == 200
+        url = "/famulor/api/user/phone-numbers"
+        answers = [httpx.get(f"{(one, two)[n % 2]}{url}", headers=FAMULOR) for n in range(21)]
+        assert [a.status_code for a in answers] == [200] * 20 + [429]
+        assert [a.headers["x-ratelimit-remaining"] for a in answers[:3]] == ["19", "18", "17"]
+
+        assert httpx.post(f"{one}/__mock__/reset").status_code == 200
+        assert httpx.get(f"{two}/__mock__/butter/journal").json()["entries"] == []
+        assert phone_numbers(two) == fixtures, "a reset through one server resets the other"
+        assert httpx.get(f"{two}{url}", headers=FAMULOR).status_code == 200, "rate limits off again"
+
+
+def test_a_server_started_later_loads_the_stored_state(redis: Redis) -> None:
+    with serving("--state", redis.url) as (one, _):
+        httpx.post(f"{one}/__mock__/butter/seed", json={"records": [{"phone_number": "+15550100002"}]})
+        httpx.post(f"{one}/__mock__/butter/faults", json={"status": 429})
+        with serving("--state", redis.url) as (two, _):
+            assert httpx.get(f"{two}{NUMBERS}", headers=BUTTER).status_code == 429
+            httpx.delete(f"{two}/__mock__/butter/faults")
+            assert phone_numbers(two) == ["+15550100002"]
+            assert phone_numbers(one) == ["+15550100002"]
+
+
+def test_workers_on_one_port_agree(redis: Redis) -> None:
+    with serving("--workers", "2", "--state", redis.url) as (base, _):
+        seeded = httpx.post(
+            f"{base}/__mock__/butter/seed", json={"records": [{"phone_number": "+15550100003"}]}
+        )
+        assert seeded.status_code == 200
+        # A fresh connection each time: the kernel hands them to either worker.
+        assert all(phone_numbers(base) == ["+15550100003"] for _ in range(30))
+        entries = httpx.get(f"{base}/__mock__/butter/journal").json()["entries"]
+        assert len(entries) == 30, "the journal read through one worker shows both workers' requests"
+
+
+def test_redis_going_away_and_coming_back(redis: Redis) -> None:
+    with serving("--state", redis.url) as (one, first), serving("--state", redis.url) as (two, second):
+        httpx.post(f"{one}/__mock__/butter/seed", json={"records": [{"phone_number": "+15550100004"}]})
+        redis.stop()
+
+        assert phone_numbers(one) == phone_numbers(two) == ["+15550100004"], "reads go on from memory"
+        refused = [
+            httpx.post(f"{two}/__mock__/butter/seed", json={"records": [{"phone_number": "+15550100005"}]}),
+            httpx.post(f"{one}/__mock__/butter/faults", json={"status": 500}),
+            httpx.post(f"{one}/__mock__/butter/keys", json={"key": "bk_other", "tenant": "org_test"}),
+            httpx.get(f"{two}/__mock__/butter/journal"),
+            httpx.post(f"{one}/__mock__/reset"),
+        ]
+        for answer in refused:
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"] == "state_unavailable"
+            assert "nothing was changed" in answer.json()["message"]
+        assert phone_numbers(two) == ["+15550100004"], "a refused write changed nothing"
+        assert httpx.get(f"{one}{NUMBERS}", headers=BUTTER).status_code == 200, "no fault was installed"
+
+        redis.start()
+        eventually(lambda: httpx.post(f"{two}/__mock__/butter/faults", json={"delay": 0}).status_code == 201)
+        seeded = httpx.post(
+            f"{two}/__mock__/butter/seed", json={"records": [{"phone_number": "+15550100006"}]}
+        )
+        assert seeded.status_code == 200, seeded.text
+        assert phone_numbers(one) == phone_numbers(two) == ["+15550100006"], "consistent afterwards"
+        journal = httpx.get(f"{one}/__mock__/butter/journal").json()["entries"]
+        assert journal
+        assert all(entry["status"] == 200 for entry in journal)
+        assert first.poll() is None, "no server crashed"
+        assert second.poll() is None, "no server crashed"
+
+
+def test_workers_without_shared_state() -> None:
+    refused = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--workers", "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "--workers 2 needs --state" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    with serving("--workers", "2", "--state", "memory") as (base, _):
+        assert phone_numbers(base), "the fixtures are served"
+        answer = httpx.post(f"{base}/__mock__/butter/seed", json={"records": []})
+        assert answer.status_code == 409
+        assert answer.json()["error"] == "state_not_shared"
+        assert httpx.get(f"{base}/__mock__/health").status_code == 200
+
+
+def test_an_unreachable_store_is_a_one_line_error() -> None:
+    port = free_port()  # nothing listens there
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--state", f"redis://:pw@127.0.0.1:{port}/0"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "cannot reach the state store" in result.stderr
+    assert "pw" not in result.stderr.replace("[redacted]", "")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--state", "mongodb://u:secret@127.0.0.1/x"], "--state is 'memory' or a redis:// URL"),
+        (["--workers", "0"], "--workers is at least 1"),
+    ],
+)
+def test_a_bad_state_or_workers_option_is_a_one_line_error(options: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", *options],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "secret" not in result.stderr
+    assert "Traceback" not in result.stderr
