@@ -59,7 +59,7 @@ HEARTBEAT_SECONDS = 1.0  # each process says it is alive this often; writes wait
 
 # KEYS: sequence, set of journal keys, hash of bytes per key, total bytes. ARGV: entries per key,
 # bytes per key (tenant), bytes in all, then (key, entry) pairs. The oldest entries go first, of the
-# same key while it is over its budget, then of any key while the total is over (issue 11's budgets).
+# same key while it is over its budget, then of the largest key while the total is over (issue 11's).
 JOURNAL_SCRIPT = """
 local size = tonumber(ARGV[1])
 local key_budget = tonumber(ARGV[2])
@@ -87,8 +87,14 @@ for i = 4, #ARGV, 2 do
       or tonumber(redis.call('HGET', KEYS[3], key) or '0') > key_budget) do
     drop(key)
   end
-  while tonumber(redis.call('GET', KEYS[4]) or '0') > total_budget and redis.call('SCARD', KEYS[2]) > 0 do
-    drop(redis.call('SRANDMEMBER', KEYS[2]))
+  while tonumber(redis.call('GET', KEYS[4]) or '0') > total_budget do
+    local held = redis.call('HGETALL', KEYS[3])
+    local largest, most = nil, -1
+    for j = 1, #held, 2 do
+      if tonumber(held[j + 1]) > most then largest, most = held[j], tonumber(held[j + 1]) end
+    end
+    if largest == nil then break end
+    drop(largest)
   end
 end
 return 1
