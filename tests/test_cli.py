@@ -152,3 +152,21 @@ def test_listening_beyond_loopback_without_an_admin_token_is_refused_before_bind
 ) -> None:
     assert main(["serve", "--host", host, "--port", "0"]) == 2
     assert "set --admin-token" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--state", "redis://127.0.0.1:1/0"], "with --state redis://... the state lives in Redis"),
+        (["--workers", "2", "--state", "memory"], "cannot be combined with --workers above 1"),
+    ],
+)
+def test_state_dir_with_shared_or_several_processes_is_refused(
+    tmp_path: Path, options: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--state-dir saves one in-memory process: combined with Redis or workers it is a usage error."""
+    assert main(["serve", "--port", "0", "--state-dir", str(tmp_path / "state"), *options]) == 2
+    error = capsys.readouterr().err
+    assert message in error
+    assert error.count("\n") == 1
+    assert not (tmp_path / "state").exists(), "nothing was written"

@@ -132,10 +132,7 @@ def test_the_shared_journal_keeps_compact_cut_entries_within_its_byte_budget(sto
         assert len(anonymous) == 5
         assert all(entry["headers"] == {} for entry in anonymous), "unauthenticated: no headers kept"
         client = redis_py.Redis(host="127.0.0.1", port=store.port)
-        held = {
-            key.decode("latin-1"): int(value)
-            for key, value in client.hgetall("vendor-emulator:journal:bytes").items()
-        }
+        held = {key: int(value) for key, value in client.hgetall("vendor-emulator:journal:bytes").items()}
         assert held, "the store counts the bytes it holds"
         assert all(size <= 20000 for size in held.values()), held
         assert int(client.get("vendor-emulator:journal:total") or 0) == sum(held.values())
