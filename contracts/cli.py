@@ -33,7 +33,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     check.add_argument("--markdown", type=Path)
     check.add_argument("--fail-on", choices=[s.value for s in Severity], default="error")
     check.add_argument(
-        "--budget-per-endpoint", type=int, default=60, help="at most this many requests per endpoint"
+        "--budget-per-endpoint", type=int, default=80, help="at most this many requests per endpoint"
     )
     check.add_argument("--budget", type=int, default=300, help="at most this many requests in the run")
     check.add_argument("--timeout", type=float, default=10.0, help="seconds per request")

@@ -22,11 +22,14 @@ from contracts.client import (
 )
 from contracts.drift import DriftDetector
 from contracts.findings import Finding, Severity, grouped
+from contracts.observe import Observation, observe, report_differences
+from contracts.signals import defaults, ordering, walk
 from contracts.targets import VendorTarget, live_target, mock_target, url_target
 from mockserver.app import create_app
 from mockserver.config import EmulatorConfig
 from mockserver.emulator import Emulator, build_emulator
 from mockserver.errors import ConfigurationError
+from mockserver.options_file import merged
 from mockserver.schemas import SchemaStore
 from mockserver.transport import EmulatorTransport
 from mockserver.vendor import VendorSpec
@@ -68,6 +71,8 @@ class Report:
     started: str
     findings: list[Finding] = field(default_factory=list)
     endpoints: list[EndpointStatus] = field(default_factory=list)
+    # What the target was seen to do where the docs are silent (contracts calibrate writes these).
+    observations: list[Observation] = field(default_factory=list)
 
     @property
     def checked(self) -> int:
@@ -107,23 +112,27 @@ def _setup(kind: TargetKind, config: EmulatorConfig, timeout: float) -> tuple[Em
 def _check_endpoints(
     spec: VendorSpec, target: VendorTarget, client: GuardedClient, detector: DriftDetector, report: Report
 ) -> None:
+    vendor_wide: set[str] = set()
     for endpoint in spec.endpoints:
         check = EndpointCheck(spec, endpoint, target, client, detector)
         status = "checked"
         reason = None
+        observations: list[Observation] = []
         try:
             body = check.baseline()
             for step in _steps(check, body):
                 _guarded(step, check)
+            observations = observe(check, vendor_wide)
+            report_differences(check, observations)
         except Unreachable as error:
             status, reason = "unreachable", str(error)
         except BudgetExhausted as error:
             check.notes.append(f"{error}: the checks stopped early")
         report.findings += check.findings
+        report.observations += observations
         spent = client.budget.by_endpoint.get(check.label, 0)
-        report.endpoints.append(
-            EndpointStatus(spec.id, check.label, status, reason, spent, tuple(check.notes))
-        )
+        notes = (*client.transients.pop(check.label, []), *check.notes)
+        report.endpoints.append(EndpointStatus(spec.id, check.label, status, reason, spent, notes))
 
 
 def _steps(check: EndpointCheck, body: Any) -> list[Callable[[], None]]:
@@ -132,9 +141,9 @@ def _steps(check: EndpointCheck, body: Any) -> list[Callable[[], None]]:
     return [
         check.authentication,
         partial(check.filters, sample),
-        check.order,
-        partial(check.defaults, body),
-        partial(check.pagination, body),
+        partial(ordering, check, body),
+        partial(defaults, check, body),
+        partial(walk, check, body),
     ]
 
 
@@ -165,14 +174,21 @@ def run(
     url: str | None = None,
     vendors: Iterable[str] | None = None,
     environ: Mapping[str, str] | None = None,
-    budget_per_endpoint: int = 60,
+    budget_per_endpoint: int = 80,
     budget_per_run: int = 300,
     timeout: float = 10.0,
     sleep: Callable[[float], None] = time.sleep,
     config: EmulatorConfig | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Report:
-    """Check every endpoint of the selected vendors on ``target``; credentials never reach the report."""
+    """Check every endpoint of the selected vendors on ``target``; credentials never reach the report.
+
+    ``options`` (``{"butter": {"sort_direction": "asc"}}``, or what an options file holds) set what the
+    emulator assumes, and so what the target is compared with where the docs are silent.
+    """
     config = config or EmulatorConfig()
+    if options:
+        config = replace(config, options=merged(config.options, options))
     emulator, http = _setup(target, config, timeout)
     selected = list(vendors) if vendors else list(emulator.vendors)
     unknown = sorted(set(selected) - set(emulator.vendors))
