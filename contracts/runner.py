@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -73,6 +74,17 @@ class Report:
     endpoints: list[EndpointStatus] = field(default_factory=list)
     # What the target was seen to do where the docs are silent (contracts calibrate writes these).
     observations: list[Observation] = field(default_factory=list)
+    # Findings a baseline acknowledges (each finding's dict with "reason" and "expires"), and run notes.
+    suppressed: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # From the history, per "<vendor> <endpoint>": when last verified clean, and each finding's first run.
+    last_clean: dict[str, str] = field(default_factory=dict)
+    first_seen: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def first_seen_of(self, finding: Finding) -> str:
+        """When a finding was first seen (this run, unless the history knows it)."""
+        known = self.first_seen.get(f"{finding.vendor} {finding.endpoint}", {})
+        return known.get(finding.fingerprint, self.started)
 
     @property
     def checked(self) -> int:
@@ -168,6 +180,66 @@ def _redacted(finding: Finding, redactor: Redactor) -> Finding:
     )
 
 
+@dataclass(frozen=True)
+class Session:
+    """One vendor of a run: its declarations and target, and a guarded client (None when skipped)."""
+
+    spec: VendorSpec
+    target: VendorTarget
+    client: GuardedClient | None
+    detector: DriftDetector
+
+
+@contextmanager
+def sessions(  # noqa: PLR0917 - the run's settings, as run() takes them
+    target: TargetKind,
+    url: str | None,
+    vendors: Iterable[str] | None,
+    environ: Mapping[str, str] | None,
+    budget: Budget,
+    redactor: Redactor,
+    timeout: float,
+    sleep: Callable[[float], None],
+    config: EmulatorConfig,
+) -> Iterator[Iterator[Session]]:
+    """The selected vendors of a target, each with a client that is safe to point at a real vendor."""
+    emulator, http = _setup(target, config, timeout)
+    selected = list(vendors) if vendors else list(emulator.vendors)
+    unknown = sorted(set(selected) - set(emulator.vendors))
+    if unknown:
+        http.close()
+        raise ConfigurationError(f"unknown vendor(s) {unknown}; known: {sorted(emulator.vendors)}")
+    specs = [emulator.vendors[vendor_id] for vendor_id in selected]
+    detector = DriftDetector(SchemaStore(config.schemas_dir))
+
+    def each() -> Iterator[Session]:
+        for spec, vendor_target in zip(specs, _targets(target, specs, url, environ), strict=True):
+            redactor.add(*vendor_target.secrets)
+            if vendor_target.skipped:
+                yield Session(spec, vendor_target, None, detector)
+                continue
+            if target != "mock" and cleartext_to_remote(vendor_target.base_url):
+                raise ConfigurationError(
+                    f"{spec.id}: refusing to send credentials over plain http to a non-loopback host"
+                )
+            pacing = _pacing(spec) if vendor_target.live else 0.0
+            client = GuardedClient(
+                http, vendor_target.base_url, budget, redactor, min_interval=pacing, sleep=sleep
+            )
+            yield Session(spec, vendor_target, client, detector)
+
+    with http:
+        yield each()
+
+
+def with_options(
+    config: EmulatorConfig | None, options: Mapping[str, Mapping[str, Any]] | None
+) -> EmulatorConfig:
+    """``config`` (or the default one) with ``options`` set on top of its own."""
+    config = config or EmulatorConfig()
+    return replace(config, options=merged(config.options, options)) if options else config
+
+
 def run(
     target: TargetKind = "mock",
     *,
@@ -186,35 +258,27 @@ def run(
     ``options`` (``{"butter": {"sort_direction": "asc"}}``, or what an options file holds) set what the
     emulator assumes, and so what the target is compared with where the docs are silent.
     """
-    config = config or EmulatorConfig()
-    if options:
-        config = replace(config, options=merged(config.options, options))
-    emulator, http = _setup(target, config, timeout)
-    selected = list(vendors) if vendors else list(emulator.vendors)
-    unknown = sorted(set(selected) - set(emulator.vendors))
-    if unknown:
-        raise ConfigurationError(f"unknown vendor(s) {unknown}; known: {sorted(emulator.vendors)}")
-    specs = [emulator.vendors[vendor_id] for vendor_id in selected]
     report = Report(target, datetime.now(UTC).isoformat(timespec="seconds"))
     budget, redactor = Budget(budget_per_run, budget_per_endpoint), Redactor()
-    detector = DriftDetector(SchemaStore(config.schemas_dir))
-    with http:
-        for spec, vendor_target in zip(specs, _targets(target, specs, url, environ), strict=True):
-            redactor.add(*vendor_target.secrets)
-            if vendor_target.skipped:
+    settings = (
+        target,
+        url,
+        vendors,
+        environ,
+        budget,
+        redactor,
+        timeout,
+        sleep,
+        with_options(config, options),
+    )
+    with sessions(*settings) as each:
+        for session in each:
+            if session.client is None:
                 report.endpoints += [
-                    EndpointStatus(spec.id, f"GET {e.path}", "skipped", vendor_target.skipped)
-                    for e in spec.endpoints
+                    EndpointStatus(session.spec.id, f"GET {e.path}", "skipped", session.target.skipped)
+                    for e in session.spec.endpoints
                 ]
                 continue
-            if target != "mock" and cleartext_to_remote(vendor_target.base_url):
-                raise ConfigurationError(
-                    f"{spec.id}: refusing to send credentials over plain http to a non-loopback host"
-                )
-            pacing = _pacing(spec) if vendor_target.live else 0.0
-            client = GuardedClient(
-                http, vendor_target.base_url, budget, redactor, min_interval=pacing, sleep=sleep
-            )
-            _check_endpoints(spec, vendor_target, client, detector, report)
+            _check_endpoints(session.spec, session.target, session.client, session.detector, report)
     report.findings = [_redacted(finding, redactor) for finding in grouped(report.findings)]
     return report
