@@ -106,8 +106,8 @@ def generic_path(path: str) -> str:
 
 
 def grouped(findings: Iterable[Finding], examples: int = 3) -> list[Finding]:
-    """One finding per (endpoint, kind, generic path, expected); the rest counted, a few kept as examples."""
-    groups: dict[tuple[str, str, str, str, str], list[Finding]] = {}
+    """One finding per (endpoint, kind, generic path, expected, option); the rest counted, a few shown."""
+    groups: dict[tuple[str, str, str, str, str, str], list[Finding]] = {}
     for finding in findings:
         key = (
             finding.vendor,
@@ -115,6 +115,7 @@ def grouped(findings: Iterable[Finding], examples: int = 3) -> list[Finding]:
             finding.kind,
             generic_path(finding.path),
             repr(finding.expected),
+            finding.option or "",
         )
         groups.setdefault(key, []).append(finding)
     merged = []
