@@ -220,6 +220,40 @@ def _repeated(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[An
         yield "last", f"{param}={values[0]}&{param}={values[1]} listed only {values[1]}", params
 
 
+UNKNOWN_PARAMETER = "vendor_emulator_probe"
+
+
+def _unknown(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[Any, str, Any]]:
+    params = {UNKNOWN_PARAMETER: "1"}
+    status, _ = check.probe(params)
+    if status in CLIENT_ERROR:
+        yield "reject", f"an undeclared parameter ({UNKNOWN_PARAMETER}=1) was refused with {status}", params
+    elif status == 200:
+        yield "ignore", f"an undeclared parameter ({UNKNOWN_PARAMETER}=1) was answered 200", params
+
+
+def _filter_case(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[Any, str, Any]]:
+    declared = next(f for f in check.endpoint.filters if f.param == found.where)
+    fields = getattr(declared, "fields", None) or (getattr(declared, "field", ""),)
+    _, body = check.probe(check.widest())
+    sample = next(
+        (
+            value
+            for item in check.items(body)
+            for name in fields
+            if isinstance(value := field_value(item, name), str) and value.swapcase() != value
+        ),
+        None,
+    )
+    if sample is None:
+        return
+    params = {**check.widest(), found.where: sample.swapcase()}
+    status, answer = check.probe(params)
+    if status == 200:
+        listed = len(check.items(answer))
+        yield (listed > 0), f"{found.where}={sample.swapcase()} (case changed) listed {listed} items", params
+
+
 def _envelope(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[Any, str, Any]]:
     status, body = check.probe()
     value = at(body, tuple(found.where.split(".")))
@@ -233,7 +267,7 @@ PAGING_OBSERVERS: dict[str, Observer] = {
     "zero_limit": _zero_limit,
     "count_scope": _count_scope,
 }
-QUERY_OBSERVERS: dict[str, Observer] = {"empty": _empty, "repeated": _repeated}
+QUERY_OBSERVERS: dict[str, Observer] = {"empty": _empty, "repeated": _repeated, "unknown": _unknown}
 
 
 def observer(found: Site) -> Observer | None:
@@ -243,6 +277,7 @@ def observer(found: Site) -> Observer | None:
         "param-default": _default_size,
         "param-maximum": _maximum,
         "envelope": _envelope,
+        "filter-case": _filter_case,
     }
     if found.kind == "paging":
         return PAGING_OBSERVERS.get(found.where)

@@ -31,7 +31,8 @@ class Site:
     """One place an option decides a behaviour.
 
     ``kind``: ``order`` (``where`` = the order option, "" for a fixed order), ``paging`` (``where`` = the
-    paging key), ``query`` (``empty`` or ``repeated``), ``envelope`` (``where`` = the JSON path, dotted),
+    paging key), ``query`` (``empty``, ``repeated`` or ``unknown``), ``filter-case`` (``where`` = the
+    filter's parameter), ``envelope`` (``where`` = the JSON path, dotted),
     ``param-default`` / ``param-maximum`` (``where`` = the parameter). ``endpoint`` is None for
     vendor-wide sites.
     """
@@ -69,7 +70,9 @@ def sites(spec: VendorSpec) -> tuple[Site, ...]:
     """Every site of every option of ``spec``, from its raw declaration."""
     raw = _raw(spec.source)
     query = raw.get("x-emulator", {}).get("query", {})
-    found = [Site(n, "query", k, None) for k in ("empty", "repeated") if (n := _option(query.get(k)))]
+    found = [
+        Site(n, "query", k, None) for k in ("empty", "repeated", "unknown") if (n := _option(query.get(k)))
+    ]
     for path, item in raw.get("paths", {}).items():
         declaration = item.get("get", {}).get("x-emulator", {})
         order = declaration.get("order", {})
@@ -77,6 +80,11 @@ def sites(spec: VendorSpec) -> tuple[Site, ...]:
         for choice, keys in entries.items():
             if keys and (name := _option(keys[0][1])) is not None:
                 found.append(Site(name, "order", choice, path))
+        found += [
+            Site(name, "filter-case", declared["param"], path)
+            for declared in declaration.get("filters", [])
+            if (name := _option(declared.get("case_insensitive"))) is not None
+        ]
         for key, value in declaration.get("paging", {}).items():
             if (name := _option(value)) is not None:
                 found.append(Site(name, "paging", key, path))

@@ -320,7 +320,11 @@ def load_vendor(
         content_type=declaration.get("content_type", "application/json"),
         auth=_auth(declaration["auth"]),
         datasets=datasets,
-        query=QueryPolicy(repeated=query.get("repeated", "reject"), empty=query.get("empty", "reject")),
+        query=QueryPolicy(
+            repeated=query.get("repeated", "reject"),
+            empty=query.get("empty", "reject"),
+            unknown=query.get("unknown", "ignore"),
+        ),
         messages=query.get("messages", "plain"),
         errors={
             kind: ErrorTemplate(item["status"], item["body"], item.get("headers", {}))
