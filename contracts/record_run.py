@@ -50,7 +50,7 @@ def record_target(
                     session.spec, endpoint, session.target, session.client, session.detector
                 )
                 recorded = record_dataset(check, store, out, keep=keep)
-                recorded.rejected += [f"{f.kind}: {f.message}" for f in check.findings]
+                recorded.rejected += [redactor.text(f"{f.kind}: {f.message}") for f in check.findings]
                 write(recorded, source)
                 results.append(recorded)
     return results

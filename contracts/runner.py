@@ -177,6 +177,7 @@ def _redacted(finding: Finding, redactor: Redactor) -> Finding:
         expected=redactor.value(finding.expected),
         observed=redactor.value(finding.observed),
         examples=tuple(redactor.text(example) for example in finding.examples),
+        fix=redactor.text(finding.fix) if finding.fix is not None else None,
     )
 
 
@@ -281,4 +282,13 @@ def run(
                 continue
             _check_endpoints(session.spec, session.target, session.client, session.detector, report)
     report.findings = [_redacted(finding, redactor) for finding in grouped(report.findings)]
+    report.observations = [
+        replace(
+            seen,
+            observed=redactor.value(seen.observed),
+            how=redactor.text(seen.how),
+            url=redactor.text(seen.url),
+        )
+        for seen in report.observations
+    ]
     return report

@@ -399,3 +399,44 @@ def test_history_is_json_lines_and_the_report_shows_last_clean_and_first_seen(
     assert len(read_history(history)) == 2
     append_history(history, Report("live", "2026-12-31T00:00:00+00:00"))
     assert [run["run_at"] for run in read_history(history)][-1] == "2026-12-31T00:00:00+00:00"
+
+
+def test_a_key_echoed_where_an_assumption_is_observed_never_reaches_a_file(
+    upstream: Upstream,
+    live_env: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Mindhunters' success message is an option read from the body: a vendor echoing the token there
+    must not put it into the report, the history or the calibrated options file."""
+    key = "mh_live_4c1d2e3f5a6b7c8d"
+
+    def echo(exchange: Exchange) -> None:
+        if exchange.status == 200 and isinstance(exchange.body, dict) and "message" in exchange.body:
+            exchange.body["message"] = f"welcome {key}"
+
+    upstream.play(mutation=echo, ignore_auth=True)  # the upstream accepts our made-up live token
+    live_env(upstream)
+    monkeypatch.setenv("MINDHUNTERS_API_TOKEN", key)
+    files = {name: tmp_path / name for name in ("r.json", "r.md", "h.jsonl", "o.options")}
+    only = ["--target", "live", "--vendor", "mindhunters"]
+    try:
+        main(
+            [
+                "check",
+                *only,
+                "--report-json",
+                str(files["r.json"]),
+                "--markdown",
+                str(files["r.md"]),
+                "--history",
+                str(files["h.jsonl"]),
+            ]
+        )
+        main(["calibrate", *only, "--output", str(files["o.options"])])
+    finally:
+        upstream.play()
+    texts = [path.read_text() for path in files.values()] + [capsys.readouterr().out]
+    assert all(key not in text for text in texts)
+    assert "welcome [redacted]" in files["o.options"].read_text()
