@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 from contracts.client import GuardedClient
 from contracts.drift import DriftDetector, json_type, preview
 from contracts.findings import Finding
-from contracts.provenance import fix
+from contracts.provenance import fix, site
 from contracts.targets import VendorTarget
 from mockserver.dataset import field_value
 from mockserver.filters import Contains, Equals, EqualsAny, Filter, IncludeFlag
@@ -66,6 +66,8 @@ class EndpointCheck:
         self.paths = template_paths(self.endpoint.envelope)
         self.key = self.vendor.datasets[self.endpoint.dataset].key
         self.doc = self.endpoint.docs or self.vendor.docs
+        self._widest: dict[str, Any] | None = None
+        self.refused_sizes: list[int] = []
 
     # ------------------------------------------------------------------ plumbing
 
@@ -152,13 +154,32 @@ class EndpointCheck:
         return found if isinstance(found, list) else []
 
     def widest(self) -> dict[str, Any]:
-        """Query parameters for the largest page the endpoint allows (fewer requests per check)."""
+        """Query parameters for the largest page the endpoint allows (fewer requests per check).
+
+        Where the maximum is our assumption (an option), the target is asked first, and the size halved
+        until it is accepted: a vendor with a lower maximum is not drift, and must not fail every check.
+        """
+        if self._widest is None:
+            self._widest = self._find_widest()
+        return dict(self._widest)
+
+    def _find_widest(self) -> dict[str, Any]:
         paging = self.endpoint.paging
         name = paging.get("size_param") or paging.get("limit_param")
         if name is None:
             return {}
         spec = self.endpoint.params[name]
-        return {name: min(spec.maximum or 100, 100)}
+        size = min(spec.maximum or 100, 100)
+        if site(self.vendor, "param-maximum", name, self.endpoint) is None:
+            return {name: size}
+        while size >= 1:
+            status = self.request({name: size}).status_code
+            if not 400 <= status < 500:
+                return {name: size}
+            self.refused_sizes.append(size)
+            self.notes.append(f"{name}={size} was refused with {status}: the assumed maximum is too high")
+            size //= 2
+        return {}
 
     # ------------------------------------------------------------------ checks
 

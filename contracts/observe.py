@@ -108,6 +108,15 @@ def _default_size(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tupl
 def _maximum(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[Any, str, Any]]:
     if found.where != _size_name(check) or not isinstance(ours, int):
         return
+    accepted = check.widest().get(found.where)
+    if check.refused_sizes and isinstance(accepted, int):
+        refused = min(check.refused_sizes)
+        yield (
+            accepted,
+            f"{found.where}={refused} was refused, {accepted} accepted (a lower bound)",
+            {found.where: accepted},
+        )
+        return
     params = {found.where: ours + 1}
     status, body = check.probe(params)
     if status in CLIENT_ERROR:

@@ -204,7 +204,8 @@ def _walk_size(check: EndpointCheck, total: Any) -> int:
         size = math.ceil(total / MAX_PAGES)
     else:
         size = spec.default if isinstance(spec.default, int) else 1
-    return max(spec.minimum or 1, 1, min(size, spec.maximum or size))
+    cap = check.widest().get(name) or spec.maximum or size
+    return max(spec.minimum or 1, 1, min(size, cap))
 
 
 def _signal(  # noqa: PLR0917 - a finding's fields, in order

@@ -388,3 +388,39 @@ def test_a_transient_that_persists_past_the_retries_is_a_finding_and_retry_after
     assert max(slept) == MAX_RETRY_AFTER_SECONDS
     notes = " ".join(note for status in report.endpoints for note in status.notes)
     assert "503 persisted after 3 retries" in notes
+
+
+def test_a_lower_undocumented_maximum_page_size_is_only_an_assumption(upstream: Upstream) -> None:
+    """Where our maximum page size is an assumption, a vendor that refuses it must not fail every check
+    that asks for a wide page: the monitor halves the size until it is taken, and names the option."""
+    assumed = {
+        (spec.id, site.where, site.option)
+        for spec, endpoint in PAGED
+        for site in provenance.sites(spec)
+        if site.kind == "param-maximum"
+        and site.endpoint == endpoint.path
+        and site.where == _size_param(endpoint)
+    }
+    assert assumed, "some vendor's maximum page size is an assumption"
+    limit = 30
+
+    def lower_maximum(exchange: Exchange) -> None:
+        assert exchange.endpoint is not None
+        if exchange.vendor.id not in {vendor for vendor, _, _ in assumed}:
+            return
+        name = _size_param(exchange.endpoint)
+        sizes = [
+            int(str(value)) for given, value in exchange.params if given == name and str(value).isdigit()
+        ]
+        if sizes and max(sizes) > limit:
+            exchange.status, exchange.body = 400, exchange.vendor.errors["invalid_parameter"].body
+
+    upstream.play(mutation=lower_maximum)
+    report = live(upstream, sorted({vendor for vendor, _, _ in assumed}))
+    upstream.play()
+    assert report.reaching(Severity.WARNING) == [], [f.as_dict() for f in report.reaching(Severity.WARNING)]
+    maximums = {f.option: f.observed for f in report.findings if f.kind == "assumption-differs"}
+    for vendor, _, option in assumed:
+        observed = maximums[f"{vendor}.{option}"]
+        assert isinstance(observed, int)
+        assert observed <= limit
