@@ -78,7 +78,7 @@ def defaults(check: EndpointCheck, body: Any) -> None:
         paging.get("size_param"): _default_size,
         paging.get("limit_param"): _default_size,
         paging.get("page_param"): _default_page,
-        paging.get("offset_param"): _default_offset,
+        paging.get("offset_param"): _default_explicit,
     }
     filtered = {declared.param for declared in check.endpoint.filters}
     for name, spec in check.endpoint.params.items():
@@ -124,10 +124,6 @@ def _default_page(check: EndpointCheck, body: Any, name: str, default: Any) -> N
             default,
             echoed,
         )
-
-
-def _default_offset(check: EndpointCheck, body: Any, name: str, default: Any) -> None:
-    _default_explicit(check, body, name, default)
 
 
 def _default_explicit(check: EndpointCheck, body: Any, name: str, default: Any) -> None:
