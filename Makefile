@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 ARGS   ?=
 
-.PHONY: serve test lint typecheck unit fuzz bench lock clean fixtures
+.PHONY: serve test lint typecheck unit fuzz bench soak lock clean fixtures
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 not found)"; exit 2; }
@@ -37,6 +37,9 @@ bench: $(STAMP)
 	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }; }
 	$(BIN)/python bench/run.py $(ARGS)
 	$(BIN)/python bench/inprocess.py
+
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py $(ARGS)
 
 fixtures: $(STAMP)
 	$(BIN)/python -m mockserver fixtures

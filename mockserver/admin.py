@@ -8,35 +8,39 @@ an admin token (always, when it listens beyond loopback), every admin request mu
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mockserver.admin_scope import (
+    ALL_TENANTS,
+    TOKEN_HEADER,
+    Caller,
+    ScopeError,
+    identify,
+    require_global,
+    require_tenant,
+    target_tenant,
+    test_tenant,
+    token_ok,
+)
 from mockserver.auth import DEFAULT_TENANT
 from mockserver.emulator import Emulator
-from mockserver.faults import FaultRule
+from mockserver.faults import FaultLimitError, FaultRule
+from mockserver.limits import DEFAULT_LIMITS, Limits
 from mockserver.records import InvalidRecord
-from mockserver.vendor_app import VendorApp
+from mockserver.state import RecordLimitError
+from mockserver.vendor_app import KeyConflictError, TenantLimitError, VendorApp
 
-TOKEN_HEADER = "x-mock-admin-token"  # noqa: S105 - a header name
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-class AdminError(Exception):
-    """A refused admin request: HTTP status, a machine-readable code and a sentence."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+AdminError = ScopeError  # the name the routes have always raised
+JSON_TYPE = "application/json"
 
 
 def _vendor(emulator: Emulator, vendor_id: str) -> VendorApp:
@@ -45,16 +49,60 @@ def _vendor(emulator: Emulator, vendor_id: str) -> VendorApp:
     return emulator.apps[vendor_id]
 
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_BODY_BYTES = DEFAULT_LIMITS.max_body_bytes
+CONTAINERS_PER_RECORD = 32  # objects and arrays a seed may hold per allowed record, before it is parsed
+
+
+def _json_only(request: Request) -> None:
+    """An admin write with a body must say it is JSON: a browser's cross-site form cannot."""
+    kind = request.headers.get("content-type")
+    if kind is None:
+        if (
+            request.headers.get("content-length", "0") not in ("", "0")
+            or "transfer-encoding" in request.headers
+        ):
+            raise AdminError(415, "unsupported_media_type", f"send the body as Content-Type: {JSON_TYPE}")
+        return
+    if kind.split(";", 1)[0].strip().lower() != JSON_TYPE:
+        raise AdminError(415, "unsupported_media_type", f"admin requests take {JSON_TYPE}, not {kind[:60]!r}")
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The request body, read as it arrives and refused (413) as soon as it passes ``limit`` bytes."""
+    too_large = AdminError(413, "body_too_large", f"an admin request body is at most {limit} bytes")
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+    except ClientDisconnect:  # cut off (body timeout, connection cap): nobody is left to answer
+        raise AdminError(400, "client_disconnected", "the client went away before sending its body") from None
+    return b"".join(chunks)
+
+
+def _check_shape(raw: bytes, limits: Limits) -> None:
+    """Refuse, before parsing, a body with more JSON objects and arrays than any allowed seed needs."""
+    most = max(limits.max_records_per_seed * CONTAINERS_PER_RECORD, 4096)
+    if raw.count(b"{") + raw.count(b"[") > most:
+        raise AdminError(
+            413,
+            "too_many_records",
+            f"at most {limits.max_records_per_seed} records per seed (--max-records-per-seed)",
+        )
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    declared = request.headers.get("content-length", "0")
-    if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-        raise AdminError(413, "body_too_large", f"an admin request body is at most {MAX_BODY_BYTES} bytes")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise AdminError(413, "body_too_large", f"an admin request body is at most {MAX_BODY_BYTES} bytes")
+    emulator: Emulator = request.app.state.emulator
+    raw = await read_limited(request, emulator.config.limits.max_body_bytes)
+    if not raw.strip():
+        return {}
+    _check_shape(raw, emulator.config.limits)
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -65,23 +113,32 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 def _checked(emulator: Emulator, handler: Handler) -> Handler:
-    """Token check and error rendering around one admin handler."""
+    """Token check, cross-site checks and error rendering around one admin handler."""
 
     async def wrapped(request: Request) -> Response:
-        token = emulator.config.admin_token
-        presented = request.headers.get(TOKEN_HEADER, "")
-        if token is not None and not hmac.compare_digest(presented.encode(), token.encode()):
+        if emulator.config.admin_token is not None and not token_ok(emulator, request.headers):
             return JSONResponse(
                 {"error": "admin_token_required", "message": f"send the admin token in {TOKEN_HEADER}"}, 401
             )
         try:
-            return await handler(request)
+            writes = request.method in ("POST", "PUT", "PATCH", "DELETE")
+            if writes:
+                _json_only(request)
+            response = await handler(request)
         except AdminError as error:
             return JSONResponse({"error": error.code, "message": error.message}, error.status)
         except RecursionError:
             return JSONResponse({"error": "invalid_json", "message": "the body is nested too deeply"}, 400)
+        if writes and response.status_code < 400:
+            for listener in emulator.changed:  # e.g. --state-dir saves the new state
+                await run_in_threadpool(listener)
+        return response
 
     return wrapped
+
+
+def _caller(emulator: Emulator, request: Request, app: VendorApp | None) -> Caller:
+    return identify(emulator, app, request.headers)
 
 
 class AdminAPI:
@@ -92,14 +149,27 @@ class AdminAPI:
 
     async def reset(self, request: Request) -> Response:
         vendor_id = request.query_params.get("vendor")
-        if vendor_id is None:
+        tenant = request.query_params.get("tenant")
+        if tenant:
+            if vendor_id is None:
+                raise AdminError(
+                    400, "invalid_reset", "a tenant's reset names its vendor: ?vendor=ID&tenant=T"
+                )
+            app = _vendor(self.emulator, vendor_id)
+            require_tenant(_caller(self.emulator, request, app), tenant)
+            app.free(tenant)
+            return JSONResponse({"reset": vendor_id, "tenant": tenant})
+        scoped = _vendor(self.emulator, vendor_id) if vendor_id is not None else None
+        require_global(self.emulator, _caller(self.emulator, request, scoped), "a reset")
+        if scoped is None:
             self.emulator.reset()
         else:
-            _vendor(self.emulator, vendor_id).reset()
+            scoped.reset()
         return JSONResponse({"reset": vendor_id or "all"})
 
     async def seed(self, request: Request) -> Response:
         app, body = _vendor(self.emulator, request.path_params["vendor"]), await _body(request)
+        caller = _caller(self.emulator, request, app)
         records = body.get("records")
         if not isinstance(records, list):
             raise AdminError(400, "invalid_seed", 'give the records as {"records": [...]}')
@@ -109,57 +179,92 @@ class AdminAPI:
             raise AdminError(
                 400, "invalid_seed", f"{app.spec.id} has several datasets {names}: name one as 'dataset'"
             )
-        tenant = str(body.get("tenant") or app.spec.auth.test_credentials[0].tenant or DEFAULT_TENANT)
+        asked = body.get("tenant")
+        if asked == ALL_TENANTS:
+            raise AdminError(400, "invalid_seed", "a seed is for one tenant")
+        tenant = target_tenant(self.emulator, caller, str(asked) if asked else None, "a seed") or test_tenant(
+            app
+        )
         seed = partial(app.state.seed, tenant, str(name), records, mode=body.get("mode", "replace"))
         try:
             stored = await run_in_threadpool(seed)  # large seeds must not stall other tenants' requests
         except InvalidRecord as error:
             raise AdminError(422, "invalid_record", f"{error}; nothing was changed") from None
+        except RecordLimitError as error:
+            raise AdminError(413, "too_many_records", f"{error}; nothing was changed") from None
         except (ValueError, TypeError) as error:
             raise AdminError(400, "invalid_seed", str(error)) from None
         return JSONResponse({"dataset": name, "tenant": tenant, "records": stored.copies()})
 
     async def keys(self, request: Request) -> Response:
         app, body = _vendor(self.emulator, request.path_params["vendor"]), await _body(request)
-        key = body.get("key")
+        caller = _caller(self.emulator, request, app)
+        key, tenant = body.get("key"), body.get("tenant")
         if not isinstance(key, str) or not key:
             raise AdminError(400, "invalid_key", 'give the key as {"key": "..."}')
+        if isinstance(tenant, str) and tenant and not app.is_new_tenant(tenant):
+            require_tenant(caller, tenant)  # adding a key to an existing tenant is acting on it
         try:
-            tenant = app.register(key, body.get("tenant"))
+            tenant = app.register(key, tenant)
+        except KeyConflictError as error:
+            raise AdminError(409, "key_conflict", str(error)) from None
+        except TenantLimitError as error:
+            raise AdminError(429, error.code, str(error)) from None
         except ValueError as error:
             raise AdminError(400, "invalid_key", str(error)) from None
         return JSONResponse({"tenant": tenant}, 201)
 
     async def revoke(self, request: Request) -> Response:
         app, body = _vendor(self.emulator, request.path_params["vendor"]), await _body(request)
-        return JSONResponse({"revoked": app.revoke(str(body.get("key", "")))})
+        key = str(body.get("key", ""))
+        bound = app.authenticator.credential(key) if key else None
+        if bound is not None:
+            require_tenant(_caller(self.emulator, request, app), bound.tenant or DEFAULT_TENANT)
+        return JSONResponse({"revoked": app.revoke(key)})
 
     async def journal(self, request: Request) -> Response:
         app = _vendor(self.emulator, request.path_params["vendor"])
         query = dict(request.query_params)
-        tenant = query.pop("tenant", None)
+        caller = _caller(self.emulator, request, app)
+        tenant = target_tenant(self.emulator, caller, query.pop("tenant", None), "reading every journal")
         if request.method == "DELETE":
             self.emulator.journal.clear(app.spec.id, tenant)
             return JSONResponse({"cleared": True})
         method, path = query.pop("method", None), query.pop("path", None)
         entries = self.emulator.journal.entries(app.spec.id, tenant)
-        found = [entry.as_dict() for entry in entries if entry.matches(method=method, path=path, **query)]
+        found = [
+            entry.as_dict()
+            for entry in entries
+            if entry.matches(method=method, path=path)
+            and all(entry.param(name) == value for name, value in query.items())
+        ]
         return JSONResponse({"entries": found})
 
     async def faults(self, request: Request) -> Response:
         app = _vendor(self.emulator, request.path_params["vendor"])
-        if request.method == "DELETE":
-            app.faults.clear(request.query_params.get("tenant"))
-        elif request.method == "POST":
-            rule = _fault_rule(await _body(request))
+        caller = _caller(self.emulator, request, app)
+        if request.method == "POST":
+            body = await _body(request)
+            tenant = target_tenant(self.emulator, caller, body.get("tenant"), "a fault for every tenant")
+            rule = _fault_rule({**body, "tenant": tenant})
             try:
                 return JSONResponse(app.faults.add(rule).as_dict(), 201)
+            except FaultLimitError as error:
+                raise AdminError(429, "too_many_faults", str(error)) from None
             except ValueError as error:
                 raise AdminError(400, "invalid_fault", str(error)) from None
-        return JSONResponse({"faults": [rule.as_dict() for rule in app.faults.rules()]})
+        asked = request.query_params.get("tenant")
+        tenant = target_tenant(self.emulator, caller, asked, "every tenant's faults")
+        if request.method == "DELETE":
+            app.faults.clear(tenant)
+        rules = app.faults.rules() if tenant is None else [
+            rule for rule in app.faults.rules() if rule.tenant in (tenant, None)
+        ]  # fmt: skip
+        return JSONResponse({"faults": [rule.as_dict() for rule in rules]})
 
     async def rate_limits(self, request: Request) -> Response:
         app, body = _vendor(self.emulator, request.path_params["vendor"]), await _body(request)
+        require_global(self.emulator, _caller(self.emulator, request, app), "switching rate limits")
         enabled = body.get("enabled", True)
         if not isinstance(enabled, bool):
             raise AdminError(400, "invalid_body", f"enabled is true or false, got {enabled!r}")

@@ -68,6 +68,34 @@ class Authenticator:
         """Accept one more key (a tenant registering its own)."""
         self._accepted[digest(credential.key.encode("utf-8"))] = credential
 
+    def credential(self, key: str) -> Credential | None:
+        """The accepted credential of ``key``, if it is accepted."""
+        return self._accepted.get(digest(key.encode("utf-8")))
+
+    def size(self) -> int:
+        """How many keys are accepted."""
+        return len(self._accepted)
+
+    def count(self, tenant: str) -> int:
+        """How many accepted keys belong to ``tenant``."""
+        return sum(1 for item in self._accepted.values() if (item.tenant or DEFAULT_TENANT) == tenant)
+
+    def snapshot(self) -> list[tuple[str, str | None]]:
+        """The accepted keys as (SHA-256 digest in hex, tenant): what persistence saves, never a key."""
+        return [(key.hex(), item.tenant) for key, item in self._accepted.items()]
+
+    def restore(self, items: Iterable[tuple[str, str | None]]) -> None:
+        """Accept exactly the keys of a snapshot (their digests; the keys themselves were never saved)."""
+        known = {key.hex(): item for key, item in self._accepted.items()}
+        self._accepted = {
+            bytes.fromhex(hexdigest): known.get(hexdigest) or Credential("", tenant)
+            for hexdigest, tenant in items
+        }
+
+    def tenants(self) -> set[str]:
+        """The tenants with at least one accepted key."""
+        return {item.tenant or DEFAULT_TENANT for item in self._accepted.values()}
+
     def revoke(self, key: str) -> bool:
         """Stop accepting ``key``; True if it was accepted."""
         return self._accepted.pop(digest(key.encode("utf-8")), None) is not None

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import ipaddress
 import logging
+import logging.handlers
 import os
 import signal
 import socket
@@ -22,11 +23,16 @@ from mockserver.errors import ConfigurationError, EmulatorError
 from mockserver.fixturegen import generate
 from mockserver.installation import check_installation
 from mockserver.journal import redacted_target
+from mockserver.limits import Limits
+from mockserver.limits import add_arguments as add_limit_arguments
+from mockserver.limits import from_arguments as limits_from
 from mockserver.lint import lint
 from mockserver.options_file import merged, parse_option, read_options_file
+from mockserver.persistence import StateDir
 from mockserver.recipes import RecipeError
 from mockserver.scaffold import scaffold
 from mockserver.schemathesis_config import schemathesis_files
+from mockserver.server import fitting, guarded
 from mockserver.vendor import Credential
 
 EXIT_USAGE = 2
@@ -119,7 +125,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--rate-limits", action="store_true", help="emulate the vendors' documented rate limits"
     )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests with this Host (repeatable; '*' for any); others get 421",
+    )
+    serve.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        help="save seeded data, keys, faults and rate-limit switches here after each admin write, and"
+        " restore them at start",
+    )
+    serve.add_argument(
+        "--log-file",
+        type=Path,
+        metavar="PATH",
+        help="write the access log to this file, rotated at --log-max-bytes (default: the terminal)",
+    )
     _data_arguments(serve)
+    add_limit_arguments(serve)
     check = commands.add_parser("check", help="load every declaration and fixture, report problems, and exit")
     _data_arguments(check)
     commands.add_parser(
@@ -169,6 +196,7 @@ def config_from(arguments: argparse.Namespace) -> EmulatorConfig:
         options=options,
         admin_token=getattr(arguments, "admin_token", None) or None,
         rate_limits=getattr(arguments, "rate_limits", False),
+        limits=limits_from(arguments),
     )
 
 
@@ -219,7 +247,18 @@ def serve(arguments: argparse.Namespace) -> int:
         )
         print(message, file=sys.stderr)
         return EXIT_USAGE
-    app = create_app(config_from(arguments))
+    try:
+        config = config_from(arguments)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    app = create_app(config)
+    emulator: Emulator = app.state.emulator
+    if arguments.state_dir is not None:
+        state = StateDir(arguments.state_dir, emulator)
+        if state.restore():
+            print(f"restored the state saved in {state.path}", flush=True)
+        emulator.changed.append(state.save)
     try:
         sock = bind(arguments.host, arguments.port)
     except OSError as error:
@@ -232,18 +271,36 @@ def serve(arguments: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(banner(app.state.emulator, f"http://{shown}:{port}"), flush=True)
-    logging.getLogger("uvicorn.access").addFilter(RedactQuerySecrets())
+    served, protocol = guarded(app, emulator, arguments.host, arguments.allowed_host)
     server = uvicorn.Server(
         uvicorn.Config(
-            app, log_level=arguments.log_level, access_log=not arguments.no_access_log, lifespan="off"
+            served,
+            log_level=arguments.log_level,
+            access_log=not arguments.no_access_log,
+            lifespan="off",
+            http=protocol(fitting(config.limits)),
         )
     )
+    access = logging.getLogger("uvicorn.access")
+    access.addFilter(RedactQuerySecrets())
+    if arguments.log_file is not None:
+        _log_to_file(access, arguments.log_file, config.limits)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the previous handler:
     # make that handler end the process quietly with status 0.
     signal.signal(signal.SIGTERM, _stopped)
     with contextlib.suppress(KeyboardInterrupt, Stopped):
         server.run(sockets=[sock])
     return 0
+
+
+def _log_to_file(logger: logging.Logger, path: Path, limits: Limits) -> None:
+    """Send ``logger`` to ``path`` only, rotated at ``limits.log_max_bytes`` (the access log stays small)."""
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=limits.log_max_bytes, backupCount=limits.log_backups, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger.handlers = [handler]
+    logger.propagate = False
 
 
 class RedactQuerySecrets(logging.Filter):

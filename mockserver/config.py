@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.errors import ConfigurationError
+from mockserver.limits import DEFAULT_LIMITS, Limits
 from mockserver.resources import shipped_dir
 from mockserver.vendor import Credential
 
@@ -38,6 +39,7 @@ class EmulatorConfig:
     journal_size: int = 1000
     rate_limits: bool = False
     admin_token: str | None = field(default=None, repr=False)
+    limits: Limits = DEFAULT_LIMITS
 
     def selected(self, available: list[str]) -> list[str]:
         """The vendor ids to serve, checked against what is available."""

@@ -21,6 +21,7 @@ import orjson
 Direction = Literal["asc", "desc"]
 SortKey = tuple[str, Direction]
 SELECTION_CACHE_SIZE = 256
+SELECTION_CACHE_MEMBERS = 65_536  # at least; else 8 positions per record
 MISSING = object()
 
 
@@ -99,6 +100,7 @@ class Dataset:
         self._texts: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
         self._orderings: dict[tuple[SortKey, ...], Ordering] = {}
         self._selections: OrderedDict[Hashable, Selection] = OrderedDict()
+        self._selected = 0
 
     def __len__(self) -> int:
         return len(self.records)
@@ -149,8 +151,10 @@ class Dataset:
             return cached
         selection = Selection(ordering, self._members(constraints, ordering))
         self._selections[cache_key] = selection
-        if len(self._selections) > SELECTION_CACHE_SIZE:
-            self._selections.popitem(last=False)
+        self._selected += len(selection.members)
+        budget = max(SELECTION_CACHE_MEMBERS, 8 * len(self.records))  # positions held, all selections
+        while len(self._selections) > SELECTION_CACHE_SIZE or self._selected > budget:
+            self._selected -= len(self._selections.popitem(last=False)[1].members)
         return selection
 
     def _members(self, constraints: Sequence[Constraint], ordering: Ordering) -> tuple[int, ...]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
+from mockserver.answer_cache import AnswerCache
 from mockserver.config import EmulatorConfig
 from mockserver.cursors import CursorCodec
 from mockserver.errors import ConfigurationError
-from mockserver.journal import Journal
+from mockserver.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalBudget
+from mockserver.limits import Limits
 from mockserver.schemas import SchemaStore
 from mockserver.state import VendorState
 from mockserver.vendor import VendorSpec, discover_vendors, load_vendor
@@ -32,6 +35,12 @@ class Emulator:
     states: dict[str, VendorState]
     apps: dict[str, VendorApp]
     journal: Journal
+    changed: list[Callable[[], None]] = field(default_factory=list)  # called after each admin write
+
+    @property
+    def has_tenants(self) -> bool:
+        """Whether any vendor has a tenant beyond those of its built-in and configured keys."""
+        return any(app.registered_tenants() for app in self.apps.values())
 
     def reset(self) -> None:
         """Every vendor back to its fixtures, initial keys, no faults and an empty journal."""
@@ -49,18 +58,33 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
         raise ConfigurationError(f"fixtures directory not found: {config.fixtures_dir}")
     store = SchemaStore(config.schemas_dir)
     codec = CursorCodec(config.cursor_secret)
-    journal = Journal(config.journal_size)
+    limits = config.limits
+    entries = limits.journal_entries if config.journal_size == DEFAULT_JOURNAL_SIZE else config.journal_size
+    journal = Journal(entries, journal_budget(limits))
+    cache = AnswerCache(limits.answer_cache_bytes)
     vendors, states, apps = {}, {}, {}
     for vendor_id in config.selected(discover_vendors(config.schemas_dir)):
         spec = load_vendor(config.schemas_dir / vendor_id, store, config.options.get(vendor_id))
         _check_credentials(spec, config)
         vendors[vendor_id] = spec
-        states[vendor_id] = VendorState(spec, store, config.fixtures_dir)
+        states[vendor_id] = VendorState(spec, store, config.fixtures_dir, limits)
         extra = config.credentials.get(vendor_id, ())
         apps[vendor_id] = VendorApp(
-            spec, states[vendor_id], codec, journal, extra, rate_limits=config.rate_limits
-        )
+            spec, states[vendor_id], codec, journal, extra, rate_limits=config.rate_limits,
+            cache=cache, limits=limits,
+        )  # fmt: skip
     return Emulator(config, vendors, states, apps, journal)
+
+
+def journal_budget(limits: Limits) -> JournalBudget:
+    """The journal's byte budgets from the emulator's limits."""
+    return JournalBudget(
+        tenant_bytes=limits.journal_bytes,
+        total_bytes=limits.journal_total_bytes,
+        header_value_bytes=limits.journal_header_value_bytes,
+        query_bytes=limits.journal_query_bytes,
+        max_headers=limits.max_headers,
+    )
 
 
 def _check_credentials(spec: VendorSpec, config: EmulatorConfig) -> None:

@@ -9,7 +9,7 @@ bare 500.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -17,13 +17,14 @@ from typing import Any
 import orjson
 from starlette.types import Scope
 
+from mockserver.answer_cache import AnswerCache
 from mockserver.auth import Principal
 from mockserver.cursors import CursorCodec, cursor_scope
 from mockserver.dataset import Dataset
 from mockserver.filters import fixed_constraints
 from mockserver.messages import STYLES
 from mockserver.paging import Page, Pager, PageRequest
-from mockserver.params import Violation, parse_query
+from mockserver.params import ARRAY_KEY, Violation, parse_query, split_query
 from mockserver.state import VendorState
 from mockserver.templates import CompiledTemplate, render_tree
 from mockserver.vendor import EndpointSpec, VendorSpec
@@ -41,7 +42,7 @@ FAULT_DEFAULTS = {
     "message": "Simulated fault",
     "field": "",
 }
-REPLY_CACHE_SIZE = 4096
+DEFAULT_ANSWER_CACHE_BYTES = 64 * 1024 * 1024
 ALLOWED_METHODS = ("GET", "HEAD")
 LIST_HEADERS = frozenset({"prefer"})  # repeated, these combine (RFC 9110 5.3); others: the first counts
 ALLOW = "GET, HEAD, OPTIONS"
@@ -126,11 +127,24 @@ class ErrorRenderer:
         return self.render("invalid_parameter", field=violation.field, message=self.style(violation))
 
 
+SLOW_QUERY = re.compile(rb"[%+\[;]")  # escapes, plus-spaces, array forms: decode before comparing names
+
+
+def _array_of(name: str, read: frozenset[str]) -> bool:
+    array = ARRAY_KEY.match(name) if "[" in name else None
+    return array is not None and array.group(1) in read
+
+
 class Endpoint:
     """One list operation, ready to answer."""
 
     def __init__(
-        self, vendor: VendorSpec, spec: EndpointSpec, state: VendorState, codec: CursorCodec
+        self,
+        vendor: VendorSpec,
+        spec: EndpointSpec,
+        state: VendorState,
+        codec: CursorCodec,
+        cache: AnswerCache | None = None,
     ) -> None:
         self.vendor = vendor
         self.spec = spec
@@ -140,7 +154,9 @@ class Endpoint:
         self.envelope = CompiledTemplate(spec.envelope)
         self.fixed = fixed_constraints(spec.where)
         self.errors = ErrorRenderer(vendor)
-        self._replies: OrderedDict[tuple[int, str, bytes], Reply] = OrderedDict()
+        self._replies = cache if cache is not None else AnswerCache(DEFAULT_ANSWER_CACHE_BYTES)
+        self._read = frozenset(self.request_specs)
+        self._read_raw = frozenset(name.encode("utf-8") for name in self._read)
 
     def _scope(self, principal: Principal, params: Mapping[str, Any], order: Any) -> str:
         listed = sorted(
@@ -162,20 +178,30 @@ class Endpoint:
     def answer(self, principal: Principal, query_string: bytes) -> Reply:
         """The response to an authenticated GET with this query string.
 
-        Answers are deterministic for a dataset (by generation), a tenant and a query string, so they are
-        cached; seeding makes a new dataset, hence new keys. Auth, faults, limits and the journal are
-        applied around this, per request.
+        Answers are deterministic for a dataset (by generation), a tenant and the parameters the endpoint
+        reads, so they are cached under those (bounded in bytes); seeding makes a new dataset, hence new
+        keys. Auth, faults, limits and the journal are applied around this, per request.
         """
         dataset = self.state.dataset(principal.tenant, self.spec.dataset)
-        key = (dataset.generation, principal.tenant, query_string)
-        cached = self._replies.get(key)
+        key = (self.spec.path, dataset.generation, principal.tenant, self.read_params(query_string))
+        cached: Reply | None = self._replies.get(key)
         if cached is not None:
             return cached
         reply = self._answer(principal, query_string, dataset)
-        self._replies[key] = reply
-        if len(self._replies) > REPLY_CACHE_SIZE:
-            self._replies.popitem(last=False)
+        self._replies.put(key, reply, len(reply.body))
         return reply
+
+    def read_params(self, query_string: bytes) -> tuple[object, ...]:
+        """The query pairs this endpoint reads (declared names, and their array form), in order."""
+        if not query_string:
+            return ()
+        if not SLOW_QUERY.search(query_string):  # nothing encoded: a raw name is the name
+            raw = self._read_raw
+            return tuple(part for part in query_string.split(b"&") if part.partition(b"=")[0] in raw)
+        read = self._read
+        return tuple(
+            pair for pair in split_query(query_string) if pair[0] in read or _array_of(pair[0], read)
+        )
 
     def _answer(self, principal: Principal, query_string: bytes, dataset: Dataset) -> Reply:
         params = parse_query(query_string, self.request_specs, self.vendor.query)

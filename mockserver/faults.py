@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 PREFERENCE = re.compile(r"\s*([a-z_]+)\s*=\s*([0-9]+)\s*", re.IGNORECASE)
 MAX_DELAY_SECONDS = 30.0
+MAX_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,9 @@ def preferred(headers: Mapping[str, str]) -> Fault | None:
     found = {}
     for part in value.split(","):
         match = PREFERENCE.fullmatch(part)
-        if match is not None:
-            found[match.group(1).lower()] = int(match.group(2))
+        if match is not None:  # beyond 12 digits a number is "too large" whatever it is: never int() it
+            digits = match.group(2).lstrip("0") or "0"
+            found[match.group(1).lower()] = int(digits) if len(digits) <= MAX_DIGITS else 10**MAX_DIGITS
     status = found.get("code")
     if status is not None and not 400 <= status <= 599:
         status = None
@@ -76,10 +78,15 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+class FaultLimitError(ValueError):
+    """One more rule would pass the cap on rules."""
+
+
 class Faults:
     """The persistent fault rules of one vendor."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_rules: int = 1000) -> None:
+        self.max_rules = max_rules
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
         self._next_id = 1
@@ -102,6 +109,8 @@ class Faults:
             if getattr(rule, name) is not None and not isinstance(getattr(rule, name), str):
                 raise ValueError(f"{name} is a string, got {getattr(rule, name)!r}")
         with self._lock:
+            if len(self._rules) >= self.max_rules:
+                raise FaultLimitError(f"at most {self.max_rules} fault rules at a time (--max-faults)")
             rule.id = self._next_id
             self._next_id += 1
             self._rules.append(rule)

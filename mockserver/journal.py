@@ -121,17 +121,65 @@ class JournalEntry:
         }
 
 
+@dataclass(frozen=True)
+class JournalBudget:
+    """The byte budgets of a journal (mockserver.limits sets them from the command line)."""
+
+    tenant_bytes: int = 1024 * 1024
+    total_bytes: int = 64 * 1024 * 1024
+    header_value_bytes: int = 256
+    query_bytes: int = 2048
+    max_headers: int = 100
+
+
+ENTRY_OVERHEAD = 400  # bytes of an entry's objects besides its strings (measured: about 350 on 3.11)
+TRUNCATED = b"...[cut]"
+
+
+def _stored_headers(
+    raw: Any, secret_headers: frozenset[bytes], budget: JournalBudget
+) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers as the journal keeps them: credentials redacted, long values cut, at most so many."""
+    limit = budget.header_value_bytes
+    return tuple(
+        (
+            name[:limit],
+            REDACTED_BYTES
+            if name in secret_headers or secret_header(name)
+            else (value if len(value) <= limit else value[:limit] + TRUNCATED),
+        )
+        for name, value in raw[: budget.max_headers]
+    )
+
+
+def _size(entry: JournalEntry) -> int:
+    return (
+        ENTRY_OVERHEAD
+        + len(entry.path)
+        + len(entry.raw_query)
+        + sum(len(name) + len(value) + 120 for name, value in entry.raw_headers)
+    )
+
+
 class Journal:
     """The last ``size`` requests of each vendor and tenant; older ones fall off (memory stays bounded).
 
     Bounded per (vendor, tenant), so a busy tenant never evicts another tenant's requests.
     """
 
-    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE) -> None:
+    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE, budget: JournalBudget | None = None) -> None:
         self.size = size
+        self.budget = budget or JournalBudget()
         self._entries: dict[tuple[str, str | None], deque[JournalEntry]] = {}
+        self._bytes: dict[tuple[str, str | None], int] = {}
+        self._total = 0
         self._sequence = itertools.count(1)
         self._lock = threading.Lock()
+
+    @property
+    def stored_bytes(self) -> int:
+        """The approximate size of everything stored (the budget counts this)."""
+        return self._total
 
     def record(
         self,
@@ -143,20 +191,50 @@ class Journal:
         status: int,
         secret_headers: frozenset[bytes],
     ) -> JournalEntry:
-        """Add one request; credentials are replaced before anything is stored."""
-        headers = tuple(
-            (name, REDACTED_BYTES if name in secret_headers or secret_header(name) else value)
-            for name, value in scope["headers"]
+        """Add one request; credentials are replaced, and long values cut, before anything is stored.
+
+        An unauthenticated request (``tenant`` None) is kept in a compact form: no headers at all.
+        """
+        budget = self.budget
+        headers = () if tenant is None else _stored_headers(scope["headers"], secret_headers, budget)
+        query = _redacted_query(scope["query_string"][: budget.query_bytes])
+        entry = JournalEntry(
+            0,
+            time.time(),
+            vendor,
+            tenant,
+            scope["method"],
+            path[: budget.query_bytes],
+            query,
+            headers,
+            status,
         )
-        query = _redacted_query(scope["query_string"])
-        entry = JournalEntry(0, time.time(), vendor, tenant, scope["method"], path, query, headers, status)
+        size = _size(entry)
+        owner = (vendor, tenant)
         with self._lock:
             entry.sequence = next(self._sequence)
-            entries = self._entries.get((vendor, tenant))
+            entries = self._entries.get(owner)
             if entries is None:
-                entries = self._entries[(vendor, tenant)] = deque(maxlen=self.size)
+                entries = self._entries[owner] = deque()
+                self._bytes[owner] = 0
             entries.append(entry)
+            self._bytes[owner] += size
+            self._total += size
+            while owner in self._bytes and (
+                len(entries) > self.size or self._bytes[owner] > budget.tenant_bytes
+            ):
+                self._drop_oldest(owner)
+            while self._total > budget.total_bytes:
+                self._drop_oldest(max(self._bytes, key=self._bytes.__getitem__))
         return entry
+
+    def _drop_oldest(self, owner: tuple[str, str | None]) -> None:
+        entries = self._entries[owner]
+        size = _size(entries.popleft())
+        self._bytes[owner] -= size
+        self._total -= size
+        if not entries:
+            del self._entries[owner], self._bytes[owner]
 
     def entries(self, vendor: str | None = None, tenant: str | None = None) -> list[JournalEntry]:
         """The recorded requests, oldest first, optionally of one vendor and one tenant."""
@@ -175,6 +253,7 @@ class Journal:
             for owner, who in list(self._entries):
                 if (vendor is None or owner == vendor) and (tenant is None or who == tenant):
                     del self._entries[(owner, who)]
+                    self._total -= self._bytes.pop((owner, who))
 
     def __iter__(self) -> Iterator[JournalEntry]:
         return iter(self.entries())

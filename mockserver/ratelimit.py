@@ -72,6 +72,12 @@ class RateLimiter:
     def _reset(wait: float) -> int:
         return math.ceil(time.time() + max(wait, 0))
 
+    def forget(self, tenant: str) -> None:
+        """Drop the windows of one tenant."""
+        with self._lock:
+            for key in [key for key in self._hits if key[0] == tenant]:
+                del self._hits[key]
+
     def reset(self) -> None:
         """Forget every counted request."""
         with self._lock:

@@ -26,6 +26,10 @@ ERROR_STATUSES = {
     "rate_limited": 429,
     "server_error": 500,
     "unavailable": 503,
+    "uri_too_long": 414,  # the four below are answered by serve's HTTP layer (docs/hardening.md)
+    "header_too_large": 431,
+    "misdirected": 421,
+    "cross_origin": 403,
 }
 
 

@@ -14,17 +14,25 @@ from typing import Any
 
 from mockserver.dataset import Dataset
 from mockserver.fields import key_schema
+from mockserver.limits import DEFAULT_LIMITS, Limits
 from mockserver.records import check_records, fixture_path, load_fixture
 from mockserver.schemas import SchemaStore
 from mockserver.seeding import complete
 from mockserver.vendor import VendorSpec
 
 
+class RecordLimitError(ValueError):
+    """A seed would go beyond a record budget (mockserver.limits); nothing was changed."""
+
+
 class VendorState:
     """The data one vendor serves."""
 
-    def __init__(self, spec: VendorSpec, store: SchemaStore, fixtures_dir: Path) -> None:
+    def __init__(
+        self, spec: VendorSpec, store: SchemaStore, fixtures_dir: Path, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
         self.spec = spec
+        self.limits = limits
         self.store = store
         self.fixtures_dir = fixtures_dir
         self._fixtures = {name: self._load_fixture(name) for name in spec.datasets}
@@ -72,14 +80,42 @@ class VendorState:
             raise ValueError(f"mode must be 'replace' or 'extend', got {mode!r}")
         if name not in self.spec.datasets:
             raise ValueError(f"{self.spec.id} has no dataset {name!r}; it has {sorted(self.spec.datasets)}")
+        records = list(records)
         current = self.dataset(tenant, name)
         kept = list(current.records) if mode == "extend" else []
+        self._check_counts(tenant, name, len(records), len(kept))
         spec = self.spec.datasets[name]
         taken = [record[spec.key] for record in kept]
         schema = key_schema(self.store, spec.schema, spec.key)
         templates = self._fixtures[name].records
         new = complete(records, templates, spec.key, taken, schema) if fill else list(records)
         return self.replace(tenant, name, [*kept, *new])
+
+    def _check_counts(self, tenant: str, name: str, new: int, kept: int) -> None:
+        limits = self.limits
+        if new > limits.max_records_per_seed:
+            raise RecordLimitError(
+                f"{new} records in one seed; at most {limits.max_records_per_seed} (--max-records-per-seed)"
+            )
+        if new + kept > limits.max_records_per_tenant:
+            raise RecordLimitError(
+                f"{new + kept} records of {name!r} for one tenant; at most {limits.max_records_per_tenant}"
+                " (--max-records-per-tenant)"
+            )
+        others = sum(len(data) for key, data in self._tenants.items() if key != (tenant, name))
+        if others + new + kept > limits.max_records_total:
+            raise RecordLimitError(
+                f"{others + new + kept} seeded records of {self.spec.id} in all; at most"
+                f" {limits.max_records_total} (--max-records-total)"
+            )
+
+    def seeded_records(self) -> int:
+        """How many seeded records all tenants hold (fixtures not counted)."""
+        return sum(len(data) for data in self._tenants.values())
+
+    def own_datasets(self) -> dict[tuple[str, str], Dataset]:
+        """Every tenant's own datasets, by (tenant, dataset name)."""
+        return dict(self._tenants)
 
     def forget(self, tenant: str) -> None:
         """Drop ``tenant``'s own data; it sees the fixtures again."""

@@ -12,7 +12,8 @@ from dataclasses import replace
 import orjson
 from starlette.types import Receive, Scope, Send
 
-from mockserver.auth import Authenticator, Denied
+from mockserver.answer_cache import AnswerCache
+from mockserver.auth import DEFAULT_TENANT, Authenticator, Denied
 from mockserver.cursors import CursorCodec
 from mockserver.engine import (
     ALLOW,
@@ -25,13 +26,27 @@ from mockserver.engine import (
     route_path,
 )
 from mockserver.faults import Faults, combined, preferred
+from mockserver.hosts import HOST_HEADER, served_host
 from mockserver.journal import Journal
+from mockserver.limits import DEFAULT_LIMITS, Limits
 from mockserver.ratelimit import RateLimiter, Verdict
 from mockserver.state import VendorState
 from mockserver.vendor import Credential, VendorSpec
 
 logger = logging.getLogger("mockserver")
 ENCODED_CACHE_SIZE = 4096
+
+
+class KeyConflictError(ValueError):
+    """A key cannot be bound to the tenant asked for (built in, or bound to another tenant)."""
+
+
+class TenantLimitError(ValueError):
+    """One more tenant (or key) would pass --max-tenants (--max-keys); ``code`` says which."""
+
+    def __init__(self, message: str, code: str = "too_many_tenants") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def tenant_for_key(key: str) -> str:
@@ -52,15 +67,21 @@ class VendorApp:
         *,
         rate_limits: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        cache: AnswerCache | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.spec = spec
+        self.limits = limits
+        self.cache = cache if cache is not None else AnswerCache(limits.answer_cache_bytes)
         self.state = state
         self.journal = journal
-        self.faults = Faults()
+        self.faults = Faults(limits.max_faults)
         self._initial_credentials = (*spec.auth.test_credentials, *credentials)
+        self.builtin_tenants = frozenset(item.tenant or DEFAULT_TENANT for item in self._initial_credentials)
+        self._builtin_keys = frozenset(item.key for item in self._initial_credentials)
         self.authenticator = Authenticator(spec.auth, self._initial_credentials)
         self.endpoints = {
-            endpoint.path: Endpoint(spec, endpoint, state, codec) for endpoint in spec.endpoints
+            endpoint.path: Endpoint(spec, endpoint, state, codec, self.cache) for endpoint in spec.endpoints
         }
         self.errors = ErrorRenderer(spec)
         self.content_type = spec.content_type
@@ -69,7 +90,7 @@ class VendorApp:
         self._initial_rate_limits = rate_limits
         self.secret_headers = frozenset({(spec.auth.header or "Authorization").lower().encode("latin-1")})
         names = [spec.auth.header or "Authorization", spec.auth.tenant_header or "", "prefer", "host"]
-        self._encoded: dict[Reply, list[tuple[bytes, bytes]]] = {}
+        self._encoded: dict[tuple[object, ...], list[tuple[bytes, bytes]]] = {}
         self.read_headers = frozenset(name.lower().encode("latin-1") for name in names if name)
 
     # ------------------------------------------------------------------ controls
@@ -84,18 +105,60 @@ class VendorApp:
         if organization and tenant is None:
             raise ValueError(f"{self.spec.id} keys belong to an organization: give its {organization}")
         name = tenant or tenant_for_key(key)
+        if key in self._builtin_keys:
+            raise KeyConflictError("a built-in or configured key cannot be re-mapped")
+        bound = self.authenticator.credential(key)
+        if bound is not None:
+            if (bound.tenant or DEFAULT_TENANT) != name:
+                raise KeyConflictError("this key is already bound to another tenant; revoke it there first")
+            return name
+        if self.authenticator.size() >= self.limits.max_keys:
+            message = f"{self.spec.id} accepts {self.limits.max_keys} keys already (--max-keys)"
+            raise TenantLimitError(message, "too_many_keys")
+        if self.is_new_tenant(name) and len(self.registered_tenants()) >= self.limits.max_tenants:
+            raise TenantLimitError(
+                f"{self.spec.id} has {self.limits.max_tenants} tenants already (--max-tenants);"
+                " revoke a tenant's keys to free it"
+            )
         self.authenticator.add(Credential(key, name))
         return name
 
+    def is_new_tenant(self, tenant: str) -> bool:
+        """Whether no key is bound to ``tenant`` yet."""
+        return tenant not in self.builtin_tenants and self.authenticator.count(tenant) == 0
+
+    def registered_tenants(self) -> set[str]:
+        """The tenants that keys registered at run time created (built-in and configured ones excluded)."""
+        return self.authenticator.tenants() - self.builtin_tenants
+
     def revoke(self, key: str) -> bool:
-        """Refuse ``key`` from now on (its requests get the vendor's invalid-key 401)."""
-        return self.authenticator.revoke(key)
+        """Refuse ``key`` from now on (its requests get the vendor's invalid-key 401).
+
+        When it was the last key of a registered tenant, the tenant is freed: its data, journal, faults,
+        rate-limit windows and cached answers go.
+        """
+        bound = self.authenticator.credential(key)
+        revoked = self.authenticator.revoke(key)
+        tenant = (bound.tenant or DEFAULT_TENANT) if bound is not None else None
+        if tenant is not None and tenant not in self.builtin_tenants and not self.authenticator.count(tenant):
+            self.free(tenant)
+        return revoked
+
+    def free(self, tenant: str) -> None:
+        """Forget everything held for ``tenant`` (its keys stay as they are)."""
+        self.state.forget(tenant)
+        self.journal.clear(self.spec.id, tenant)
+        self.faults.clear(tenant)
+        self.cache.forget(tenant)
+        if self.limiter is not None:
+            self.limiter.forget(tenant)
 
     def reset(self) -> None:
         """Back to the start: fixtures, initial keys, no faults, no journal, empty rate-limit windows."""
         self.state.reset()
         self.faults.clear()
         self.journal.clear(self.spec.id)
+        self.cache.clear()
         self.authenticator = Authenticator(self.spec.auth, self._initial_credentials)
         self.rate_limits = self._initial_rate_limits
         if self.limiter is not None:
@@ -186,10 +249,8 @@ class VendorApp:
         return tuple((header, str(values[key])) for key, header in names.items())
 
     def _openapi(self, scope: Scope) -> Reply:
-        headers = request_headers(scope)
-        base = (
-            f"{scope.get('scheme', 'http')}://{headers.get('host', 'localhost')}{scope.get('root_path', '')}"
-        )
+        host = served_host(request_headers(scope, HOST_HEADER).get("host"))
+        base = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
         document = dict(self.spec.openapi)
         document["servers"] = [
             {"url": base, "description": "this emulator"},
@@ -202,12 +263,13 @@ class VendorApp:
 
         Replies are cached and immutable, so their encoded headers are too (a bounded cache).
         """
-        encoded = self._encoded.get(reply)
+        key = (reply.status, reply.content_type, len(reply.body), reply.headers)  # never the body itself
+        encoded = self._encoded.get(key)
         if encoded is None:
             encoded = self._encode_headers(reply)
             if len(self._encoded) >= ENCODED_CACHE_SIZE:
                 self._encoded.clear()
-            self._encoded[reply] = encoded
+            self._encoded[key] = encoded
         return encoded
 
     def _encode_headers(self, reply: Reply) -> list[tuple[bytes, bytes]]:

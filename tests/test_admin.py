@@ -78,10 +78,11 @@ def test_a_registered_key_is_an_isolated_tenant(admin: httpx.Client) -> None:
     assert created.status_code == 201
     tenant = created.json()["tenant"]
     assert "ci-job-7-token" not in tenant
-    admin.post(
-        "/__mock__/mindhunters/seed",
-        json={"records": [{"country_code": "NL", "number": "+31201234567"}], "tenant": tenant},
-    )
+    job = {"Authorization": "Bearer ci-job-7-token"}
+    seed = {"records": [{"country_code": "NL", "number": "+31201234567"}], "tenant": tenant}
+    refused = admin.post("/__mock__/mindhunters/seed", json=seed)
+    assert (refused.status_code, refused.json()["error"]) == (403, "tenant_scope"), "not without its key"
+    assert admin.post("/__mock__/mindhunters/seed", json=seed, headers=job).status_code == 200
     own = admin.get(
         "/mindhunters/api/v1/phone-numbers", headers={"Authorization": "Bearer ci-job-7-token"}
     ).json()
@@ -90,15 +91,15 @@ def test_a_registered_key_is_an_isolated_tenant(admin: httpx.Client) -> None:
     ).json()
     assert own["data"]["pagination"]["total"] == 1
     assert shared["data"]["pagination"]["total"] == fixture_count("mindhunters", is_external=False)
-    assert (
-        admin.get("/__mock__/mindhunters/journal", params={"tenant": tenant}).json()["entries"][0]["tenant"]
-        == tenant
-    )
+    assert admin.get("/__mock__/mindhunters/journal", headers=job).json()["entries"][0]["tenant"] == tenant
 
 
 def test_unknown_vendor_and_bad_bodies_are_clear_4xx(admin: httpx.Client) -> None:
     assert admin.post("/__mock__/twilio/seed", json={"records": []}).json()["error"] == "unknown_vendor"
-    assert admin.post("/__mock__/butter/seed", content=b"{").json()["error"] == "invalid_json"
+    json_type = {"content-type": "application/json"}
+    assert (
+        admin.post("/__mock__/butter/seed", content=b"{", headers=json_type).json()["error"] == "invalid_json"
+    )
     assert admin.post("/__mock__/butter/seed", json={"records": "x"}).status_code == 400
     assert admin.post("/__mock__/famulor/seed", json={"records": []}).status_code == 400, (
         "famulor has two datasets"
@@ -174,9 +175,12 @@ def test_bad_admin_input_is_a_clear_400_never_a_500(
 
 def test_deeply_nested_or_huge_bodies_are_refused(admin: httpx.Client) -> None:
     nested = b'{"records": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    assert admin.post("/__mock__/butter/seed", content=nested).status_code == 400
+    json_type = {"content-type": "application/json"}
+    assert admin.post("/__mock__/butter/seed", content=nested, headers=json_type).status_code == 400
     huge = admin.post(
-        "/__mock__/butter/seed", content=b" " * 10, headers={"content-length": str(64 * 1024 * 1024)}
+        "/__mock__/butter/seed",
+        content=b" " * 10,
+        headers={**json_type, "content-length": str(64 * 1024 * 1024)},
     )
     assert huge.status_code == 413
 
