@@ -7,7 +7,6 @@ responses say what a refused request looks like.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,13 +17,13 @@ from jsonschema import Draft202012Validator
 from contracts.client import GuardedClient
 from contracts.drift import DriftDetector, json_type, preview
 from contracts.findings import Finding
+from contracts.provenance import fix, site
 from contracts.targets import VendorTarget
 from mockserver.dataset import field_value
 from mockserver.filters import Contains, Equals, EqualsAny, Filter, IncludeFlag
 from mockserver.vendor import EndpointSpec, VendorSpec
 
 INVALID_KEY = "contract-check-invalid-key"
-MAX_PAGES = 12
 HTML_HINT = "an HTML page (a login page?) instead of JSON"
 
 
@@ -67,6 +66,8 @@ class EndpointCheck:
         self.paths = template_paths(self.endpoint.envelope)
         self.key = self.vendor.datasets[self.endpoint.dataset].key
         self.doc = self.endpoint.docs or self.vendor.docs
+        self._widest: dict[str, Any] | None = None
+        self.refused_sizes: list[int] = []
 
     # ------------------------------------------------------------------ plumbing
 
@@ -84,9 +85,39 @@ class EndpointCheck:
             Finding(self.vendor.id, self.label, kind, path, message, expected, observed, doc or self.doc)
         )
 
-    def request(
-        self, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None
-    ) -> httpx.Response:
+    def assumption(  # noqa: PLR0917 - what differs, in the order a reader needs it
+        self, option: str, ours: Any, observed: Any, what: str, path: str = "", fixable: bool = True
+    ) -> None:
+        """The target does differently what the docs leave open: info, naming the option and the fix."""
+        line = fix(self.vendor, option, observed) if fixable else None
+        how = f"; to match: {line}" if line else "; no value of the option matches (not emulated)"
+        self.findings.append(
+            Finding(
+                self.vendor.id,
+                self.label,
+                "assumption-differs",
+                path,
+                f"{what}: the emulator assumes {self.vendor.id}.{option}={ours!r}, "
+                f"the target does {observed!r}{how}",
+                ours,
+                observed,
+                None,
+                provenance="assumption",
+                option=f"{self.vendor.id}.{option}",
+                fix=line,
+            )
+        )
+
+    def probe(self, params: Any = None) -> tuple[int, Any]:
+        """A request whose answer is observed, not judged: (status, JSON body or None)."""
+        response = self.request(params)
+        try:
+            body = response.json() if "json" in response.headers.get("content-type", "") else None
+        except ValueError:
+            body = None
+        return response.status_code, body
+
+    def request(self, params: Any = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
         """One GET with the target's credentials (or the given headers)."""
         sent = dict(self.target.headers) if headers is None else dict(headers)
         return self.client.get(self.label, self.endpoint.path, params=params, headers=sent)
@@ -123,13 +154,32 @@ class EndpointCheck:
         return found if isinstance(found, list) else []
 
     def widest(self) -> dict[str, Any]:
-        """Query parameters for the largest page the endpoint allows (fewer requests per check)."""
+        """Query parameters for the largest page the endpoint allows (fewer requests per check).
+
+        Where the maximum is our assumption (an option), the target is asked first, and the size halved
+        until it is accepted: a vendor with a lower maximum is not drift, and must not fail every check.
+        """
+        if self._widest is None:
+            self._widest = self._find_widest()
+        return dict(self._widest)
+
+    def _find_widest(self) -> dict[str, Any]:
         paging = self.endpoint.paging
         name = paging.get("size_param") or paging.get("limit_param")
         if name is None:
             return {}
         spec = self.endpoint.params[name]
-        return {name: min(spec.maximum or 100, 100)}
+        size = min(spec.maximum or 100, 100)
+        if site(self.vendor, "param-maximum", name, self.endpoint) is None:
+            return {name: size}
+        while size >= 1:
+            status = self.request({name: size}).status_code
+            if not 400 <= status < 500:
+                return {name: size}
+            self.refused_sizes.append(size)
+            self.notes.append(f"{name}={size} was refused with {status}: the assumed maximum is too high")
+            size //= 2
+        return {}
 
     # ------------------------------------------------------------------ checks
 
@@ -259,146 +309,15 @@ class EndpointCheck:
         elif isinstance(declared, IncludeFlag):
             yield None, lambda item: field_value(item, declared.field) is not True
 
-    def order(self) -> None:
-        """Each order option lists items in its documented order (primary key, ties allowed)."""
-        options = self.endpoint.order.options
-        for option, keys in options.items():
-            params = {
-                **self.widest(),
-                **({self.endpoint.order.param: option} if self.endpoint.order.param else {}),
-            }
-            items = self.items(self.json_body(self.request(params)))
-            field_name, direction = keys[0]
-            values = [field_value(item, field_name) for item in items]
-            comparable = [v for v in values if v is not None]
-            if len({json_type(v) for v in comparable}) > 1:
-                continue  # a changed type is reported by the schema checks; order is not comparable
-            expected = sorted(comparable, reverse=direction == "desc")
-            if comparable != expected:
-                label = (
-                    f"{self.endpoint.order.param}={option}"
-                    if self.endpoint.order.param
-                    else "the default order"
-                )
-                self.add(
-                    "sort-order-changed",
-                    f"/{'/'.join(self.paths['items'])}",
-                    f"{label} is not by {field_name} {direction}",
-                    f"{field_name} {direction}",
-                    preview(values),
-                )
-
-    def defaults(self, body: Any) -> None:
-        """The default page size is what the docs say."""
-        paging = self.endpoint.paging
-        name = paging.get("size_param") or paging.get("limit_param")
-        if body is None or name is None:
-            return
-        default = self.endpoint.params[name].default
-        total = at(body, self.paths.get("total"))
-        listed = len(self.items(body))
-        if isinstance(total, int) and listed != min(default, total):
-            self.add(
-                "pagination-contract-broken",
-                f"/{'/'.join(self.paths['items'])}",
-                f"the default page lists {listed} items; the documented default {name} is {default}",
-                min(default, total),
-                listed,
-            )
-
-    def pagination(self, body: Any) -> None:
-        """Walking every page returns each item once, and the total agrees with what was walked."""
-        style = self.endpoint.paging["style"]
-        total = at(body, self.paths.get("total"))
-        if style == "none" or body is None:
-            return
-        if not isinstance(total, int):
-            if style == "cursor":  # no total to size the walk by: walk at the default size, check duplicates
-                self._repeats(self._walk_cursor(self._default_size(), 0)[0])
-            return
-        walker = {"cursor": self._walk_cursor, "page": self._walk_pages, "offset": self._walk_offsets}[style]
-        size = max(1, math.ceil(total / MAX_PAGES))
-        keys, complete = walker(size, total)
-        self._repeats(keys)
-        if complete and len(set(keys)) != total:
-            self.add(
-                "pagination-contract-broken",
-                f"/{'/'.join(self.paths['total'])}",
-                f"walking every page found {len(set(keys))} items; the total says {total}",
-                total,
-                len(set(keys)),
-            )
-
-    def _default_size(self) -> int:
-        default = self.endpoint.params[self.endpoint.paging["size_param"]].default
-        return default if isinstance(default, int) else 1
-
-    def _repeats(self, keys: list[Any]) -> None:
-        """Items listed on more than one page break the pagination contract."""
-        repeated = sorted({key for key in keys if keys.count(key) > 1}, key=str)
-        if repeated:
-            self.add(
-                "pagination-contract-broken",
-                "",
-                f"{len(repeated)} item(s) listed on more than one page",
-                "each item once",
-                [str(key) for key in repeated[:5]],
-            )
-
-    def _keys(self, body: Any) -> list[Any]:
+    def keys(self, body: Any) -> list[Any]:
+        """The key of each listed item (its JSON type when it is not an object)."""
         return [
             item.get(self.key) if isinstance(item, dict) else json_type(item) for item in self.items(body)
         ]
 
-    def _walk_cursor(self, size: int, total: int) -> tuple[list[Any], bool]:
-        paging = self.endpoint.paging
-        params: dict[str, Any] = {paging["size_param"]: size}
-        keys: list[Any] = []
-        for _ in range(MAX_PAGES + 2):
-            body = self.json_body(self.request(params))
-            keys += self._keys(body)
-            cursor, more = at(body, self.paths.get("next_cursor")), at(body, self.paths.get("has_more"))
-            if bool(cursor) != bool(more):
-                self.add(
-                    "pagination-contract-broken",
-                    f"/{'/'.join(self.paths['has_more'])}",
-                    "has_more and next_cursor disagree",
-                    "has_more == (next_cursor != null)",
-                    {"has_more": more, "next_cursor": preview(cursor)},
-                )
-            if not cursor:
-                return keys, True
-            params[paging["cursor_param"]] = cursor
-        self.notes.append("pagination walk stopped at the page limit")
-        return keys, False
-
-    def _walk_pages(self, size: int, total: int) -> tuple[list[Any], bool]:
-        paging = self.endpoint.paging
-        pages = max(1, math.ceil(total / size))
-        keys: list[Any] = []
-        for page in range(1, min(pages, MAX_PAGES) + 1):
-            body = self.json_body(self.request({paging["page_param"]: page, paging["size_param"]: size}))
-            keys += self._keys(body)
-            last = at(body, self.paths.get("last_page"))
-            if isinstance(last, int) and last != pages:
-                self.add(
-                    "pagination-contract-broken",
-                    f"/{'/'.join(self.paths['last_page'])}",
-                    f"last_page is {last} for {total} items at {size} per page",
-                    pages,
-                    last,
-                )
-                return keys, False
-        return keys, pages <= MAX_PAGES
-
-    def _walk_offsets(self, size: int, total: int) -> tuple[list[Any], bool]:
-        paging = self.endpoint.paging
-        keys: list[Any] = []
-        for offset in range(0, min(total, size * MAX_PAGES), size):
-            keys += self._keys(
-                self.json_body(self.request({paging["limit_param"]: size, paging["offset_param"]: offset}))
-            )
-        return keys, total <= size * MAX_PAGES
+    def where_is(self, variable: str) -> str:
+        """The JSON path of an envelope variable (``/data/pagination/total``)."""
+        return "/" + "/".join(self.paths.get(variable, ()))
 
 
 def _any_equals(fields: tuple[str, ...], value: Any) -> Callable[[Any], bool]:

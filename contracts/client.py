@@ -12,6 +12,11 @@ from urllib.parse import urlsplit
 import httpx
 
 MAX_RETRY_AFTER_SECONDS = 60.0
+TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
+RETRIES = 3  # after the first attempt: a transient answer is a finding only past these
+BACKOFF_SECONDS = 0.5  # doubled per retry when the answer names no Retry-After
+MAX_BACKOFF_SECONDS = 8.0
+MAX_NOTES = 200
 REDACTED = "[redacted]"
 
 
@@ -103,28 +108,57 @@ class GuardedClient:
         self.min_interval = min_interval
         self.sleep = sleep
         self._last = 0.0
+        self.retries = RETRIES
+        # What was retried, per endpoint label, for the run's notes (bounded).
+        self.transients: dict[str, list[str]] = {}
 
     def get(
         self,
         endpoint: str,
         path: str,
-        params: Mapping[str, Any] | None = None,
+        params: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """GET ``path``; a 429 is retried once after its Retry-After (capped); redirects are not followed."""
-        for attempt in range(2):
+        """GET ``path``; transient answers (429, 502, 503, 504, timeouts) are retried with bounded backoff.
+
+        ``Retry-After`` is honoured (capped); each retry is noted in ``transients``. Past the retries the
+        last answer is returned (and becomes a finding), a timeout becomes Unreachable. Redirects are
+        never followed.
+        """
+        for attempt in range(self.retries + 1):
             self._pace()
             self.budget.take(endpoint)
             try:
                 response = self.http.get(
                     f"{self.base_url}{path}", params=params, headers=headers, follow_redirects=False
                 )
+            except httpx.TimeoutException as error:
+                if attempt == self.retries:
+                    raise Unreachable(
+                        self.redactor.text(f"{type(error).__name__} after {attempt + 1} attempts: {error}")
+                    ) from None
+                wait = _backoff(attempt)
+                self._note(endpoint, f"{path}: timeout, retried after {wait:g} s")
+                self.sleep(wait)
+                continue
             except httpx.HTTPError as error:
                 raise Unreachable(self.redactor.text(f"{type(error).__name__}: {error}")) from None
-            if response.status_code != 429 or attempt == 1:
+            if response.status_code not in TRANSIENT_STATUSES:
                 return response
-            self.sleep(min(_retry_after(response), MAX_RETRY_AFTER_SECONDS))
+            if attempt == self.retries:
+                self._note(endpoint, f"{path}: {response.status_code} persisted after {attempt} retries")
+                return response
+            wait, why = _wait(response, attempt)
+            self._note(
+                endpoint, f"{path}: transient {response.status_code}, retried after {wait:g} s ({why})"
+            )
+            self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _note(self, endpoint: str, text: str) -> None:
+        notes = self.transients.setdefault(endpoint, [])
+        if len(notes) < MAX_NOTES:
+            notes.append(self.redactor.text(text))
 
     def _pace(self) -> None:
         wait = self._last + self.min_interval - time.monotonic()
@@ -133,8 +167,19 @@ class GuardedClient:
         self._last = time.monotonic()
 
 
-def _retry_after(response: httpx.Response) -> float:
-    try:
-        return max(0.0, float(response.headers.get("retry-after", "1")))
-    except ValueError:
-        return 1.0
+def _backoff(attempt: int) -> float:
+    return float(min(BACKOFF_SECONDS * 2**attempt, MAX_BACKOFF_SECONDS))
+
+
+def _wait(response: httpx.Response, attempt: int) -> tuple[float, str]:
+    """How long to wait before retrying ``response``, and why: its Retry-After (capped) or the backoff."""
+    header = response.headers.get("retry-after")
+    if header is not None:
+        try:
+            seconds = float(header)
+        except ValueError:
+            seconds = -1.0
+        if 0 <= seconds < float("inf"):  # not NaN, not infinite
+            capped = min(seconds, MAX_RETRY_AFTER_SECONDS)
+            return capped, f"Retry-After {header.strip()[:20]}" + (" capped" if capped < seconds else "")
+    return _backoff(attempt), "backoff"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,8 @@ KINDS: dict[str, Severity] = {
     "format-mismatch": Severity.WARNING,
     "constraint-violation": Severity.WARNING,
     "undocumented-property": Severity.INFO,
+    # A behaviour the docs leave open (an option of ours) that the target does differently: never drift.
+    "assumption-differs": Severity.INFO,
 }
 INDEX = re.compile(r"/\d+(?=/|$)")
 
@@ -56,11 +59,21 @@ class Finding:
     doc: str | None = None
     count: int = 1
     examples: tuple[str, ...] = field(default_factory=tuple)
+    # Where the compared behaviour comes from: "documented" (see ``doc``) or "assumption" (``option``).
+    provenance: str = "documented"
+    option: str | None = None
+    fix: str | None = None
 
     @property
     def severity(self) -> Severity:
         """The severity of the finding's kind."""
         return KINDS[self.kind]
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable id of what drifted (not of the values seen): baselines and history match on it."""
+        basis = "|".join((self.vendor, self.endpoint, self.kind, generic_path(self.path), self.option or ""))
+        return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON report's form of the finding."""
@@ -74,7 +87,13 @@ class Finding:
             "expected": self.expected,
             "observed": self.observed,
             "doc": self.doc,
+            "provenance": self.provenance,
+            "fingerprint": self.fingerprint,
         }
+        if self.option is not None:
+            data["option"] = self.option
+        if self.fix is not None:
+            data["fix"] = self.fix
         if self.count > 1:
             data["count"] = self.count
             data["examples"] = list(self.examples)
@@ -87,8 +106,8 @@ def generic_path(path: str) -> str:
 
 
 def grouped(findings: Iterable[Finding], examples: int = 3) -> list[Finding]:
-    """One finding per (endpoint, kind, generic path, expected); the rest counted, a few kept as examples."""
-    groups: dict[tuple[str, str, str, str, str], list[Finding]] = {}
+    """One finding per (endpoint, kind, generic path, expected, option); the rest counted, a few shown."""
+    groups: dict[tuple[str, str, str, str, str, str], list[Finding]] = {}
     for finding in findings:
         key = (
             finding.vendor,
@@ -96,6 +115,7 @@ def grouped(findings: Iterable[Finding], examples: int = 3) -> list[Finding]:
             finding.kind,
             generic_path(finding.path),
             repr(finding.expected),
+            finding.option or "",
         )
         groups.setdefault(key, []).append(finding)
     merged = []

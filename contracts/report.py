@@ -25,9 +25,25 @@ def as_json(report: Report) -> dict[str, Any]:
                 for severity in Severity
             },
         },
-        "endpoints": [status.as_dict() for status in report.endpoints],
-        "findings": [finding.as_dict() for finding in _sorted(report.findings)],
+        "endpoints": [
+            {
+                **status.as_dict(),
+                **_known(report.last_clean, f"{status.vendor} {status.endpoint}", "last_verified_clean"),
+            }
+            for status in report.endpoints
+        ],
+        "findings": [
+            {**finding.as_dict(), "first_seen": report.first_seen_of(finding)}
+            for finding in _sorted(report.findings)
+        ],
+        "observations": [seen.as_dict() for seen in report.observations],
+        "suppressed": report.suppressed,
+        "notes": report.notes,
     }
+
+
+def _known(values: dict[str, str], key: str, name: str) -> dict[str, str]:
+    return {name: values[key]} if key in values else {}
 
 
 def _sorted(findings: list[Finding]) -> list[Finding]:
@@ -40,7 +56,8 @@ def _describe(finding: Finding) -> str:
         f"[{finding.severity.value}] {finding.kind} at {finding.path or '/'}: {finding.message}{counted}; "
         f"expected {json.dumps(finding.expected, default=str)}, "
         f"observed {json.dumps(finding.observed, default=str)}"
-        + (f"; doc {finding.doc}" if finding.doc else "")
+        + (f"; doc {finding.doc}" if finding.doc and finding.provenance == "documented" else "")
+        + (f"; assumption {finding.option}" if finding.option else "")
     )
 
 
@@ -74,27 +91,46 @@ def as_junit(report: Report, fail_on: Severity) -> str:
 
 
 def as_markdown(report: Report) -> str:
-    """A Markdown report for people: endpoints, then findings by severity."""
+    """A Markdown report for people: endpoints, findings by severity, acknowledged findings, run notes."""
     lines = [
         f"# Contract check: {report.target}",
         "",
         f"Started {report.started}.",
         "",
-        "| vendor | endpoint | status | requests |",
-        "|---|---|---|---|",
+        "| vendor | endpoint | status | requests | last verified clean |",
+        "|---|---|---|---|---|",
     ]
-    lines += [
-        f"| {s.vendor} | `{s.endpoint}` | {s.status}{': ' + s.reason if s.reason else ''} | {s.requests} |"
-        for s in report.endpoints
-    ]
+    for s in report.endpoints:
+        clean = report.last_clean.get(f"{s.vendor} {s.endpoint}", "never (in the history)")
+        if s.status == "checked" and not _mine(report, s.vendor, s.endpoint):
+            clean = f"{report.started} (this run)"
+        reason = f": {s.reason}" if s.reason else ""
+        lines.append(f"| {s.vendor} | `{s.endpoint}` | {s.status}{reason} | {s.requests} | {clean} |")
     lines += ["", f"## Findings ({len(report.findings)})", ""]
     if not report.findings:
         lines.append("None: every checked endpoint keeps the documented contract.")
     for finding in _sorted(report.findings):
         lines.append(
-            f"- **{finding.severity.value}** `{finding.vendor}` `{finding.endpoint}` {_describe(finding)}"
+            f"- **{finding.severity.value}** `{finding.vendor}` `{finding.endpoint}` {_describe(finding)}; "
+            f"first seen {report.first_seen_of(finding)}"
         )
+    if report.suppressed:
+        lines += ["", f"## Acknowledged in the baseline ({len(report.suppressed)})", ""]
+        lines += [
+            f"- `{f['vendor']}` `{f['endpoint']}` {f['kind']} at {f['path'] or '/'}: {f['reason']}"
+            + (f" (until {f['expires']})" if f.get("expires") else "")
+            for f in report.suppressed
+        ]
+    notes = [(s, note) for s in report.endpoints for note in s.notes]
+    if notes or report.notes:
+        lines += ["", "## Run notes", ""]
+        lines += [f"- {note}" for note in report.notes]
+        lines += [f"- `{s.vendor}` `{s.endpoint}`: {note}" for s, note in notes]
     return "\n".join(lines) + "\n"
+
+
+def _mine(report: Report, vendor: str, endpoint: str) -> list[Finding]:
+    return [f for f in report.findings if (f.vendor, f.endpoint) == (vendor, endpoint)]
 
 
 def summary(report: Report) -> str:

@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import gc
 import ipaddress
-import json
 import logging
 import os
 import signal
@@ -27,6 +26,7 @@ from mockserver.journal import redacted_target
 from mockserver.limits import add_arguments as add_limit_arguments
 from mockserver.limits import from_arguments as limits_from
 from mockserver.lint import lint
+from mockserver.options_file import merged, parse_option, read_options_file
 from mockserver.persistence import StateDir
 from mockserver.recipes import RecipeError
 from mockserver.scaffold import scaffold
@@ -48,15 +48,10 @@ def _credential(text: str) -> tuple[str, Credential]:
 
 
 def _option(text: str) -> tuple[str, str, Any]:
-    name, equals, raw = text.partition("=")
-    vendor, dot, option = name.partition(".")
-    if not equals or not dot or not vendor or not option:
-        raise argparse.ArgumentTypeError("expected VENDOR.OPTION=VALUE, e.g. butter.default_page_size=50")
     try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        value = raw
-    return vendor, option, value
+        return parse_option(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,6 +85,12 @@ def _data_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="VENDOR.OPTION=VALUE",
         help="change an assumption, e.g. mindhunters.over_max=clamp (repeatable; GET /__mock__ lists them)",
+    )
+    parser.add_argument(
+        "--options-file",
+        type=Path,
+        metavar="FILE",
+        help="options, one VENDOR.OPTION=VALUE per line (contracts calibrate writes one); --option wins",
     )
 
 
@@ -203,9 +204,11 @@ def config_from(arguments: argparse.Namespace) -> EmulatorConfig:
     credentials: dict[str, tuple[Credential, ...]] = {}
     for vendor, credential in arguments.credential:
         credentials[vendor] = (*credentials.get(vendor, ()), credential)
-    options: dict[str, dict[str, Any]] = {}
+    given: dict[str, dict[str, Any]] = {}
     for vendor, name, value in arguments.option:
-        options.setdefault(vendor, {})[name] = value
+        given.setdefault(vendor, {})[name] = value
+    from_file = read_options_file(arguments.options_file) if getattr(arguments, "options_file", None) else {}
+    options = merged(from_file, given)
     return EmulatorConfig(
         schemas_dir=arguments.schemas or DEFAULT_SCHEMAS_DIR,
         fixtures_dir=arguments.fixtures or DEFAULT_FIXTURES_DIR,

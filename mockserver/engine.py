@@ -183,7 +183,9 @@ class Endpoint:
         keys. Auth, faults, limits and the journal are applied around this, per request.
         """
         dataset = self.state.dataset(principal.tenant, self.spec.dataset)
-        key = (self.spec.path, dataset.generation, principal.tenant, self.read_params(query_string))
+        # An undeclared parameter changes the answer only where the vendor refuses it (unknown=reject).
+        read = (query_string,) if self.vendor.query.unknown == "reject" else self.read_params(query_string)
+        key = (self.spec.path, dataset.generation, principal.tenant, read)
         cached: Reply | None = self._replies.get(key)
         if cached is not None:
             return cached

@@ -26,6 +26,7 @@ def laravel(violation: Violation) -> str:
         "uuid": f"The {attribute} field must be a valid UUID.",
         "empty": f"The {attribute} field must have a value.",
         "repeated": f"The {attribute} field must be a single value, not a list.",
+        "unknown": f"The {attribute} field is not allowed.",
         "encoding": f"The {attribute} field must be valid UTF-8 text.",
         "cursor": f"The {attribute} is invalid: {violation.detail}",
     }
@@ -44,6 +45,7 @@ def class_validator(violation: Violation) -> str:
         "uuid": f"{field} must be a UUID",
         "empty": f"{field} should not be empty",
         "repeated": f"{field} must be a single value, not an array",
+        "unknown": f"property {field} should not exist",
         "encoding": f"{field} must be valid UTF-8 text",
         "cursor": f"{field} is invalid: {violation.detail}",
     }
@@ -62,6 +64,7 @@ def plain(violation: Violation) -> str:
         "uuid": f"Invalid value for '{field}': expected a UUID",
         "empty": f"Invalid value for '{field}': must not be empty",
         "repeated": f"Invalid value for '{field}': given more than once",
+        "unknown": f"Unknown parameter '{field}'",
         "encoding": f"Invalid value for '{field}': not valid UTF-8",
         "cursor": f"Invalid value for '{field}': {violation.detail}",
     }

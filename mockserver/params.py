@@ -17,6 +17,8 @@ from mockserver.schemas import is_uuid
 
 RepeatPolicy = Literal["reject", "first", "last"]
 EmptyPolicy = Literal["reject", "ignore"]
+UnknownPolicy = Literal["ignore", "reject"]
+MAX_NAME_SHOWN = 100
 SUPPORTED_KEYWORDS = frozenset({"type", "enum", "default", "minimum", "maximum", "minLength", "format"})
 SUPPORTED_TYPES = frozenset({"string", "integer"})
 INTEGER = re.compile(r"-?[0-9]+")
@@ -39,10 +41,11 @@ class Violation:
 
 @dataclass(frozen=True)
 class QueryPolicy:
-    """How a vendor treats a repeated parameter and an empty value (frameworks differ)."""
+    """How a vendor treats a repeated parameter, an empty value and an undeclared one (frameworks differ)."""
 
     repeated: RepeatPolicy = "reject"
     empty: EmptyPolicy = "reject"
+    unknown: UnknownPolicy = "ignore"
 
 
 @dataclass(frozen=True)
@@ -173,9 +176,15 @@ def parse_query(
 ) -> dict[str, Any] | Violation:
     """Typed values of every declared parameter (defaults filled in); the first violation otherwise.
 
-    Parameters the endpoint does not declare are ignored, as the vendors' frameworks do.
+    Parameters the endpoint does not declare are ignored, as the vendors' frameworks do, unless the
+    policy rejects them (``unknown="reject"``, NestJS's ``forbidNonWhitelisted``).
     """
-    provided = _collect(split_query(query_string), specs)
+    pairs = split_query(query_string)
+    if policy.unknown == "reject":
+        stranger = next((name for name, _ in pairs if name not in specs and not ARRAY_KEY.match(name)), None)
+        if stranger is not None:
+            return Violation(stranger[:MAX_NAME_SHOWN], "unknown")
+    provided = _collect(pairs, specs)
     if isinstance(provided, Violation):
         return provided
     values: dict[str, Any] = {}

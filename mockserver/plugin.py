@@ -18,6 +18,7 @@ refused; set ``vendor_emulator_other_hosts = allow`` in the pytest ini file to l
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -25,11 +26,14 @@ import pytest
 from mockserver.config import DEFAULT_SCHEMAS_DIR, EmulatorConfig
 from mockserver.documents import read_json
 from mockserver.emulator import Emulator, build_emulator
+from mockserver.errors import EmulatorError
 from mockserver.installation import clash_messages
+from mockserver.options_file import read_options_file
 from mockserver.testing import EmulatorMock, OtherHosts, VendorMock
 from mockserver.vendor import OPENAPI_FILE, discover_vendors
 
 OTHER_HOSTS_OPTION = "vendor_emulator_other_hosts"
+OPTIONS_FILE_OPTION = "vendor_emulator_options_file"
 MARKER = "mock_vendors"
 
 
@@ -51,12 +55,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "refuse (default) or allow requests to hosts the emulator does not mock",
         default="refuse",
     )
+    parser.addini(
+        OPTIONS_FILE_OPTION,
+        "options file (VENDOR.OPTION=VALUE lines, as contracts calibrate writes), relative to the ini file",
+        default="",
+    )
 
 
 @pytest.fixture(scope="session")
-def vendor_emulator() -> Emulator:
-    """The emulator of this session (or xdist worker), built once."""
-    return build_emulator(EmulatorConfig())
+def vendor_emulator(pytestconfig: pytest.Config) -> Emulator:
+    """The emulator of this session (or xdist worker), built once (with the ini's options file, if any)."""
+    named = str(pytestconfig.getini(OPTIONS_FILE_OPTION) or "")
+    if not named:
+        return build_emulator(EmulatorConfig())
+    path = Path(named)
+    if not path.is_absolute() and pytestconfig.inipath is not None:
+        path = pytestconfig.inipath.parent / path
+    try:
+        options = read_options_file(path)
+        return build_emulator(EmulatorConfig(options=options))
+    except EmulatorError as error:
+        raise pytest.UsageError(f"vendor-emulator: {OPTIONS_FILE_OPTION}: {error}") from None
 
 
 @pytest.fixture

@@ -15,8 +15,10 @@ once with :class:`~mockserver.intercept.VendorHostNotInterceptedError`. Requests
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
+import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -29,6 +31,7 @@ from mockserver.faults import FaultRule
 from mockserver.intercept import Interceptor, OtherHosts, SocketGuard, available_interceptors
 from mockserver.intercept.exchange import host_pattern
 from mockserver.journal import JournalEntry
+from mockserver.options_file import merged, read_options_file
 from mockserver.seeding import records_from_file
 from mockserver.vendor_app import VendorApp
 
@@ -289,11 +292,20 @@ class EmulatorMock:
 
 
 def mock_vendors(
-    *vendors: str, other_hosts: OtherHosts = "refuse", config: EmulatorConfig | None = None
+    *vendors: str,
+    other_hosts: OtherHosts = "refuse",
+    config: EmulatorConfig | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    options_file: str | os.PathLike[str] | None = None,
 ) -> EmulatorMock:
     """The emulator behind the vendors' real hosts: ``with mock_vendors() as v:`` or ``@mock_vendors()``.
 
     Name vendors to mock only those (``mock_vendors("butter")``); other hosts are refused unless
-    ``other_hosts="allow"``.
+    ``other_hosts="allow"``. ``options`` (``{"butter": {"sort_direction": "asc"}}``) and ``options_file``
+    (what ``contracts calibrate`` writes) change assumptions; ``options`` wins over the file.
     """
+    if options is not None or options_file is not None:
+        base = config or EmulatorConfig()
+        from_file = read_options_file(Path(options_file)) if options_file is not None else {}
+        config = dataclasses.replace(base, options=merged(base.options, from_file, options))
     return EmulatorMock(vendors or None, other_hosts=other_hosts, config=config)

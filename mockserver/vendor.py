@@ -17,6 +17,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from mockserver.documents import read_json, resolve_options
+from mockserver.empty_values import document_empty_values
 from mockserver.errors import DeclarationError
 from mockserver.explain import explain, pointer
 from mockserver.filters import Filter
@@ -310,6 +311,11 @@ def load_vendor(
         for name, item in declaration["datasets"].items()
     }
     query = declaration.get("query", {})
+    policy = QueryPolicy(
+        repeated=query.get("repeated", "reject"),
+        empty=query.get("empty", "reject"),
+        unknown=query.get("unknown", "ignore"),
+    )
     endpoints = _endpoints(source, document, datasets)
     return VendorSpec(
         id=directory.name,
@@ -320,7 +326,7 @@ def load_vendor(
         content_type=declaration.get("content_type", "application/json"),
         auth=_auth(declaration["auth"]),
         datasets=datasets,
-        query=QueryPolicy(repeated=query.get("repeated", "reject"), empty=query.get("empty", "reject")),
+        query=policy,
         messages=query.get("messages", "plain"),
         errors={
             kind: ErrorTemplate(item["status"], item["body"], item.get("headers", {}))
@@ -328,7 +334,9 @@ def load_vendor(
         },
         endpoints=endpoints,
         options=_options(raw, document),
-        openapi=annotate_cursors(bundle_openapi(store, document, source), endpoints),
+        openapi=document_empty_values(
+            annotate_cursors(bundle_openapi(store, document, source), endpoints), policy
+        ),
         source=source,
         rate_limits=declaration.get("rate_limits"),
         live_environment=declaration["live_environment"],

@@ -32,6 +32,8 @@ from mockserver.vendor import EndpointSpec, VendorSpec
 
 LOGIN_PAGE = b"<!doctype html><html><body><form action='/login'>Sign in</form></body></html>"
 Mutation = Callable[["Exchange"], None]
+Params = list[tuple[str, str | int | float | bool | None]]
+Rewrite = Callable[[EndpointSpec, Params], Params]
 
 
 @dataclass
@@ -82,13 +84,23 @@ class Upstream:
     mutation: Mutation | None = None
     ignore_auth: bool = False
     ignore_filters: bool = False
+    rewrite: Rewrite | None = None
     requests: list[str] = field(default_factory=list)
 
     def play(
-        self, mutation: Mutation | None = None, *, ignore_auth: bool = False, ignore_filters: bool = False
+        self,
+        mutation: Mutation | None = None,
+        *,
+        ignore_auth: bool = False,
+        ignore_filters: bool = False,
+        rewrite: Rewrite | None = None,
     ) -> None:
-        """Switch to a scenario (no arguments: answer exactly as the emulator does)."""
+        """Switch to a scenario (no arguments: answer exactly as the emulator does).
+
+        ``rewrite`` changes the query before it is forwarded (a vendor whose defaults changed).
+        """
         self.mutation, self.ignore_auth, self.ignore_filters = mutation, ignore_auth, ignore_filters
+        self.rewrite = rewrite
 
     @property
     def emulator(self) -> Emulator:
@@ -122,6 +134,8 @@ class Upstream:
         if self.ignore_filters and endpoint is not None:
             dropped = {declared.param for declared in endpoint.filters}
             params = [(name, value) for name, value in params if name not in dropped]
+        if self.rewrite is not None and endpoint is not None:
+            params = self.rewrite(endpoint, params)
         async with httpx.AsyncClient(
             transport=EmulatorTransport(self.emulator_app), base_url="http://emulator"
         ) as client:

@@ -171,7 +171,7 @@ def test_fail_on_decides_the_exit_code(upstream: Upstream) -> None:
     assert codes == {"error": 0, "info": 1}, "an undocumented field is info"
 
 
-def test_a_429_is_retried_once_after_its_retry_after(upstream: Upstream) -> None:
+def test_a_429_is_retried_after_its_retry_after(upstream: Upstream) -> None:
     answered: list[int] = []
 
     def rate_limited_once(exchange: drift.Exchange) -> None:

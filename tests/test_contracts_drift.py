@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from contracts import run
+from contracts import provenance, run
 from contracts.findings import KINDS, Severity
 from mockserver.emulator import build_emulator
 from mockserver.schemas import SchemaStore
@@ -34,6 +34,14 @@ PAGINATED = {
     if e.paging["style"] == "cursor" or (e.paging["style"] != "none" and "total" in placeholders(e.envelope))
 }
 FILTERED = {f"GET {e.path}" for _, e in ENDPOINTS if e.filters}
+# Where an option decides the order's direction, a reversed listing is an assumption that differs (info);
+# where the docs give it, it is drift.
+ASSUMED_ORDER = {
+    f"GET {e.path}"
+    for v, e in ENDPOINTS
+    if all(provenance.site(SPECS[v], "order", choice, e) for choice in e.order.options)
+}
+DOCUMENTED_ORDER = {f"GET {e.path}" for _, e in ENDPOINTS} - ASSUMED_ORDER
 EVERY = None
 SCENARIOS: dict[str, tuple[dict[str, Any], set[str] | None]] = {
     "probable-rename": ({"mutation": drift.rename}, EVERY),
@@ -50,7 +58,8 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str] | None]] = {
     "auth-semantics-changed": ({"ignore_auth": True}, EVERY),
     "pagination-contract-broken": ({"mutation": drift.duplicate_across_pages}, PAGINATED),
     "filter-semantics-changed": ({"ignore_filters": True}, FILTERED),
-    "sort-order-changed": ({"mutation": drift.reversed_order}, EVERY),
+    "sort-order-changed": ({"mutation": drift.reversed_order}, DOCUMENTED_ORDER),
+    "assumption-differs": ({"mutation": drift.reversed_order}, ASSUMED_ORDER),
 }
 
 

@@ -82,3 +82,29 @@ def test_an_option_that_breaks_a_parameter_bound_is_refused_at_start_up(
 ) -> None:
     with pytest.raises(DeclarationError, match=re.escape(problem)):
         create_app(EmulatorConfig(options={"butter": options}))
+
+
+def test_unknown_params_reject_answers_in_the_vendors_own_shape() -> None:
+    http, auth = client("contactship", unknown_params="reject")
+    assert http.get("/contactship/v1/phone-numbers", headers=auth).status_code == 200  # now cached
+    refused = http.get("/contactship/v1/phone-numbers", params={"colour": "red"}, headers=auth)
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "statusCode": 400,
+        "message": ["property colour should not exist"],
+        "error": "Bad Request",
+    }
+    default, auth = client("contactship")
+    assert (
+        default.get("/contactship/v1/phone-numbers", params={"colour": "red"}, headers=auth).status_code
+        == 200
+    )
+
+
+def test_mindhunters_case_insensitive_filters_false_compares_exactly() -> None:
+    for insensitive, expected in ((True, True), (False, False)):
+        http, auth = client("mindhunters", case_insensitive_filters=insensitive)
+        exact = http.get("/mindhunters/api/v1/phone-numbers", params={"country_code": "US"}, headers=auth)
+        lower = http.get("/mindhunters/api/v1/phone-numbers", params={"country_code": "us"}, headers=auth)
+        assert exact.json()["data"]["items"]
+        assert bool(lower.json()["data"]["items"]) is expected

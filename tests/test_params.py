@@ -83,6 +83,18 @@ def test_empty_values_can_be_ignored() -> None:
     assert parse_query(b"status=&page=", SPECS, QueryPolicy(empty="ignore"))["page"] == 1  # type: ignore[index]
 
 
+def test_undeclared_parameters_can_be_rejected() -> None:
+    rejecting = QueryPolicy(unknown="reject")
+    assert parse_query(b"page=2&utm_source=x", SPECS, rejecting) == Violation("utm_source", "unknown")
+    assert parse_query(b"page=2&status=free", SPECS, rejecting) == {
+        "page": 2,
+        "status": "free",
+        "agent": None,
+        "q": None,
+    }
+    assert parse_query(b"status%5B%5D=free", SPECS, rejecting) == Violation("status", "repeated")
+
+
 def test_unsupported_schema_keywords_are_refused_at_load() -> None:
     with pytest.raises(ValueError, match="unsupported"):
         ParamSpec.from_openapi({"name": "x", "in": "query", "schema": {"type": "string", "pattern": "^a$"}})
