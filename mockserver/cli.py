@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import gc
 import ipaddress
+import json
 import logging
 import os
 import signal
