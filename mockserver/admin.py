@@ -84,6 +84,9 @@ def _checked(emulator: Emulator, handler: Handler) -> Handler:
     return wrapped
 
 
+checked = _checked  # the inspector's JSON endpoints share the same protections
+
+
 class AdminAPI:
     """The admin endpoints of one emulator."""
 

@@ -68,6 +68,10 @@ class Authenticator:
         """Accept one more key (a tenant registering its own)."""
         self._accepted[digest(credential.key.encode("utf-8"))] = credential
 
+    def tenants(self) -> list[str]:
+        """The tenants of the accepted keys (never the keys), in the order they were added."""
+        return list(dict.fromkeys(item.tenant or DEFAULT_TENANT for item in list(self._accepted.values())))
+
     def revoke(self, key: str) -> bool:
         """Stop accepting ``key``; True if it was accepted."""
         return self._accepted.pop(digest(key.encode("utf-8")), None) is not None

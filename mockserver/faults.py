@@ -8,6 +8,7 @@ is 200 ms slower". Rules are scoped to a tenant, or to everyone.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 PREFERENCE = re.compile(r"\s*([a-z_]+)\s*=\s*([0-9]+)\s*", re.IGNORECASE)
 MAX_DELAY_SECONDS = 30.0
+_RULE_IDS = itertools.count(1)  # ids are unique across vendors, so one id names one rule everywhere
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,18 @@ class Fault:
 
     status: int | None = None
     delay: float = 0.0
+    rules: tuple[int, ...] = ()
+    asked: bool = False
+
+    def describe(self) -> str | None:
+        """What the journal shows: ``503 + 200 ms (rule 2)``, ``429 (Prefer)``; None when nothing applied."""
+        parts = [str(self.status)] if self.status is not None else []
+        if self.delay:
+            parts.append(f"{self.delay * 1000:g} ms")
+        if not parts:
+            return None
+        sources = [*(["Prefer"] if self.asked else []), *(f"rule {rule}" for rule in self.rules)]
+        return " + ".join(parts) + (f" ({', '.join(sources)})" if sources else "")
 
 
 def preferred(headers: Mapping[str, str]) -> Fault | None:
@@ -39,14 +53,15 @@ def preferred(headers: Mapping[str, str]) -> Fault | None:
     if status is not None and not 400 <= status <= 599:
         status = None
     delay = min(found.get("delay", 0) / 1000, MAX_DELAY_SECONDS)
-    return Fault(status, delay) if status is not None or delay else None
+    return Fault(status, delay, asked=True) if status is not None or delay else None
 
 
 def combined(asked: Fault | None, planned: Fault | None) -> Fault:
     """A request's fault: the ``Prefer`` status wins over a rule's; their delays add up."""
     status = asked.status if asked and asked.status is not None else (planned.status if planned else None)
     delay = (asked.delay if asked else 0.0) + (planned.delay if planned else 0.0)
-    return Fault(status, min(delay, MAX_DELAY_SECONDS))
+    rules = planned.rules if planned else ()
+    return Fault(status, min(delay, MAX_DELAY_SECONDS), rules, asked is not None)
 
 
 @dataclass
@@ -82,7 +97,6 @@ class Faults:
     def __init__(self) -> None:
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
-        self._next_id = 1
 
     def add(self, rule: FaultRule) -> FaultRule:
         """Install a rule; rules are consulted in the order they were added."""
@@ -102,8 +116,7 @@ class Faults:
             if getattr(rule, name) is not None and not isinstance(getattr(rule, name), str):
                 raise ValueError(f"{name} is a string, got {getattr(rule, name)!r}")
         with self._lock:
-            rule.id = self._next_id
-            self._next_id += 1
+            rule.id = next(_RULE_IDS)
             self._rules.append(rule)
         return rule
 
@@ -111,17 +124,29 @@ class Faults:
         """The fault for one request (a failing rule counts down; delays add up), or None."""
         status: int | None = None
         delay = 0.0
+        matched: list[int] = []
         with self._lock:
             for rule in list(self._rules):
                 if not rule.applies(tenant, path) or (status is not None and rule.status is not None):
                     continue
                 status = rule.status if rule.status is not None else status
                 delay += rule.delay
+                matched.append(rule.id)
                 if rule.remaining is not None:
                     rule.remaining -= 1
                     if rule.remaining == 0:
                         self._rules.remove(rule)
-        return Fault(status, min(delay, MAX_DELAY_SECONDS)) if status is not None or delay else None
+        if status is None and not delay:
+            return None
+        return Fault(status, min(delay, MAX_DELAY_SECONDS), tuple(matched))
+
+    def remove(self, rule_id: int) -> bool:
+        """Remove one rule by its id; False if there is none (any more)."""
+        with self._lock:
+            kept = [rule for rule in self._rules if rule.id != rule_id]
+            removed = len(kept) != len(self._rules)
+            self._rules = kept
+        return removed
 
     def rules(self, tenant: str | None = None) -> list[FaultRule]:
         """The active rules (of one tenant, or all)."""

@@ -19,6 +19,7 @@ SECRET_NAME = re.compile(
     r"auth|key|token|secret|cookie|password|passwd|session|credential|signature", re.IGNORECASE
 )
 DEFAULT_JOURNAL_SIZE = 1000
+MAX_KEPT_BODY = 256 * 1024  # response bytes kept per entry (the inspector shows them); the rest is cut
 
 
 @lru_cache(maxsize=4096)
@@ -77,6 +78,10 @@ class JournalEntry:
     raw_query: bytes
     raw_headers: tuple[tuple[bytes, bytes], ...]
     status: int
+    latency_ms: float = 0.0
+    fault: str | None = None
+    response: bytes = b""
+    response_type: str | None = None
 
     @property
     def query(self) -> tuple[tuple[str, str], ...]:
@@ -118,6 +123,8 @@ class JournalEntry:
             "query": [list(pair) for pair in self.query],
             "headers": dict(self.headers),
             "status": self.status,
+            "latency_ms": round(self.latency_ms, 3),
+            "fault": self.fault,
         }
 
 
@@ -142,14 +149,25 @@ class Journal:
         path: str,
         status: int,
         secret_headers: frozenset[bytes],
+        latency_ms: float = 0.0,
+        fault: str | None = None,
+        response: bytes = b"",
+        response_type: str | None = None,
     ) -> JournalEntry:
-        """Add one request; credentials are replaced before anything is stored."""
+        """Add one request; credentials are replaced before anything is stored.
+
+        The response body is kept by reference (replies are immutable), cut to ``MAX_KEPT_BODY`` bytes.
+        """
         headers = tuple(
             (name, REDACTED_BYTES if name in secret_headers or secret_header(name) else value)
             for name, value in scope["headers"]
         )
         query = _redacted_query(scope["query_string"])
-        entry = JournalEntry(0, time.time(), vendor, tenant, scope["method"], path, query, headers, status)
+        kept = response if len(response) <= MAX_KEPT_BODY else response[:MAX_KEPT_BODY]
+        entry = JournalEntry(
+            0, time.time(), vendor, tenant, scope["method"], path, query, headers, status,
+            latency_ms, fault, kept, response_type,
+        )  # fmt: skip
         with self._lock:
             entry.sequence = next(self._sequence)
             entries = self._entries.get((vendor, tenant))
@@ -168,6 +186,26 @@ class Journal:
                 for entry in entries
             ]
         return sorted(selected, key=lambda entry: entry.sequence)
+
+    def find(self, sequence: int) -> JournalEntry | None:
+        """The entry with this sequence number, if it is still kept."""
+        with self._lock:
+            for entries in self._entries.values():
+                if entries and entries[0].sequence <= sequence <= entries[-1].sequence:
+                    for entry in entries:
+                        if entry.sequence == sequence:
+                            return entry
+        return None
+
+    def latest(self) -> int:
+        """The sequence number of the newest entry ever recorded (0 before the first)."""
+        with self._lock:
+            return max((entries[-1].sequence for entries in self._entries.values() if entries), default=0)
+
+    def tenants(self) -> set[tuple[str, str | None]]:
+        """The (vendor, tenant) pairs with requests kept."""
+        with self._lock:
+            return {owner for owner, entries in self._entries.items() if entries}
 
     def clear(self, vendor: str | None = None, tenant: str | None = None) -> None:
         """Forget the requests of one vendor/tenant, or all."""

@@ -81,6 +81,10 @@ class VendorState:
         new = complete(records, templates, spec.key, taken, schema) if fill else list(records)
         return self.replace(tenant, name, [*kept, *new])
 
+    def tenants(self) -> list[tuple[str, str]]:
+        """The (tenant, dataset) pairs that have data of their own."""
+        return list(self._tenants)
+
     def forget(self, tenant: str) -> None:
         """Drop ``tenant``'s own data; it sees the fixtures again."""
         for key in [key for key in self._tenants if key[0] == tenant]:

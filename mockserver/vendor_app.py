@@ -24,7 +24,7 @@ from mockserver.engine import (
     request_headers,
     route_path,
 )
-from mockserver.faults import Faults, combined, preferred
+from mockserver.faults import Fault, Faults, combined, preferred
 from mockserver.journal import Journal
 from mockserver.ratelimit import RateLimiter, Verdict
 from mockserver.state import VendorState
@@ -105,10 +105,12 @@ class VendorApp:
 
     def reply(self, scope: Scope) -> Reply:
         """The response to one request, journaled; a bug becomes the vendor's 500 (logged), no traceback."""
+        started = time.perf_counter()
         path = route_path(scope)
         tenant: str | None = None
+        fault: Fault | None = None
         try:
-            reply, tenant = self._reply(scope, path)
+            reply, tenant, fault = self._reply(scope, path)
         except Exception:
             logger.exception("%s: unexpected error on %s %s", self.spec.id, scope["method"], scope["path"])
             reply = self.errors.render("server_error")
@@ -120,6 +122,10 @@ class VendorApp:
                 path=path,
                 status=reply.status,
                 secret_headers=self.secret_headers,
+                latency_ms=(time.perf_counter() - started + reply.delay) * 1000,
+                fault=fault.describe() if fault is not None else None,
+                response=reply.body,
+                response_type=reply.content_type or self.content_type,
             )
         return reply
 
@@ -139,18 +145,18 @@ class VendorApp:
             return replace(reply, headers=(*reply.headers, ("allow", ALLOW)))
         return endpoint
 
-    def _reply(self, scope: Scope, path: str) -> tuple[Reply, str | None]:
+    def _reply(self, scope: Scope, path: str) -> tuple[Reply, str | None, Fault | None]:
         endpoint = self._route(scope, path)
         if isinstance(endpoint, Reply):
-            return endpoint, None
+            return endpoint, None, None
         headers = request_headers(scope, self.read_headers)
         who = self.authenticator.authenticate(headers)
         if isinstance(who, Denied):
             details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
-            return self.errors.render(who.refusal.value, header=who.header, **details), None
+            return self.errors.render(who.refusal.value, header=who.header, **details), None, None
         verdict = self.limiter.check(who.tenant) if self.rate_limits and self.limiter else None
         if verdict is not None and not verdict.allowed:
-            return self.errors.render("rate_limited", **self._limit_variables(verdict)), who.tenant
+            return self.errors.render("rate_limited", **self._limit_variables(verdict)), who.tenant, None
         fault = combined(preferred(headers), self.faults.take(who.tenant, path))
         if fault.status is not None:
             details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
@@ -158,9 +164,9 @@ class VendorApp:
         else:
             reply = endpoint.answer(who, scope["query_string"])
         if verdict is None and not fault.delay:
-            return reply, who.tenant
+            return reply, who.tenant, fault
         limited = (*reply.headers, *self._limit_headers(verdict))
-        return replace(reply, headers=limited, delay=fault.delay), who.tenant
+        return replace(reply, headers=limited, delay=fault.delay), who.tenant, fault
 
     def _limit_variables(self, verdict: Verdict | None) -> dict[str, int]:
         if verdict is None:  # an injected 429: as if the first documented window were exhausted
