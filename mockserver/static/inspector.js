@@ -191,6 +191,10 @@
     rows.replaceChildren(el("tr", { class: "empty" }, [el("td", { colspan: "8", text: "No requests yet." })]));
     clearTimeout(journalTimer); journalTimer = null;
     clearTimeout(stateTimer); stateTimer = null;
+    if (tokenRequired && !(tokenInput && tokenInput.value)) {
+      say("This emulator has an admin token: enter it above to see the journal, faults and tenants.");
+      return;
+    }
     journalLoop();
     stateLoop();
   }

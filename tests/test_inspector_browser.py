@@ -1,0 +1,233 @@
+"""The inspector page and the HTML drift report, in a real headless Chromium (the system's package).
+
+``.ci/run`` installs Debian's ``chromium`` when it is missing; Playwright drives it through
+``executable_path`` (no browser download). The emulator runs as ``python -m mockserver serve`` with an
+admin token, and every request the page makes is recorded: none may go to another host. Screenshots go
+to ``artifacts/browser/`` (kept by CI, ignored by git); copies are in ``docs/img/`` for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, wait_until_serving
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).is_file():  # pragma: no cover - .ci/run installs it
+    pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
+
+ARTIFACTS = Path(os.environ.get("VENDOR_EMULATOR_ARTIFACTS") or ROOT / "artifacts") / "browser"
+TOKEN = "inspector-test-token"  # noqa: S105 - the test server's own admin token
+BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
+pytestmark = pytest.mark.xdist_group("browser")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """``python -m mockserver serve --port 0 --admin-token ...``: the command a developer runs."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--no-access-log", "--admin-token", TOKEN],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    match = re.search(r"on (http://127\.0\.0\.1:\d+)", first)
+    assert match, first
+    banner = first + process.stdout.readline()
+    base = match.group(1)
+    assert f"inspector: {base}/__mock__/ui" in banner
+    wait_until_serving(base)
+    yield base
+    process.terminate()
+    process.communicate(timeout=10)
+
+
+class Recorder:
+    """Every URL the page asks for; anything not on the emulator is refused and remembered."""
+
+    def __init__(self, base: str) -> None:
+        self.origin = urlsplit(base).netloc
+        self.urls: list[str] = []
+        self.foreign: list[str] = []
+
+    def route(self, route: playwright.Route) -> None:
+        url = route.request.url
+        self.urls.append(url)
+        if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).netloc == self.origin:
+            route.continue_()
+        else:
+            self.foreign.append(url)
+            route.abort()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[playwright.Browser]:
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: playwright.Browser, server: str) -> Iterator[tuple[playwright.Page, Recorder]]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    recorder = Recorder(server)
+    context.route("**/*", recorder.route)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    yield opened, recorder
+    context.close()
+    assert not errors, errors
+    assert not recorder.foreign, f"the page asked other hosts: {recorder.foreign}"
+    assert recorder.urls, "nothing was recorded"
+    assert {urlsplit(url).netloc for url in recorder.urls if url.startswith("http")} == {recorder.origin}
+
+
+def _open(page: playwright.Page, base: str) -> None:
+    httpx.post(f"{base}/__mock__/reset", json={}, headers={"X-Mock-Admin-Token": TOKEN}).raise_for_status()
+    page.goto(f"{base}/__mock__/ui")
+    page.fill("#token", TOKEN)
+    page.press("#token", "Tab")  # a change event: the page starts polling with the token
+
+
+def test_the_page_lists_every_vendor_with_urls_credentials_curl_and_options(
+    page: tuple[playwright.Page, Recorder], server: str
+) -> None:
+    browser_page, _ = page
+    _open(browser_page, server)
+    declared = httpx.get(f"{server}/__mock__").json()["vendors"]
+    assert len(declared) == 4
+    shown = browser_page.locator("article.vendor")
+    assert sorted(shown.evaluate_all("nodes => nodes.map(n => n.dataset.vendor)")) == sorted(
+        vendor["id"] for vendor in declared
+    )
+    for vendor in declared:
+        card = browser_page.locator(f"article.vendor[data-vendor='{vendor['id']}']")
+        text = card.inner_text()
+        assert vendor["title"] in text
+        assert vendor["live_base_url"] in text
+        assert f"{server}/{vendor['id']}" in text
+        for headers in vendor["test_credentials"]:
+            for name, value in headers.items():
+                assert f"{name}: {value}" in text
+        for endpoint in vendor["endpoints"]:
+            assert f"curl -sS" in text and f"{server}{endpoint['url']}" in text
+    options = browser_page.locator("#options").inner_text()
+    assert "assumption" in options and "documented" in options
+    some = declared[0]["options"]
+    name, option = next(iter(some.items()))
+    assert name in options and option["assumption"] in options
+    browser_page.wait_for_selector("#tenant-rows tr[data-tenant='org_test']")
+
+
+def test_a_request_appears_in_the_journal_within_two_seconds_and_opens_redacted(
+    page: tuple[playwright.Page, Recorder], server: str
+) -> None:
+    browser_page, _ = page
+    _open(browser_page, server)
+    browser_page.wait_for_selector("#tenant-rows tr")  # the page is polling with the token
+    sent = time.monotonic()
+    response = httpx.get(f"{server}/butter/api/phone-numbers", params={"limit": 3}, headers=BUTTER)
+    assert response.status_code == 200
+    row = browser_page.locator("#journal-rows tr[data-vendor='butter']").first
+    row.wait_for(timeout=2000)
+    seen = time.monotonic() - sent
+    assert seen < 2.0
+    print(f"journal view: request to row in {seen * 1000:.0f} ms")  # noqa: T201 - the closing note's number
+    assert "GET /api/phone-numbers?limit=3" in row.inner_text()
+    assert "200" in row.locator("td.status").inner_text()
+    row.locator("button.open").focus()  # by keyboard: focus the row's button and press Enter
+    browser_page.keyboard.press("Enter")
+    detail = browser_page.locator("#detail")
+    detail.locator("table.pairs").first.wait_for()
+    text = detail.inner_text()
+    assert "x-api-key" in text and "[redacted]" in text
+    assert "bk_test_butter" not in text
+    assert "org_test" in text  # the organization is not a secret
+    body = browser_page.locator("#response-body").inner_text()
+    assert '"pagination"' in body or '"data"' in body
+    assert browser_page.evaluate("document.activeElement.id") == "detail"
+    browser_page.locator("#journal").scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser_page.screenshot(path=ARTIFACTS / "inspector-journal.png")
+
+
+def test_a_fault_applied_from_the_page_reaches_the_next_request(
+    page: tuple[playwright.Page, Recorder], server: str
+) -> None:
+    browser_page, _ = page
+    _open(browser_page, server)
+    form = browser_page.locator("#fault-form")
+    form.locator("select[name=vendor]").select_option("butter")
+    form.locator("input[name=status]").fill("503")
+    form.locator("input[name=times]").fill("1")
+    form.locator("button[type=submit]").click()
+    fault_row = browser_page.locator("#fault-rows tr[data-fault]")
+    fault_row.wait_for()
+    assert "butter" in fault_row.inner_text() and "503" in fault_row.inner_text()
+    first = httpx.get(f"{server}/butter/api/phone-numbers", headers=BUTTER)
+    second = httpx.get(f"{server}/butter/api/phone-numbers", headers=BUTTER)
+    assert (first.status_code, second.status_code) == (503, 200)
+    faulted = browser_page.locator("#journal-rows tr", has_text="503").first
+    faulted.wait_for(timeout=2000)
+    assert re.search(r"503 \(rule \d+\)", faulted.locator("td.fault").inner_text())
+    browser_page.wait_for_selector("#fault-rows tr.empty")  # used up: the page shows none left
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser_page.screenshot(path=ARTIFACTS / "inspector-fault.png")
+
+
+def test_a_fault_can_be_removed_from_the_page_and_filters_narrow_the_journal(
+    page: tuple[playwright.Page, Recorder], server: str
+) -> None:
+    browser_page, _ = page
+    _open(browser_page, server)
+    added = httpx.post(
+        f"{server}/__mock__/famulor/faults", json={"delay": 0.01}, headers={"X-Mock-Admin-Token": TOKEN}
+    ).json()
+    remove = browser_page.locator(f"#fault-rows button.remove-fault[data-id='{added['id']}']")
+    remove.click()
+    browser_page.wait_for_selector("#fault-rows tr.empty")
+    assert httpx.get(f"{server}/__mock__/state", headers={"X-Mock-Admin-Token": TOKEN}).json()["faults"] == []
+    httpx.get(f"{server}/butter/api/phone-numbers", headers=BUTTER)
+    httpx.get(f"{server}/contactship/phone-numbers")  # no key: a 401
+    browser_page.locator("#journal-rows tr[data-sequence]").nth(1).wait_for()
+    browser_page.select_option("#journal-filter select[name=status]", "4xx")
+    browser_page.wait_for_function(
+        "() => { const rows = [...document.querySelectorAll('#journal-rows tr[data-sequence]')];"
+        " return rows.length > 0 && rows.every(r => r.querySelector('td.status').textContent.startsWith('4')); }"
+    )
+    browser_page.select_option("#journal-filter select[name=status]", "")
+    browser_page.select_option("#journal-filter select[name=vendor]", "butter")
+    browser_page.wait_for_function(
+        "() => { const rows = [...document.querySelectorAll('#journal-rows tr[data-sequence]')];"
+        " return rows.length > 0 && rows.every(r => r.dataset.vendor === 'butter'); }"
+    )
+
+
+def test_the_page_fits_a_narrow_window(page: tuple[playwright.Page, Recorder], server: str) -> None:
+    browser_page, _ = page
+    browser_page.set_viewport_size({"width": 390, "height": 844})
+    _open(browser_page, server)
+    browser_page.wait_for_selector("#tenant-rows tr")
+    overflow = browser_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow} px wider than a 390 px window"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser_page.screenshot(path=ARTIFACTS / "inspector-narrow.png", full_page=False)
