@@ -24,12 +24,14 @@ import pytest
 from tests.conftest import ROOT, wait_until_serving
 
 playwright = pytest.importorskip("playwright.sync_api")
+from playwright.sync_api import Browser, Page, Route  # noqa: E402 - after the skip above
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).is_file():  # pragma: no cover - .ci/run installs it
     pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
 
 ARTIFACTS = Path(os.environ.get("VENDOR_EMULATOR_ARTIFACTS") or ROOT / "artifacts") / "browser"
-TOKEN = "inspector-test-token"  # noqa: S105 - the test server's own admin token
+TOKEN = "inspector-test-token"
 BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -38,7 +40,17 @@ pytestmark = pytest.mark.xdist_group("browser")
 def server() -> Iterator[str]:
     """``python -m mockserver serve --port 0 --admin-token ...``: the command a developer runs."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--no-access-log", "--admin-token", TOKEN],
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "serve",
+            "--port",
+            "0",
+            "--no-access-log",
+            "--admin-token",
+            TOKEN,
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -66,7 +78,7 @@ class Recorder:
         self.urls: list[str] = []
         self.foreign: list[str] = []
 
-    def route(self, route: playwright.Route) -> None:
+    def route(self, route: Route) -> None:
         url = route.request.url
         self.urls.append(url)
         if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).netloc == self.origin:
@@ -77,7 +89,7 @@ class Recorder:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[playwright.Browser]:
+def browser() -> Iterator[Browser]:
     with playwright.sync_playwright() as driver:
         launched = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         yield launched
@@ -85,7 +97,7 @@ def browser() -> Iterator[playwright.Browser]:
 
 
 @pytest.fixture
-def page(browser: playwright.Browser, server: str) -> Iterator[tuple[playwright.Page, Recorder]]:
+def page(browser: Browser, server: str) -> Iterator[tuple[Page, Recorder]]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     recorder = Recorder(server)
     context.route("**/*", recorder.route)
@@ -101,7 +113,7 @@ def page(browser: playwright.Browser, server: str) -> Iterator[tuple[playwright.
     assert {urlsplit(url).netloc for url in recorder.urls if url.startswith("http")} == {recorder.origin}
 
 
-def _open(page: playwright.Page, base: str) -> None:
+def _open(page: Page, base: str) -> None:
     httpx.post(f"{base}/__mock__/reset", json={}, headers={"X-Mock-Admin-Token": TOKEN}).raise_for_status()
     page.goto(f"{base}/__mock__/ui")
     page.fill("#token", TOKEN)
@@ -109,7 +121,7 @@ def _open(page: playwright.Page, base: str) -> None:
 
 
 def test_the_page_lists_every_vendor_with_urls_credentials_curl_and_options(
-    page: tuple[playwright.Page, Recorder], server: str
+    page: tuple[Page, Recorder], server: str
 ) -> None:
     browser_page, _ = page
     _open(browser_page, server)
@@ -129,17 +141,20 @@ def test_the_page_lists_every_vendor_with_urls_credentials_curl_and_options(
             for name, value in headers.items():
                 assert f"{name}: {value}" in text
         for endpoint in vendor["endpoints"]:
-            assert f"curl -sS" in text and f"{server}{endpoint['url']}" in text
+            assert "curl -sS" in text
+            assert f"{server}{endpoint['url']}" in text
     options = browser_page.locator("#options").inner_text()
-    assert "assumption" in options and "documented" in options
+    assert "assumption" in options
+    assert "documented" in options
     some = declared[0]["options"]
     name, option = next(iter(some.items()))
-    assert name in options and option["assumption"] in options
+    assert name in options
+    assert option["assumption"] in options
     browser_page.wait_for_selector("#tenant-rows tr[data-tenant='org_test']")
 
 
 def test_a_request_appears_in_the_journal_within_two_seconds_and_opens_redacted(
-    page: tuple[playwright.Page, Recorder], server: str
+    page: tuple[Page, Recorder], server: str
 ) -> None:
     browser_page, _ = page
     _open(browser_page, server)
@@ -159,7 +174,8 @@ def test_a_request_appears_in_the_journal_within_two_seconds_and_opens_redacted(
     detail = browser_page.locator("#detail")
     detail.locator("table.pairs").first.wait_for()
     text = detail.inner_text()
-    assert "x-api-key" in text and "[redacted]" in text
+    assert "x-api-key" in text
+    assert "[redacted]" in text
     assert "bk_test_butter" not in text
     assert "org_test" in text  # the organization is not a secret
     body = browser_page.locator("#response-body").inner_text()
@@ -171,7 +187,7 @@ def test_a_request_appears_in_the_journal_within_two_seconds_and_opens_redacted(
 
 
 def test_a_fault_applied_from_the_page_reaches_the_next_request(
-    page: tuple[playwright.Page, Recorder], server: str
+    page: tuple[Page, Recorder], server: str
 ) -> None:
     browser_page, _ = page
     _open(browser_page, server)
@@ -182,7 +198,8 @@ def test_a_fault_applied_from_the_page_reaches_the_next_request(
     form.locator("button[type=submit]").click()
     fault_row = browser_page.locator("#fault-rows tr[data-fault]")
     fault_row.wait_for()
-    assert "butter" in fault_row.inner_text() and "503" in fault_row.inner_text()
+    assert "butter" in fault_row.inner_text()
+    assert "503" in fault_row.inner_text()
     first = httpx.get(f"{server}/butter/api/phone-numbers", headers=BUTTER)
     second = httpx.get(f"{server}/butter/api/phone-numbers", headers=BUTTER)
     assert (first.status_code, second.status_code) == (503, 200)
@@ -195,7 +212,7 @@ def test_a_fault_applied_from_the_page_reaches_the_next_request(
 
 
 def test_a_fault_can_be_removed_from_the_page_and_filters_narrow_the_journal(
-    page: tuple[playwright.Page, Recorder], server: str
+    page: tuple[Page, Recorder], server: str
 ) -> None:
     browser_page, _ = page
     _open(browser_page, server)
@@ -212,7 +229,8 @@ def test_a_fault_can_be_removed_from_the_page_and_filters_narrow_the_journal(
     browser_page.select_option("#journal-filter select[name=status]", "4xx")
     browser_page.wait_for_function(
         "() => { const rows = [...document.querySelectorAll('#journal-rows tr[data-sequence]')];"
-        " return rows.length > 0 && rows.every(r => r.querySelector('td.status').textContent.startsWith('4')); }"
+        " return rows.length > 0"
+        " && rows.every(r => r.querySelector('td.status').textContent.startsWith('4')); }"
     )
     browser_page.select_option("#journal-filter select[name=status]", "")
     browser_page.select_option("#journal-filter select[name=vendor]", "butter")
@@ -222,7 +240,7 @@ def test_a_fault_can_be_removed_from_the_page_and_filters_narrow_the_journal(
     )
 
 
-def test_the_page_fits_a_narrow_window(page: tuple[playwright.Page, Recorder], server: str) -> None:
+def test_the_page_fits_a_narrow_window(page: tuple[Page, Recorder], server: str) -> None:
     browser_page, _ = page
     browser_page.set_viewport_size({"width": 390, "height": 844})
     _open(browser_page, server)
