@@ -8,6 +8,7 @@ to ``artifacts/browser/`` (kept by CI, ignored by git); copies are in ``docs/img
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -249,3 +250,108 @@ def test_the_page_fits_a_narrow_window(page: tuple[Page, Recorder], server: str)
     assert overflow <= 0, f"the page is {overflow} px wider than a 390 px window"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser_page.screenshot(path=ARTIFACTS / "inspector-narrow.png", full_page=False)
+
+
+# ------------------------------------------------------------------------------------ the drift report
+
+
+EARLIER_RUNS = [
+    {
+        "schema": "vendor-emulator/drift-history/1",
+        "run_at": f"2026-11-{day:02d}T03:17:00Z",
+        "target": "live",
+        "counts": {"error": errors, "warning": 1, "info": 0},
+        "endpoints": {},
+        "a_field_from_a_later_version": True,
+    }
+    for day, errors in ((1, 0), (2, 2))
+]
+
+
+@pytest.fixture(scope="module")
+def drift_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``contracts check --target live --html --history`` against a local upstream that drifts.
+
+    Butter runs with a changed assumption (sort_direction=asc), Famulor renames a field, Mindhunters'
+    base URL is a closed port, Contactship answers as documented. The history already has two runs
+    (one with a field this version does not know) and a last line cut short.
+    """
+    from mockserver import EmulatorConfig
+    from tests import drifting_upstream as drift
+
+    folder = tmp_path_factory.mktemp("report")
+    history = folder / "history.jsonl"
+    lines = [json.dumps(run) for run in EARLIER_RUNS]
+    history.write_text("\n".join(lines) + '\n{"schema": "vendor-emulator/drift-hist', encoding="utf-8")
+    running = drift.start(EmulatorConfig(options={"butter": {"sort_direction": "asc"}}))
+    upstream = running.upstream
+    upstream.play(
+        mutation=lambda exchange: drift.rename(exchange) if exchange.vendor.id == "famulor" else None
+    )
+    environment = {**os.environ, **upstream.environ(), "MINDHUNTERS_BASE_URL": "http://127.0.0.1:9"}
+    report = folder / "drift.html"
+    command = [sys.executable, "-m", "contracts", "check", "--target", "live"]
+    try:
+        result = subprocess.run(
+            [*command, "--html", str(report), "--history", str(history)],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        drift.stop(running)
+    assert result.returncode == 1, result.stdout + result.stderr
+    return report
+
+
+def test_the_report_shows_states_findings_and_a_chart_of_every_run(
+    browser: Browser, drift_report: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    asked: list[str] = []
+
+    def only_the_file(route: Route) -> None:
+        asked.append(route.request.url)
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", only_the_file)
+    page = context.new_page()
+    page.goto(drift_report.as_uri())
+    states = dict(
+        page.locator("#endpoints tr.endpoint").evaluate_all(
+            "rows => rows.map(r => [r.cells[0].textContent + ' ' + r.cells[1].textContent, r.dataset.state])"
+        )
+    )
+    assert states["butter GET /api/phone-numbers"] == "assumption-differs"
+    assert states["contactship GET /v1/phone-numbers"] == "clean"
+    assert states["famulor GET /api/user/phone-numbers"] == "drift"
+    assert states["mindhunters GET /api/v1/phone-numbers"] == "unreachable"
+    rename = page.locator("tr.finding[data-kind='probable-rename']").first
+    cells = rename.locator("td").all_inner_texts()
+    assert cells[0] == "error"
+    assert cells[2] == "/data/*/phone_number"
+    assert '"phone_number"' in cells[4]
+    assert '"phone_number_v2"' in cells[5]
+    assert rename.locator("a").get_attribute("href", timeout=1000).startswith("https://docs.famulor.io/")
+    sort = page.locator("tr.finding[data-kind='sort-order-changed']")
+    assert "assumption sort_direction" in sort.inner_text()
+    chart = page.locator("svg#history-chart")
+    assert chart.get_attribute("data-runs") == "3"  # two earlier runs and this one; the cut line skipped
+    totals = chart.locator("g.run").evaluate_all("groups => groups.map(g => Number(g.dataset.total))")
+    findings = page.locator("tr.finding").count()
+    assert totals[:2] == [1, 3]
+    assert totals[2] == findings
+    assert chart.locator("rect.error").count() >= 2
+    labels = chart.locator("g.run text.count").evaluate_all("texts => texts.map(t => t.textContent)")
+    assert labels == [str(total) for total in totals]  # each bar says its count: no hovering needed
+    assert all(url.startswith("file://") for url in asked)
+    assert asked == [drift_report.as_uri()]  # one file: nothing else is loaded
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "drift-report.png", full_page=True)
+    context.close()
