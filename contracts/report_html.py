@@ -31,12 +31,12 @@ from mockserver.documents import read_json
 from mockserver.errors import DeclarationError
 
 OPTION = re.compile(r"\$\{opt:([A-Za-z0-9_]+)\}")
-# Finding kind -> (area of the operation, a word its message must contain or None): the declaration
-# values that kind of check compares the target with.
-ASSUMPTION_AREAS: Mapping[str, tuple[tuple[str, str | None], ...]] = {
-    "sort-order-changed": (("/x-emulator/order", None),),
-    "filter-semantics-changed": (("/x-emulator/filters", None),),
-    "pagination-contract-broken": (("/parameters/", "default"),),
+# Finding kind -> (pattern of a JSON pointer below the operation, a word its message must contain or
+# None): the declaration values that kind of check compares the target with.
+ASSUMPTION_AREAS: Mapping[str, tuple[tuple[re.Pattern[str], str | None], ...]] = {
+    "sort-order-changed": ((re.compile(r"/x-emulator/order(/|$)"), None),),
+    "filter-semantics-changed": ((re.compile(r"/x-emulator/filters(/|$)"), None),),
+    "pagination-contract-broken": ((re.compile(r"/parameters/\d+/schema/default$"), "default"),),
 }
 STATE_LABELS = {
     "clean": "clean",
@@ -95,7 +95,11 @@ def assumptions_of(finding: Finding, options: VendorOptions) -> list[str]:
     for area, word in ASSUMPTION_AREAS.get(finding.kind, ()):
         if word is not None and word not in finding.message:
             continue
-        found += [name for pointer, name in options.pointers if pointer.startswith(operation + area)]
+        found += [
+            name
+            for pointer, name in options.pointers
+            if pointer.startswith(operation + "/") and area.match(pointer[len(operation) :])
+        ]
     return list(dict.fromkeys(found))
 
 
@@ -138,9 +142,7 @@ def _anchor(vendor: str, endpoint: str) -> str:
 def chart(runs: Sequence[HistoryRun]) -> str:
     """Stacked bars of the findings of each run (error, warning, info), as inline SVG with labels."""
     if not runs:
-        return (
-            "<p class='muted'>No history yet: give <code>--history FILE</code> to chart runs over time.</p>"
-        )
+        return "<p class='muted'>No history given: <code>--history FILE</code> charts the runs over time.</p>"
     top = max(1, *(run.total for run in runs))
     inner_w, inner_h = CHART_WIDTH - 2 * CHART_PAD, CHART_HEIGHT - 2 * CHART_PAD
     step = inner_w / len(runs)
