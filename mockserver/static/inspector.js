@@ -5,6 +5,7 @@
   const POLL_MS = 250; // the journal, while the page is visible
   const STATE_MS = 2000; // faults and tenants
   const MAX_ROWS = 500; // rows kept in the journal table
+  const POLL_LIMIT = 100; // newest entries fetched per poll (under load, older ones are skipped)
   const TOKEN_HEADER = "X-Mock-Admin-Token";
   const tokenRequired = document.body.dataset.tokenRequired === "true";
   const tokenInput = document.getElementById("token");
@@ -96,6 +97,7 @@
     const mine = generation;
     const params = filterQuery();
     params.set("since", String(latest));
+    params.set("limit", String(POLL_LIMIT));
     const data = await call("GET", "/__mock__/journal?" + params.toString());
     if (mine !== generation) return;
     if (data.entries.length) {
