@@ -197,6 +197,7 @@
       say("This emulator has an admin token: enter it above to see the journal, faults and tenants.");
       return;
     }
+    say("");
     journalLoop();
     stateLoop();
   }
