@@ -210,6 +210,10 @@ def test_a_fault_applied_from_the_page_reaches_the_next_request(
     faulted.wait_for(timeout=2000)
     assert re.search(r"503 \(rule \d+\)", faulted.locator("td.fault").inner_text())
     browser_page.wait_for_selector("#fault-rows tr.empty")  # used up: the page shows none left
+    faulted.locator("button.open").click()
+    browser_page.wait_for_selector("#detail table.pairs")
+    assert "fault 503 (rule" in browser_page.locator("#detail").inner_text()
+    browser_page.evaluate("document.getElementById('journal').scrollIntoView(); window.scrollBy(0, -90)")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser_page.screenshot(path=ARTIFACTS / "inspector-fault.png")
 
