@@ -13,7 +13,7 @@ from contracts.findings import Finding
 from contracts.history import SCHEMA, append_history, fingerprint, read_history
 from contracts.report_html import assumptions_of, endpoint_states, render_html, vendor_options
 from contracts.runner import EndpointStatus, Report
-from tests.conftest import SCHEMAS
+from tests.conftest import ROOT, SCHEMAS
 
 BUTTER = "GET /api/phone-numbers"
 FAMULOR = "GET /api/user/phone-numbers"
@@ -145,3 +145,11 @@ def test_the_cli_writes_html_and_history_and_charts_every_run(
     assert len(history.read_text().splitlines()) == 2
     assert main(["check", "--vendor", "contactship", "--html", str(html)]) == 0
     assert "No history given" in html.read_text()
+
+
+def test_the_nightly_workflow_keeps_the_html_report_with_its_history() -> None:
+    workflow = (ROOT / ".github" / "workflows" / "vendor-drift.yml").read_text(encoding="utf-8")
+    command = " ".join(workflow.split())
+    assert "--html reports/drift.html --history reports/drift-history.jsonl" in command
+    assert "--junit reports/drift.xml --markdown reports/drift.md" in command
+    assert "path: reports/" in workflow  # the artifact holds every report
