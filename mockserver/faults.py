@@ -30,11 +30,11 @@ class Fault:
 
     def describe(self) -> str | None:
         """What the journal shows: ``503 + 200 ms (rule 2)``, ``429 (Prefer)``; None when nothing applied."""
+        if self.status is None and not self.delay:
+            return None
         parts = [str(self.status)] if self.status is not None else []
         if self.delay:
             parts.append(f"{self.delay * 1000:g} ms")
-        if not parts:
-            return None
         sources = [*(["Prefer"] if self.asked else []), *(f"rule {rule}" for rule in self.rules)]
         return " + ".join(parts) + (f" ({', '.join(sources)})" if sources else "")
 

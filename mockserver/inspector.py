@@ -96,7 +96,7 @@ def _summary(entry: JournalEntry) -> dict[str, Any]:
     }
 
 
-def _full(entry: JournalEntry) -> dict[str, Any]:
+def _full(entry: JournalEntry, content_type: str) -> dict[str, Any]:
     body: Any
     try:
         body, text = orjson.loads(entry.response), None
@@ -107,7 +107,7 @@ def _full(entry: JournalEntry) -> dict[str, Any]:
         "headers": [list(pair) for pair in entry.headers],
         "response": {
             "status": entry.status,
-            "content_type": entry.response_type,
+            "content_type": entry.response_type or content_type,
             "body": body,
             "text": text,
             "bytes": len(entry.response),
@@ -257,7 +257,8 @@ class Inspector:
         found = self.emulator.journal.find(sequence)
         if found is None or not _sees(visible_tenants(request, self.emulator), found.vendor, found.tenant):
             raise AdminError(404, "unknown_entry", f"no journal entry {sequence} (old entries fall off)")
-        return JSONResponse(_full(found))
+        app = self.emulator.apps.get(found.vendor)
+        return JSONResponse(_full(found, app.content_type if app is not None else "application/json"))
 
     async def state(self, request: Request) -> Response:
         scope = visible_tenants(request, self.emulator)

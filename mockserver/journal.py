@@ -13,6 +13,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from mockserver.faults import Fault
+
 REDACTED = "[redacted]"
 REDACTED_BYTES = REDACTED.encode()
 SECRET_NAME = re.compile(
@@ -78,10 +80,20 @@ class JournalEntry:
     raw_query: bytes
     raw_headers: tuple[tuple[bytes, bytes], ...]
     status: int
-    latency_ms: float = 0.0
-    fault: str | None = None
+    latency: float = 0.0
+    applied: Fault | None = None
     response: bytes = b""
     response_type: str | None = None
+
+    @property
+    def latency_ms(self) -> float:
+        """How long the emulator took to answer, injected delay included, in milliseconds."""
+        return self.latency * 1000
+
+    @property
+    def fault(self) -> str | None:
+        """The fault that applied, as ``503 (rule 2)``; None when none did (described when read)."""
+        return self.applied.describe() if self.applied is not None else None
 
     @property
     def query(self) -> tuple[tuple[str, str], ...]:
@@ -149,8 +161,8 @@ class Journal:
         path: str,
         status: int,
         secret_headers: frozenset[bytes],
-        latency_ms: float = 0.0,
-        fault: str | None = None,
+        latency: float = 0.0,
+        fault: Fault | None = None,
         response: bytes = b"",
         response_type: str | None = None,
     ) -> JournalEntry:
@@ -166,7 +178,7 @@ class Journal:
         kept = response if len(response) <= MAX_KEPT_BODY else response[:MAX_KEPT_BODY]
         entry = JournalEntry(
             0, time.time(), vendor, tenant, scope["method"], path, query, headers, status,
-            latency_ms, fault, kept, response_type,
+            latency, fault, kept, response_type,
         )  # fmt: skip
         with self._lock:
             entry.sequence = next(self._sequence)

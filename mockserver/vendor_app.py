@@ -122,10 +122,10 @@ class VendorApp:
                 path=path,
                 status=reply.status,
                 secret_headers=self.secret_headers,
-                latency_ms=(time.perf_counter() - started + reply.delay) * 1000,
-                fault=fault.describe() if fault is not None else None,
+                latency=time.perf_counter() - started + reply.delay,
+                fault=fault,
                 response=reply.body,
-                response_type=reply.content_type or self.content_type,
+                response_type=reply.content_type,
             )
         return reply
 
