@@ -111,6 +111,7 @@ def _full(entry: JournalEntry, content_type: str) -> dict[str, Any]:
             "body": body,
             "text": text,
             "bytes": len(entry.response),
+            "dropped": entry.body_dropped,
         },
     }
 

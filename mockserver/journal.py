@@ -22,6 +22,7 @@ SECRET_NAME = re.compile(
 )
 DEFAULT_JOURNAL_SIZE = 1000
 MAX_KEPT_BODY = 256 * 1024  # response bytes kept per entry (the inspector shows them); the rest is cut
+BODY_BUDGET = 32 * 1024 * 1024  # response bytes kept by a whole journal: the oldest bodies are let go first
 
 
 @lru_cache(maxsize=4096)
@@ -84,6 +85,7 @@ class JournalEntry:
     applied: Fault | None = None
     response: bytes = b""
     response_type: str | None = None
+    body_dropped: bool = False
 
     @property
     def latency_ms(self) -> float:
@@ -146,11 +148,14 @@ class Journal:
     Bounded per (vendor, tenant), so a busy tenant never evicts another tenant's requests.
     """
 
-    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE) -> None:
+    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE, body_budget: int = BODY_BUDGET) -> None:
         self.size = size
+        self.body_budget = body_budget
         self._entries: dict[tuple[str, str | None], deque[JournalEntry]] = {}
         self._sequence = itertools.count(1)
         self._lock = threading.Lock()
+        self._with_body: deque[JournalEntry] = deque()  # oldest first, holding _body_bytes in all
+        self._body_bytes = 0
 
     def record(
         self,
@@ -186,7 +191,19 @@ class Journal:
             if entries is None:
                 entries = self._entries[(vendor, tenant)] = deque(maxlen=self.size)
             entries.append(entry)
+            if kept:
+                self._keep_body(entry)
         return entry
+
+    def _keep_body(self, entry: JournalEntry) -> None:
+        """Count a kept body against the budget; over it, the oldest entries let their bodies go."""
+        self._with_body.append(entry)
+        self._body_bytes += len(entry.response)
+        while self._body_bytes > self.body_budget:
+            oldest = self._with_body.popleft()
+            self._body_bytes -= len(oldest.response)
+            oldest.response = b""
+            oldest.body_dropped = True
 
     def entries(self, vendor: str | None = None, tenant: str | None = None) -> list[JournalEntry]:
         """The recorded requests, oldest first, optionally of one vendor and one tenant."""
@@ -225,6 +242,9 @@ class Journal:
             for owner, who in list(self._entries):
                 if (vendor is None or owner == vendor) and (tenant is None or who == tenant):
                     del self._entries[(owner, who)]
+            kept = [e for e in self._with_body if (e.vendor, e.tenant) in self._entries]
+            self._with_body = deque(kept)
+            self._body_bytes = sum(len(e.response) for e in kept)
 
     def __iter__(self) -> Iterator[JournalEntry]:
         return iter(self.entries())

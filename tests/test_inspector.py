@@ -269,3 +269,18 @@ def test_the_banner_names_the_inspector() -> None:
 
     app = create_app(data_config())
     assert "inspector: http://127.0.0.1:9/__mock__/ui" in banner(app.state.emulator, "http://127.0.0.1:9")
+
+
+def test_the_journal_lets_the_oldest_bodies_go_beyond_its_byte_budget() -> None:
+    journal = Journal(size=100, body_budget=250)
+    scope = {"method": "GET", "headers": [], "query_string": b""}
+    for tenant in ("a", "b", "c"):
+        journal.record(
+            "v", tenant, scope, path="/p", status=200, secret_headers=frozenset(), response=b"y" * 99
+        )
+    first, second, third = journal.entries()
+    assert (first.response, first.body_dropped) == (b"", True)
+    assert second.response == third.response == b"y" * 99
+    journal.clear("v", "b")
+    journal.record("v", "d", scope, path="/p", status=200, secret_headers=frozenset(), response=b"z" * 100)
+    assert [len(entry.response) for entry in journal.entries()] == [0, 99, 100], "b's body no longer counts"

@@ -127,7 +127,8 @@
     const tr = rows.querySelector('tr[data-sequence="' + sequence + '"]');
     if (tr) tr.classList.add("selected");
     const q = query(entry);
-    const body = entry.response.body !== null ? JSON.stringify(entry.response.body, null, 2) : (entry.response.text || "");
+    const body = entry.response.dropped ? "(no longer kept: the journal keeps the newest bodies only)"
+      : entry.response.body !== null ? JSON.stringify(entry.response.body, null, 2) : (entry.response.text || "");
     detail.replaceChildren(
       el("h3", { id: "detail-h", text: "Request " + entry.sequence }),
       el("p", {}, [el("code", { class: "request-line", text: entry.method + " /" + entry.vendor + entry.path + (q ? "?" + q : "") })]),
