@@ -29,6 +29,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import BUTTER, PYTHON, ROOT, SERVER_CORE, free_port, wrk
+from mockserver.journal import WATCH_SECONDS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PATH = "/butter/api/phone-numbers"
@@ -117,16 +118,19 @@ def main() -> int:
                 )
                 delays.append((time.perf_counter() - sent) * 1000)
         page.close()
+        time.sleep(WATCH_SECONDS + 1)  # nobody looks any more: the journal's details switch off
         results: dict[str, list[dict[str, float]]] = {"closed": [], "polled": [], "open": []}
         for _ in range(arguments.rounds):
             results["closed"].append(wrk(base + PATH, BUTTER, arguments.seconds, arguments.connections))
             with polling(base):
                 results["polled"].append(wrk(base + PATH, BUTTER, arguments.seconds, arguments.connections))
+            time.sleep(WATCH_SECONDS + 1)
             opened = browser.new_page(viewport={"width": 1280, "height": 800})
             opened.goto(f"{base}/__mock__/ui")
             opened.wait_for_selector("#tenant-rows tr")
             results["open"].append(wrk(base + PATH, BUTTER, arguments.seconds, arguments.connections))
             opened.close()
+            time.sleep(WATCH_SECONDS + 1)
         browser.close()
     print(f"page weight on first load: {sum(first_load.values())} bytes (bodies and headers)")
     for url, size in first_load.items():

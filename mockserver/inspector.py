@@ -91,7 +91,7 @@ def _summary(entry: JournalEntry) -> dict[str, Any]:
         "path": entry.path,
         "query": [list(pair) for pair in entry.query],
         "status": entry.status,
-        "latency_ms": round(entry.latency_ms, 3),
+        "latency_ms": entry.latency_ms,
         "fault": entry.fault,
     }
 
@@ -112,6 +112,7 @@ def _full(entry: JournalEntry, content_type: str) -> dict[str, Any]:
             "text": text,
             "bytes": len(entry.response),
             "dropped": entry.body_dropped,
+            "captured": entry.latency is not None,
         },
     }
 
@@ -224,6 +225,7 @@ class Inspector:
         return self.emulator.apps[vendor_id]
 
     async def journal(self, request: Request) -> Response:
+        self.emulator.journal.watch()
         query = request.query_params
         app = self._app(query.get("vendor"))
         vendor = app.spec.id if app is not None else None
@@ -262,6 +264,7 @@ class Inspector:
         return JSONResponse(_full(found, app.content_type if app is not None else "application/json"))
 
     async def state(self, request: Request) -> Response:
+        self.emulator.journal.watch()
         scope = visible_tenants(request, self.emulator)
         base = _base(request)
         faults, tenants = [], []

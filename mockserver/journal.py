@@ -23,6 +23,7 @@ SECRET_NAME = re.compile(
 DEFAULT_JOURNAL_SIZE = 1000
 MAX_KEPT_BODY = 256 * 1024  # response bytes kept per entry (the inspector shows them); the rest is cut
 BODY_BUDGET = 32 * 1024 * 1024  # response bytes kept by a whole journal: the oldest bodies are let go first
+WATCH_SECONDS = 5.0  # how long a look by the inspector keeps the journal's details on (the page polls 4/s)
 
 
 @lru_cache(maxsize=4096)
@@ -81,16 +82,16 @@ class JournalEntry:
     raw_query: bytes
     raw_headers: tuple[tuple[bytes, bytes], ...]
     status: int
-    latency: float = 0.0
+    latency: float | None = None
     applied: Fault | None = None
     response: bytes = b""
     response_type: str | None = None
     body_dropped: bool = False
 
     @property
-    def latency_ms(self) -> float:
-        """How long the emulator took to answer, injected delay included, in milliseconds."""
-        return self.latency * 1000
+    def latency_ms(self) -> float | None:
+        """How long the emulator took to answer, injected delay included, in ms (None: not measured)."""
+        return None if self.latency is None else round(self.latency * 1000, 3)
 
     @property
     def fault(self) -> str | None:
@@ -137,7 +138,7 @@ class JournalEntry:
             "query": [list(pair) for pair in self.query],
             "headers": dict(self.headers),
             "status": self.status,
-            "latency_ms": round(self.latency_ms, 3),
+            "latency_ms": self.latency_ms,
             "fault": self.fault,
         }
 
@@ -156,6 +157,13 @@ class Journal:
         self._lock = threading.Lock()
         self._with_body: deque[JournalEntry] = deque()  # oldest first, holding _body_bytes in all
         self._body_bytes = 0
+        self.watching = False  # an inspector looked within WATCH_SECONDS: keep latency, fault and body
+        self._watched_until = 0.0
+
+    def watch(self, seconds: float = WATCH_SECONDS) -> None:
+        """Keep the details of the next requests for ``seconds`` (the inspector calls this on each poll)."""
+        self._watched_until = time.monotonic() + seconds
+        self.watching = True
 
     def record(
         self,
@@ -166,7 +174,7 @@ class Journal:
         path: str,
         status: int,
         secret_headers: frozenset[bytes],
-        latency: float = 0.0,
+        latency: float | None = None,
         fault: Fault | None = None,
         response: bytes = b"",
         response_type: str | None = None,
@@ -193,6 +201,8 @@ class Journal:
             entries.append(entry)
             if kept:
                 self._keep_body(entry)
+        if latency is not None and time.monotonic() > self._watched_until:
+            self.watching = False  # nobody looked for a while: back to the plain journal
         return entry
 
     def _keep_body(self, entry: JournalEntry) -> None:

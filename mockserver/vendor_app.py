@@ -104,8 +104,13 @@ class VendorApp:
     # ------------------------------------------------------------------ requests
 
     def reply(self, scope: Scope) -> Reply:
-        """The response to one request, journaled; a bug becomes the vendor's 500 (logged), no traceback."""
-        started = time.perf_counter()
+        """The response to one request, journaled; a bug becomes the vendor's 500 (logged), no traceback.
+
+        While an inspector is watching (``Journal.watching``), the journal also gets the latency, the
+        fault and the response body; otherwise nothing is measured or kept beyond what it always had.
+        """
+        watching = self.journal.watching
+        started = time.perf_counter() if watching else 0.0
         path = route_path(scope)
         tenant: str | None = None
         fault: Fault | None = None
@@ -114,7 +119,9 @@ class VendorApp:
         except Exception:
             logger.exception("%s: unexpected error on %s %s", self.spec.id, scope["method"], scope["path"])
             reply = self.errors.render("server_error")
-        if path != OPENAPI_PATH:
+        if path == OPENAPI_PATH:
+            return reply
+        if not watching:
             self.journal.record(
                 self.spec.id,
                 tenant,
@@ -122,11 +129,20 @@ class VendorApp:
                 path=path,
                 status=reply.status,
                 secret_headers=self.secret_headers,
-                latency=time.perf_counter() - started + reply.delay,
-                fault=fault,
-                response=reply.body,
-                response_type=reply.content_type,
             )
+            return reply
+        self.journal.record(
+            self.spec.id,
+            tenant,
+            scope,
+            path=path,
+            status=reply.status,
+            secret_headers=self.secret_headers,
+            latency=time.perf_counter() - started + reply.delay,
+            fault=fault,
+            response=reply.body,
+            response_type=reply.content_type,
+        )
         return reply
 
     def _route(self, scope: Scope, path: str) -> Endpoint | Reply:

@@ -94,6 +94,7 @@ def test_the_page_lists_each_vendor_endpoint_curl_and_option(
 
 
 def test_the_journal_is_newest_first_and_since_returns_only_newer(client: httpx.Client) -> None:
+    client.get("/__mock__/journal")  # an open page: the journal keeps latency, fault and body
     client.get("/butter/api/phone-numbers", params={"limit": 2}, headers=BUTTER)
     client.get("/butter/api/phone-numbers", headers={"X-API-Key": "wrong", "X-Organization-Id": "org_test"})
     client.get("/contactship/v1/phone-numbers")
@@ -149,6 +150,7 @@ def test_a_bad_journal_query_is_a_clear_4xx(
 
 
 def test_an_entry_opens_with_redacted_headers_and_the_response_body(client: httpx.Client) -> None:
+    client.get("/__mock__/state")
     answered = client.get("/butter/api/phone-numbers", params={"limit": 1, "api_key": "leak"}, headers=BUTTER)
     sequence = client.get("/__mock__/journal").json()["entries"][0]["sequence"]
     entry = client.get(f"/__mock__/journal/{sequence}").json()
@@ -166,6 +168,7 @@ def test_an_entry_opens_with_redacted_headers_and_the_response_body(client: http
 
 
 def test_a_fault_is_named_in_the_journal_and_removed_by_id(client: httpx.Client) -> None:
+    client.get("/__mock__/journal")
     rule = client.post("/__mock__/butter/faults", json={"status": 503}).json()
     other = client.post("/__mock__/famulor/faults", json={"delay": 0.001}).json()
     assert rule["id"] != other["id"], "ids are unique across vendors"
@@ -284,3 +287,31 @@ def test_the_journal_lets_the_oldest_bodies_go_beyond_its_byte_budget() -> None:
     journal.clear("v", "b")
     journal.record("v", "d", scope, path="/p", status=200, secret_headers=frozenset(), response=b"z" * 100)
     assert [len(entry.response) for entry in journal.entries()] == [0, 99, 100], "b's body no longer counts"
+
+
+def test_without_an_inspector_the_journal_keeps_only_what_it_always_did(client: httpx.Client) -> None:
+    app = client.get("/__mock__/health")  # not an inspector read
+    assert app.status_code == 200
+    client.post("/__mock__/butter/faults", json={"status": 503, "times": 1})
+    client.get("/butter/api/phone-numbers", headers=BUTTER)
+    entry = client.get("/__mock__/butter/journal").json()["entries"][-1]
+    assert (entry["status"], entry["latency_ms"], entry["fault"]) == (503, None, None)
+    latest = client.get("/__mock__/journal").json()["entries"][0]  # now somebody looks
+    detail = client.get(f"/__mock__/journal/{latest['sequence']}").json()["response"]
+    assert (detail["captured"], detail["bytes"]) == (False, 0)
+    client.get("/butter/api/phone-numbers", headers=BUTTER)
+    watched = client.get("/__mock__/journal").json()["entries"][0]
+    assert watched["latency_ms"] is not None
+    assert client.get(f"/__mock__/journal/{watched['sequence']}").json()["response"]["captured"] is True
+
+
+def test_the_details_switch_off_when_nobody_has_looked_for_a_while() -> None:
+    journal = Journal()
+    scope = {"method": "GET", "headers": [], "query_string": b""}
+    states = []
+    for seconds in (-1.0, 5.0):  # a look that is already over, then a fresh one
+        journal.watch(seconds=seconds)
+        states.append(journal.watching)
+        journal.record("v", "t", scope, path="/p", status=200, secret_headers=frozenset(), latency=0.001)
+        states.append(journal.watching)
+    assert states == [True, False, True, True]

@@ -65,6 +65,8 @@
     return entry.query.map(function (pair) { return pair[0] + "=" + pair[1]; }).join("&");
   }
 
+  function ms(value) { return value === null || value === undefined ? "—" : value.toFixed(1); }
+
   function statusClass(status) { return "s" + String(status)[0]; }
 
   function row(entry) {
@@ -77,7 +79,7 @@
       el("td", { text: entry.vendor }),
       el("td", { class: "request" }, [el("code", { text: entry.method + " " + entry.path + (q ? "?" + q : "") })]),
       el("td", { class: "status " + statusClass(entry.status), text: String(entry.status) }),
-      el("td", { class: "num", text: entry.latency_ms.toFixed(1) }),
+      el("td", { class: "num", text: ms(entry.latency_ms) }),
       el("td", { text: entry.tenant || "—" }),
       el("td", { class: "fault", text: entry.fault || "" }),
     ]);
@@ -127,12 +129,13 @@
     const tr = rows.querySelector('tr[data-sequence="' + sequence + '"]');
     if (tr) tr.classList.add("selected");
     const q = query(entry);
-    const body = entry.response.dropped ? "(no longer kept: the journal keeps the newest bodies only)"
+    const body = !entry.response.captured ? "(not kept: no inspector was open when this request came)"
+      : entry.response.dropped ? "(no longer kept: the journal keeps the newest bodies only)"
       : entry.response.body !== null ? JSON.stringify(entry.response.body, null, 2) : (entry.response.text || "");
     detail.replaceChildren(
       el("h3", { id: "detail-h", text: "Request " + entry.sequence }),
       el("p", {}, [el("code", { class: "request-line", text: entry.method + " /" + entry.vendor + entry.path + (q ? "?" + q : "") })]),
-      el("p", { text: "Status " + entry.status + " · " + entry.latency_ms.toFixed(1) + " ms · tenant " + (entry.tenant || "—") + (entry.fault ? " · fault " + entry.fault : "") }),
+      el("p", { text: "Status " + entry.status + " · " + ms(entry.latency_ms) + " ms · tenant " + (entry.tenant || "—") + (entry.fault ? " · fault " + entry.fault : "") }),
       table(entry.headers, "Request headers (credentials redacted)"),
       entry.query.length ? table(entry.query, "Query") : el("p", { class: "muted", text: "No query parameters." }),
       el("h4", { text: "Response body (" + entry.response.bytes + " bytes, " + (entry.response.content_type || "") + ")" }),
