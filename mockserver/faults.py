@@ -56,8 +56,13 @@ def preferred(headers: Mapping[str, str]) -> Fault | None:
     return Fault(status, delay, asked=True) if status is not None or delay else None
 
 
+NO_FAULT = Fault()
+
+
 def combined(asked: Fault | None, planned: Fault | None) -> Fault:
     """A request's fault: the ``Prefer`` status wins over a rule's; their delays add up."""
+    if asked is None and planned is None:
+        return NO_FAULT  # the usual case: nothing to build
     status = asked.status if asked and asked.status is not None else (planned.status if planned else None)
     delay = (asked.delay if asked else 0.0) + (planned.delay if planned else 0.0)
     rules = planned.rules if planned else ()
@@ -122,6 +127,8 @@ class Faults:
 
     def take(self, tenant: str | None, path: str) -> Fault | None:
         """The fault for one request (a failing rule counts down; delays add up), or None."""
+        if not self._rules:  # the usual case, read without the lock: no rule, no fault
+            return None
         status: int | None = None
         delay = 0.0
         matched: list[int] = []

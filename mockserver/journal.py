@@ -188,7 +188,7 @@ class Journal:
             for name, value in scope["headers"]
         )
         query = _redacted_query(scope["query_string"])
-        kept = response if len(response) <= MAX_KEPT_BODY else response[:MAX_KEPT_BODY]
+        kept = response if not response or len(response) <= MAX_KEPT_BODY else response[:MAX_KEPT_BODY]
         entry = JournalEntry(
             0, time.time(), vendor, tenant, scope["method"], path, query, headers, status,
             latency, fault, kept, response_type,
