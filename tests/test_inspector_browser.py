@@ -154,6 +154,17 @@ def test_the_page_lists_every_vendor_with_urls_credentials_curl_and_options(
     assert name in options
     assert option["assumption"] in options
     browser_page.wait_for_selector("#tenant-rows tr[data-tenant='org_test']")
+    skip = browser_page.locator("a.skip")
+    skip.focus()
+    assert skip.is_visible(), "the skip link shows when it has the focus"
+    reached = set()
+    for _ in range(browser_page.locator("button, a[href], select, input").count()):
+        browser_page.keyboard.press("Tab")  # Tab reaches every control: none is mouse-only
+        reached.add(browser_page.evaluate("document.activeElement.id || document.activeElement.name || ''"))
+    assert {"token", "reset", "clear-journal", "vendor", "status", "live"} <= reached
+    skip.focus()
+    browser_page.keyboard.press("Enter")
+    assert browser_page.evaluate("location.hash") == "#journal"
 
 
 def test_a_request_appears_in_the_journal_within_two_seconds_and_opens_redacted(

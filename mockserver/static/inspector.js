@@ -166,10 +166,13 @@
       ]);
     }));
     const select = filter.elements.tenant;
-    const chosen = select.value;
     const names = Array.from(new Set(state.tenants.map(function (t) { return t.tenant; }))).sort();
-    select.replaceChildren(el("option", { value: "", text: "all" }), ...names.map(function (name) { return el("option", { text: name }); }));
-    select.value = names.includes(chosen) ? chosen : "";
+    if (select.dataset.names !== names.join("\n")) { // rebuilt only when it changes: keeps keyboard focus
+      const chosen = select.value;
+      select.replaceChildren(el("option", { value: "", text: "all" }), ...names.map(function (name) { return el("option", { text: name }); }));
+      select.value = names.includes(chosen) ? chosen : "";
+      select.dataset.names = names.join("\n");
+    }
   }
 
   let journalTimer = null;
