@@ -21,7 +21,7 @@ from mockserver.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR, Emulato
 from mockserver.emulator import Emulator, build_emulator, credential_headers, emulator_version
 from mockserver.errors import ConfigurationError, EmulatorError
 from mockserver.fixturegen import generate
-from mockserver.inspector import UI_PATH
+from mockserver.inspector_page import UI_PATH
 from mockserver.installation import check_installation
 from mockserver.journal import redacted_target
 from mockserver.lint import lint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
@@ -51,6 +52,7 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
     codec = CursorCodec(config.cursor_secret)
     journal = Journal(config.journal_size)
     vendors, states, apps = {}, {}, {}
+    fault_ids = itertools.count(1)  # one sequence for every vendor: a rule id names one rule
     for vendor_id in config.selected(discover_vendors(config.schemas_dir)):
         spec = load_vendor(config.schemas_dir / vendor_id, store, config.options.get(vendor_id))
         _check_credentials(spec, config)
@@ -58,7 +60,13 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
         states[vendor_id] = VendorState(spec, store, config.fixtures_dir)
         extra = config.credentials.get(vendor_id, ())
         apps[vendor_id] = VendorApp(
-            spec, states[vendor_id], codec, journal, extra, rate_limits=config.rate_limits
+            spec,
+            states[vendor_id],
+            codec,
+            journal,
+            extra,
+            rate_limits=config.rate_limits,
+            fault_ids=fault_ids,
         )
     return Emulator(config, vendors, states, apps, journal)
 

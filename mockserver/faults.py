@@ -11,12 +11,11 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 PREFERENCE = re.compile(r"\s*([a-z_]+)\s*=\s*([0-9]+)\s*", re.IGNORECASE)
 MAX_DELAY_SECONDS = 30.0
-_RULE_IDS = itertools.count(1)  # ids are unique across vendors, so one id names one rule everywhere
 
 
 @dataclass(frozen=True)
@@ -99,9 +98,11 @@ def _is_int(value: object) -> bool:
 class Faults:
     """The persistent fault rules of one vendor."""
 
-    def __init__(self) -> None:
+    def __init__(self, ids: Iterator[int] | None = None) -> None:
+        """``ids``: where rule ids come from; an emulator shares one among its vendors (ids unique)."""
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
+        self._ids = ids if ids is not None else itertools.count(1)
 
     def add(self, rule: FaultRule) -> FaultRule:
         """Install a rule; rules are consulted in the order they were added."""
@@ -121,7 +122,7 @@ class Faults:
             if getattr(rule, name) is not None and not isinstance(getattr(rule, name), str):
                 raise ValueError(f"{name} is a string, got {getattr(rule, name)!r}")
         with self._lock:
-            rule.id = next(_RULE_IDS)
+            rule.id = next(self._ids)
             self._rules.append(rule)
         return rule
 

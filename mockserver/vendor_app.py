@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import orjson
@@ -52,11 +52,12 @@ class VendorApp:
         *,
         rate_limits: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        fault_ids: Iterator[int] | None = None,
     ) -> None:
         self.spec = spec
         self.state = state
         self.journal = journal
-        self.faults = Faults()
+        self.faults = Faults(fault_ids)
         self._initial_credentials = (*spec.auth.test_credentials, *credentials)
         self.authenticator = Authenticator(spec.auth, self._initial_credentials)
         self.endpoints = {
