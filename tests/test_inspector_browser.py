@@ -36,7 +36,7 @@ if not Path(CHROMIUM).is_file():  # pragma: no cover - .ci/run installs it
 ARTIFACTS = Path(os.environ.get("VENDOR_EMULATOR_ARTIFACTS") or ROOT / "artifacts") / "browser"
 TOKEN = "inspector-test-token"
 BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = pytest.mark.xdist_group("heavy")  # a browser wants a core: not beside the load test
 
 
 @pytest.fixture(scope="module")
