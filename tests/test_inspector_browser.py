@@ -8,6 +8,7 @@ to ``artifacts/browser/`` (kept by CI, ignored by git); copies are in ``docs/img
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -39,21 +40,11 @@ BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
 pytestmark = pytest.mark.xdist_group("heavy")  # a browser wants a core: not beside the load test
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """``python -m mockserver serve --port 0 --admin-token ...``: the command a developer runs."""
+@contextlib.contextmanager
+def _serving(*extra: str) -> Iterator[str]:
+    """``python -m mockserver serve --port 0 ...``: the command a developer runs; yields its base URL."""
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockserver",
-            "serve",
-            "--port",
-            "0",
-            "--no-access-log",
-            "--admin-token",
-            TOKEN,
-        ],
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--no-access-log", *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -68,9 +59,25 @@ def server() -> Iterator[str]:
     base = match.group(1)
     assert f"inspector: {base}/__mock__/ui" in banner
     wait_until_serving(base)
-    yield base
-    process.terminate()
-    process.communicate(timeout=10)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """``serve --admin-token ...``."""
+    with _serving("--admin-token", TOKEN) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def open_server() -> Iterator[str]:
+    """``serve`` on loopback with no admin token: the default command line."""
+    with _serving() as base:
+        yield base
 
 
 class Recorder:
@@ -267,6 +274,50 @@ def test_the_page_fits_a_narrow_window(page: tuple[Page, Recorder], server: str)
     assert overflow <= 0, f"the page is {overflow} px wider than a 390 px window"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser_page.screenshot(path=ARTIFACTS / "inspector-narrow.png", full_page=False)
+
+
+def test_without_a_token_the_page_works_on_loopback_and_other_sites_cannot_do_the_same(
+    browser: Browser, open_server: str
+) -> None:
+    """The loopback default: no token, so only same-origin JSON requests (issue 11's checks) get in."""
+    httpx.post(f"{open_server}/__mock__/reset", json={}).raise_for_status()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    recorder = Recorder(open_server)
+    context.route("**/*", recorder.route)
+    browser_page = context.new_page()
+    errors: list[str] = []
+    browser_page.on("pageerror", lambda error: errors.append(str(error)))
+    browser_page.goto(f"{open_server}/__mock__/ui")
+    assert browser_page.locator("body").get_attribute("data-token-required") == "false"
+    browser_page.wait_for_selector("#tenant-rows tr[data-tenant='org_test']")  # polling without a token
+    form = browser_page.locator("#fault-form")
+    form.locator("select[name=vendor]").select_option("butter")
+    form.locator("input[name=status]").fill("503")
+    form.locator("input[name=times]").fill("1")
+    form.locator("button[type=submit]").click()  # a same-origin POST with a JSON body
+    browser_page.locator("#fault-rows tr[data-fault]").wait_for()
+    assert httpx.get(f"{open_server}/butter/api/phone-numbers", headers=BUTTER).status_code == 503
+    browser_page.locator("#journal-rows tr", has_text="503").first.wait_for(timeout=2000)
+    added = httpx.post(f"{open_server}/__mock__/famulor/faults", json={"delay": 0.01}).json()
+    browser_page.locator(f"#fault-rows button.remove-fault[data-id='{added['id']}']").click()  # DELETE
+    browser_page.wait_for_selector("#fault-rows tr.empty")
+    browser_page.locator("#clear-journal").click()  # DELETE /__mock__/journal
+    browser_page.wait_for_selector("#journal-rows tr.empty")
+    assert httpx.get(f"{open_server}/__mock__/journal").json()["entries"] == []
+    context.close()
+    assert not errors, errors
+    assert not recorder.foreign
+    foreign = {"Origin": "https://attacker.example"}
+    cross_site = httpx.post(f"{open_server}/__mock__/butter/faults", json={"status": 503}, headers=foreign)
+    assert cross_site.status_code == 403
+    assert httpx.delete(f"{open_server}/__mock__/journal", headers=foreign).status_code == 403
+    as_form = httpx.post(
+        f"{open_server}/__mock__/butter/faults", content=b"{}", headers={"content-type": "text/plain"}
+    )
+    assert as_form.status_code == 415
+    rebinding = httpx.get(f"{open_server}/__mock__/journal", headers={"Host": "attacker.example"})
+    assert rebinding.status_code == 421
+    assert httpx.get(f"{open_server}/__mock__/state").json()["faults"] == [], "none of them got in"
 
 
 # ------------------------------------------------------------------------------------ the drift report
