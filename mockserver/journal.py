@@ -216,6 +216,12 @@ class Journal:
         """The approximate size of everything stored (the budget counts this)."""
         return self._total
 
+    @property
+    def body_bytes(self) -> tuple[int, int]:
+        """The response bytes kept for the inspector, and how many entries the queue of bodies holds."""
+        with self._lock:
+            return self._body_bytes, len(self._with_body)
+
     def record(
         self,
         vendor: str,

@@ -19,6 +19,7 @@ from mockserver import create_app
 from mockserver.emulator import Emulator
 from mockserver.faults import FaultRule
 from mockserver.hosts import HostPolicy
+from mockserver.journal import Journal, JournalBudget
 from mockserver.persistence import StateDir
 from mockserver.server import HostGuard, Refusals
 from mockserver.transport import EmulatorTransport
@@ -205,3 +206,20 @@ def test_fault_ids_stay_the_same_after_a_restart_and_are_never_given_twice(tmp_p
             "vendor": "mindhunters",
         }
         assert [rule.id for rule in restored.apps["mindhunters"].faults.rules()] == [ids[0]]
+
+
+def test_kept_bodies_go_with_their_entries_and_their_queue_stays_bounded() -> None:
+    journal = Journal(size=2, budget=JournalBudget(bodies_bytes=10**9))  # only the entry bound applies
+    scope = {"method": "GET", "headers": [(b"x-api-key", b"secret-key-1234")], "query_string": b""}
+    for number in range(1000):
+        tenant = "a" if number % 10 else "b"
+        journal.record(
+            "v", tenant, scope, path="/p", status=200, secret_headers=frozenset(), response=b"r" * 100
+        )
+    assert len(journal) == 4
+    kept, queued = journal.body_bytes
+    assert kept == 4 * 100, "the bodies of entries that fell off are not held"
+    assert queued <= 2 * 4 + 64
+    assert all(entry.headers == (("x-api-key", "[redacted]"),) for entry in journal.entries())
+    journal.clear("v", "a")
+    assert journal.body_bytes == (200, 2)
