@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from contracts.findings import Severity
+from contracts.history import append_history, read_history
 from contracts.report import as_json, as_junit, as_markdown, summary
+from contracts.report_html import write_html
 from contracts.runner import run
 from mockserver.cli import program_name
 from mockserver.errors import EmulatorError
@@ -31,6 +33,15 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     check.add_argument("--report-json", type=Path)
     check.add_argument("--junit", type=Path)
     check.add_argument("--markdown", type=Path)
+    check.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="write a self-contained HTML report (with --history: a chart)",
+    )
+    check.add_argument(
+        "--history", type=Path, metavar="FILE", help="append this run to a JSON Lines drift history"
+    )
     check.add_argument("--fail-on", choices=[s.value for s in Severity], default="error")
     check.add_argument(
         "--budget-per-endpoint", type=int, default=60, help="at most this many requests per endpoint"
@@ -57,7 +68,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     fail_on = Severity(arguments.fail_on)
-    for path in (arguments.report_json, arguments.junit, arguments.markdown):
+    for path in (arguments.report_json, arguments.junit, arguments.markdown, arguments.html):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
     if arguments.report_json:
@@ -68,6 +79,10 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         arguments.junit.write_text(as_junit(report, fail_on), encoding="utf-8")
     if arguments.markdown:
         arguments.markdown.write_text(as_markdown(report), encoding="utf-8")
+    if arguments.history:
+        append_history(arguments.history, report)
+    if arguments.html:
+        write_html(arguments.html, report, read_history(arguments.history) if arguments.history else ())
     print(summary(report))
     unreachable = any(status.status == "unreachable" for status in report.endpoints)
     if report.checked == 0 and not unreachable:
