@@ -10,10 +10,11 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
-from mockserver.faults import Fault
+if TYPE_CHECKING:  # faults -> state_backends -> journal: only the annotations need it
+    from mockserver.faults import Fault
 
 REDACTED = "[redacted]"
 REDACTED_BYTES = REDACTED.encode()
