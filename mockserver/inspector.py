@@ -178,11 +178,11 @@ def _whole(name: str, text: str | None, default: int, low: int, high: int) -> in
     return int(text)
 
 
-def _tenants(app: VendorApp, emulator: Emulator) -> list[str]:
+def _tenants(app: VendorApp, journaled: set[tuple[str, str | None]]) -> list[str]:
     """Every tenant of a vendor the emulator knows of: test credentials, seeded data, requests seen."""
     found = app.authenticator.tenants()
     found += [tenant for tenant, _ in app.state.tenants()]
-    found += [tenant for vendor, tenant in emulator.journal.tenants() if vendor == app.spec.id and tenant]
+    found += [tenant for vendor, tenant in journaled if vendor == app.spec.id and tenant]
     return list(dict.fromkeys(found))
 
 
@@ -253,14 +253,16 @@ class Inspector:
         scope = visible_tenants(request, self.emulator)
         base = _base(request)
         faults, tenants = [], []
+        # one read of the journal for every vendor (with --state redis each read asks every process)
         requests = Counter((entry.vendor, entry.tenant) for entry in self.emulator.journal.entries())
+        journaled = set(requests)
         for vendor_id, app in self.emulator.apps.items():
             faults += [
                 {"vendor": vendor_id, **rule.as_dict()}
                 for rule in app.faults.rules()
                 if scope is None or rule.tenant is None or _sees(scope, vendor_id, rule.tenant)
             ]
-            for tenant in _tenants(app, self.emulator):
+            for tenant in _tenants(app, journaled):
                 if not _sees(scope, vendor_id, tenant):
                     continue
                 counts = {name: len(app.state.dataset(tenant, name)) for name in app.spec.datasets}
