@@ -19,8 +19,9 @@ from typing import Any
 from contracts.baseline import acknowledge, read_baseline, split
 from contracts.calibrate import options_text
 from contracts.findings import Severity
-from contracts.history import append_history, read_history, timeline
+from contracts.history import append_history, history_runs, read_history, timeline
 from contracts.report import as_json, as_junit, as_markdown, summary
+from contracts.report_html import render_html
 from contracts.runner import Report, run, with_options
 from mockserver.cli import program_name
 from mockserver.emulator import build_emulator
@@ -81,6 +82,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     check.add_argument("--report-json", type=Path)
     check.add_argument("--junit", type=Path)
     check.add_argument("--markdown", type=Path)
+    check.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="write a self-contained HTML report (with --history: a chart)",
+    )
     check.add_argument("--fail-on", choices=[s.value for s in Severity], default="error")
     check.add_argument(
         "--baseline", type=Path, metavar="FILE", help="acknowledged findings (contracts ack) do not fail"
@@ -166,6 +173,9 @@ def check_command(arguments: argparse.Namespace) -> int:
     _write(arguments.report_json, json.dumps(as_json(report), indent=2, default=str) + "\n")
     _write(arguments.junit, as_junit(report, fail_on))
     _write(arguments.markdown, as_markdown(report))
+    if arguments.html:
+        runs = history_runs(read_history(arguments.history)) if arguments.history else []
+        _write(arguments.html, render_html(report, runs))
     print(summary(report))
     unreachable = any(status.status == "unreachable" for status in report.endpoints)
     if report.checked == 0 and not unreachable:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,36 @@ def read_history(path: Path | str) -> list[dict[str, Any]]:
             ):
                 runs.append(run)
     return list(runs)
+
+
+@dataclass(frozen=True)
+class HistoryRun:
+    """One run of a history, as the HTML report charts it: when, against what, findings per severity."""
+
+    run_at: str
+    target: str
+    counts: Mapping[str, int]
+    endpoints: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """Findings of every severity."""
+        return sum(self.counts.values())
+
+
+def history_runs(runs: list[dict[str, Any]]) -> list[HistoryRun]:
+    """The runs of ``read_history`` whose counts are usable (non-negative integers); unknown fields and
+    severities are ignored."""
+    out = []
+    for run in runs:
+        counts = run.get("counts")
+        if not isinstance(counts, dict):
+            continue
+        known = {s.value: counts.get(s.value, 0) for s in Severity}
+        if all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in known.values()):
+            out.append(HistoryRun(str(run.get("run_at", "")), str(run.get("target", "")), known,
+                                  run["endpoints"]))  # fmt: skip
+    return out
 
 
 @dataclass

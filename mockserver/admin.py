@@ -141,6 +141,9 @@ def _caller(emulator: Emulator, request: Request, app: VendorApp | None) -> Call
     return identify(emulator, app, request.headers)
 
 
+checked = _checked  # the inspector's JSON endpoints share the same protections
+
+
 class AdminAPI:
     """The admin endpoints of one emulator."""
 

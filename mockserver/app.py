@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 from mockserver.admin import admin_routes
 from mockserver.config import EmulatorConfig
 from mockserver.emulator import Emulator, build_emulator, credential_headers, emulator_version
+from mockserver.inspector import inspector_routes
 from mockserver.state_backends import StateUnavailable
 from mockserver.vendor import VendorSpec
 from mockserver.vendor_app import RequestLog, VendorApp
@@ -138,7 +139,12 @@ class EmulatorApp(Starlette):
 def create_app(config: EmulatorConfig | None = None) -> Starlette:
     """The emulator as a Starlette app: ``/{vendor}/...`` for each vendor, ``/__mock__`` for the index."""
     emulator = build_emulator(config or EmulatorConfig())
-    routes: list[BaseRoute] = [*_index(emulator), _health(), *admin_routes(emulator)]
+    routes: list[BaseRoute] = [
+        *_index(emulator),
+        _health(),
+        *inspector_routes(emulator),
+        *admin_routes(emulator),
+    ]
     routes += [Mount(f"/{vendor_id}", app=app) for vendor_id, app in emulator.apps.items()]
     if emulator.config.root_vendor:
         routes.append(Mount("", app=emulator.apps[emulator.config.root_vendor]))

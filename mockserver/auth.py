@@ -92,9 +92,9 @@ class Authenticator:
             for hexdigest, tenant in items
         }
 
-    def tenants(self) -> set[str]:
-        """The tenants with at least one accepted key."""
-        return {item.tenant or DEFAULT_TENANT for item in self._accepted.values()}
+    def tenants(self) -> list[str]:
+        """The tenants of the accepted keys (never the keys), in the order they were added."""
+        return list(dict.fromkeys(item.tenant or DEFAULT_TENANT for item in list(self._accepted.values())))
 
     def revoke(self, key: str) -> bool:
         """Stop accepting ``key``; True if it was accepted."""

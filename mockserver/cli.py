@@ -22,6 +22,7 @@ from mockserver.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR, Emulato
 from mockserver.emulator import Emulator, build_emulator, credential_headers, emulator_version
 from mockserver.errors import ConfigurationError, EmulatorError
 from mockserver.fixturegen import generate
+from mockserver.inspector_page import UI_PATH
 from mockserver.installation import check_installation
 from mockserver.journal import redacted_target
 from mockserver.limits import add_arguments as add_limit_arguments
@@ -249,6 +250,7 @@ def _is_loopback(host: str) -> bool:
 def banner(emulator: Emulator, base: str) -> str:
     """What the server prints at start: where each vendor is, and the keys it accepts."""
     lines = [f"vendor-emulator {emulator_version()} on {base}  (index: {base}/__mock__)"]
+    lines.append(f"  inspector: {base}{UI_PATH}  (open it in a browser)")
     for spec in emulator.vendors.values():
         root = "  [also at /]" if emulator.config.root_vendor == spec.id else ""
         lines.append(f"  {spec.title:<12} {base}/{spec.id}{root}")

@@ -12,6 +12,7 @@ from mockserver.answer_cache import AnswerCache
 from mockserver.config import EmulatorConfig
 from mockserver.cursors import CursorCodec
 from mockserver.errors import ConfigurationError
+from mockserver.faults import FaultIds
 from mockserver.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalBudget
 from mockserver.limits import Limits
 from mockserver.schemas import SchemaStore
@@ -80,6 +81,7 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
     journal = shared.journal(entries, journal_budget(limits))
     cache = AnswerCache(limits.answer_cache_bytes)
     vendors, states, apps = {}, {}, {}
+    fault_ids = FaultIds()  # one sequence for every vendor: a rule id names one rule
     for vendor_id in config.selected(discover_vendors(config.schemas_dir)):
         spec = load_vendor(config.schemas_dir / vendor_id, store, config.options.get(vendor_id))
         _check_credentials(spec, config)
@@ -91,7 +93,7 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
         )
         apps[vendor_id] = VendorApp(
             spec, states[vendor_id], codec, journal, extra, rate_limits=config.rate_limits,
-            cache=cache, limits=limits, shared=shared, limiter=limiter,
+            cache=cache, limits=limits, shared=shared, limiter=limiter, fault_ids=fault_ids,
         )  # fmt: skip
     emulator = Emulator(config, vendors, states, apps, journal, shared)
     shared.start(emulator.apply, list(apps))
@@ -106,6 +108,8 @@ def journal_budget(limits: Limits) -> JournalBudget:
         header_value_bytes=limits.journal_header_value_bytes,
         query_bytes=limits.journal_query_bytes,
         max_headers=limits.max_headers,
+        body_bytes=limits.journal_body_bytes,
+        bodies_bytes=limits.journal_bodies_bytes,
     )
 
 

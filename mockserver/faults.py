@@ -27,6 +27,18 @@ class Fault:
 
     status: int | None = None
     delay: float = 0.0
+    rules: tuple[int, ...] = ()
+    asked: bool = False
+
+    def describe(self) -> str | None:
+        """What the journal shows: ``503 + 200 ms (rule 2)``, ``429 (Prefer)``; None when nothing applied."""
+        if self.status is None and not self.delay:
+            return None
+        parts = [str(self.status)] if self.status is not None else []
+        if self.delay:
+            parts.append(f"{self.delay * 1000:g} ms")
+        sources = [*(["Prefer"] if self.asked else []), *(f"rule {rule}" for rule in self.rules)]
+        return " + ".join(parts) + (f" ({', '.join(sources)})" if sources else "")
 
 
 def preferred(headers: Mapping[str, str]) -> Fault | None:
@@ -44,14 +56,20 @@ def preferred(headers: Mapping[str, str]) -> Fault | None:
     if status is not None and not 400 <= status <= 599:
         status = None
     delay = min(found.get("delay", 0) / 1000, MAX_DELAY_SECONDS)
-    return Fault(status, delay) if status is not None or delay else None
+    return Fault(status, delay, asked=True) if status is not None or delay else None
+
+
+NO_FAULT = Fault()
 
 
 def combined(asked: Fault | None, planned: Fault | None) -> Fault:
     """A request's fault: the ``Prefer`` status wins over a rule's; their delays add up."""
+    if asked is None and planned is None:
+        return NO_FAULT  # the usual case: nothing to build
     status = asked.status if asked and asked.status is not None else (planned.status if planned else None)
     delay = (asked.delay if asked else 0.0) + (planned.delay if planned else 0.0)
-    return Fault(status, min(delay, MAX_DELAY_SECONDS))
+    rules = planned.rules if planned else ()
+    return Fault(status, min(delay, MAX_DELAY_SECONDS), rules, asked is not None)
 
 
 @dataclass
@@ -81,6 +99,33 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+class FaultIds:
+    """Where rule ids come from: one per emulator, shared by its vendors, so an id names one rule.
+
+    Restored rules keep their ids (``claim``, in increasing order) and new ones count on from the highest
+    id seen, so an id stays the same across a restart and is never given twice.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = 0
+
+    def next(self) -> int:
+        """A new id, higher than every id given or claimed so far."""
+        with self._lock:
+            self._last += 1
+            return self._last
+
+    def claim(self, wanted: object) -> int:
+        """``wanted`` when it is a whole number higher than every id given so far; else a new id."""
+        with self._lock:
+            if _is_int(wanted) and isinstance(wanted, int) and wanted > self._last:
+                self._last = wanted
+            else:
+                self._last += 1
+            return self._last
+
+
 class FaultLimitError(ValueError):
     """One more rule would pass the cap on rules."""
 
@@ -97,14 +142,22 @@ class Faults:
 
     With a shared backend the rules are stored for every process (the ``faults`` part) and a counted
     rule's countdown is kept by the store, so "the next 3 requests" means 3 in all, whichever process
-    answers them.
+    answers them. Rule ids come from the store too (one counter for every vendor and process), so an id
+    names one rule everywhere; in one process they come from ``ids``, one FaultIds per emulator.
     """
 
-    def __init__(self, max_rules: int = 1000, vendor: str = "", shared: SharedState | None = None) -> None:
+    def __init__(
+        self,
+        max_rules: int = 1000,
+        vendor: str = "",
+        shared: SharedState | None = None,
+        ids: FaultIds | None = None,
+    ) -> None:
+        """``ids``: where rule ids come from; an emulator shares one among its vendors (ids unique)."""
         self.max_rules = max_rules
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
-        self._next_id = 1
+        self._ids = ids if ids is not None else FaultIds()
         self.vendor = vendor
         self.shared: SharedState = shared or InMemory()
 
@@ -117,8 +170,12 @@ class Faults:
         with self._lock:
             self._rules = [_rule(item) for item in rules or []]
 
-    def add(self, rule: FaultRule) -> FaultRule:
-        """Install a rule; rules are consulted in the order they were added."""
+    def add(self, rule: FaultRule, *, keep_id: bool = False) -> FaultRule:
+        """Install a rule; rules are consulted in the order they were added.
+
+        ``keep_id``: the rule keeps the id it has (a rule restored from ``--state-dir``), and later rules
+        get higher ids; without it (or when the id is taken or not positive) it gets the next free id.
+        """
         if rule.status is not None and (not _is_int(rule.status) or not 400 <= rule.status <= 599):
             raise ValueError(f"a fault status is an integer from 400 to 599, got {rule.status!r}")
         if (
@@ -141,8 +198,10 @@ class Faults:
             with self._lock:
                 if len(self._rules) >= self.max_rules:
                     raise FaultLimitError(f"at most {self.max_rules} fault rules at a time (--max-faults)")
-                rule.id = shared_id if shared_id is not None else self._next_id
-                self._next_id = max(self._next_id, rule.id) + 1
+                if shared_id is not None:
+                    rule.id = shared_id
+                else:
+                    rule.id = self._ids.claim(rule.id) if keep_id else self._ids.next()
                 rules = [*self._rules, rule]
                 self._publish(rules)
                 self._rules = rules
@@ -150,10 +209,11 @@ class Faults:
 
     def take(self, tenant: str | None, path: str) -> Fault | None:
         """The fault for one request (a failing rule counts down; delays add up), or None."""
+        if not self._rules:  # the usual case, read without the lock: no rule, no fault
+            return None
         status: int | None = None
         delay = 0.0
-        if not self._rules:
-            return None
+        matched: list[int] = []
         with self._lock:
             used_up = False
             for rule in list(self._rules):
@@ -169,9 +229,22 @@ class Faults:
                         continue
                 status = rule.status if rule.status is not None else status
                 delay += rule.delay
+                matched.append(rule.id)
             if used_up:
                 self._publish(self._rules, wait=False)
-        return Fault(status, min(delay, MAX_DELAY_SECONDS)) if status is not None or delay else None
+        if status is None and not delay:
+            return None
+        return Fault(status, min(delay, MAX_DELAY_SECONDS), tuple(matched))
+
+    def remove(self, rule_id: int) -> bool:
+        """Remove one rule by its id (on every process); False if there is none (any more)."""
+        with self.shared.exclusive(self.vendor), self._lock:
+            kept = [rule for rule in self._rules if rule.id != rule_id]
+            removed = len(kept) != len(self._rules)
+            if removed:
+                self._publish(kept)
+            self._rules = kept
+        return removed
 
     def rules(self, tenant: str | None = None) -> list[FaultRule]:
         """The active rules (of one tenant, or all)."""

@@ -10,8 +10,11 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
+
+if TYPE_CHECKING:  # faults -> state_backends -> journal: only the annotations need it
+    from mockserver.faults import Fault
 
 REDACTED = "[redacted]"
 REDACTED_BYTES = REDACTED.encode()
@@ -19,6 +22,10 @@ SECRET_NAME = re.compile(
     r"auth|key|token|secret|cookie|password|passwd|session|credential|signature", re.IGNORECASE
 )
 DEFAULT_JOURNAL_SIZE = 1000
+MAX_KEPT_BODY = 256 * 1024  # response bytes kept per entry (the inspector shows them); the rest is cut
+BODY_BUDGET = 32 * 1024 * 1024  # response bytes kept by a whole journal: the oldest bodies are let go first
+# (both defaults of mockserver.limits: --journal-body-bytes, --journal-bodies-bytes)
+WATCH_SECONDS = 5.0  # how long a look by the inspector keeps the journal's details on (the page polls 4/s)
 
 
 @lru_cache(maxsize=4096)
@@ -77,6 +84,21 @@ class JournalEntry:
     raw_query: bytes
     raw_headers: tuple[tuple[bytes, bytes], ...]
     status: int
+    latency: float | None = None
+    applied: Fault | None = None
+    response: bytes = b""
+    response_type: str | None = None
+    body_dropped: bool = False
+
+    @property
+    def latency_ms(self) -> float | None:
+        """How long the emulator took to answer, injected delay included, in ms (None: not measured)."""
+        return None if self.latency is None else round(self.latency * 1000, 3)
+
+    @property
+    def fault(self) -> str | None:
+        """The fault that applied, as ``503 (rule 2)``; None when none did (described when read)."""
+        return self.applied.describe() if self.applied is not None else None
 
     @property
     def query(self) -> tuple[tuple[str, str], ...]:
@@ -118,6 +140,8 @@ class JournalEntry:
             "query": [list(pair) for pair in self.query],
             "headers": dict(self.headers),
             "status": self.status,
+            "latency_ms": self.latency_ms,
+            "fault": self.fault,
         }
 
 
@@ -130,6 +154,8 @@ class JournalBudget:
     header_value_bytes: int = 256
     query_bytes: int = 2048
     max_headers: int = 100
+    body_bytes: int = MAX_KEPT_BODY  # of one response body, kept only while an inspector watches
+    bodies_bytes: int = BODY_BUDGET  # of all kept response bodies together
 
 
 ENTRY_OVERHEAD = 400  # bytes of an entry's objects besides its strings (measured: about 350 on 3.11)
@@ -175,11 +201,27 @@ class Journal:
         self._total = 0
         self._sequence = itertools.count(1)
         self._lock = threading.Lock()
+        self._with_body: deque[JournalEntry] = deque()  # oldest first, holding _body_bytes in all
+        self._body_bytes = 0
+        self._bodies = 0  # entries of _with_body that still hold a body
+        self.watching = False  # an inspector looked within WATCH_SECONDS: keep latency, fault and body
+        self._watched_until = 0.0
+
+    def watch(self, seconds: float = WATCH_SECONDS) -> None:
+        """Keep the details of the next requests for ``seconds`` (the inspector calls this on each poll)."""
+        self._watched_until = time.monotonic() + seconds
+        self.watching = True
 
     @property
     def stored_bytes(self) -> int:
         """The approximate size of everything stored (the budget counts this)."""
         return self._total
+
+    @property
+    def body_bytes(self) -> tuple[int, int]:
+        """The response bytes kept for the inspector, and how many entries the queue of bodies holds."""
+        with self._lock:
+            return self._body_bytes, len(self._with_body)
 
     def compact(
         self,
@@ -190,23 +232,23 @@ class Journal:
         path: str,
         status: int,
         secret_headers: frozenset[bytes],
+        latency: float | None = None,
+        fault: Fault | None = None,
+        response: bytes = b"",
+        response_type: str | None = None,
     ) -> JournalEntry:
         """The entry as it is stored (not numbered yet): redacted, cut to the budget, compact if
-        unauthenticated. Every journal, in-process or shared, stores only this."""
+        unauthenticated, its response body (if any) cut to ``budget.body_bytes``. Every journal,
+        in-process or shared, stores only this."""
         budget = self.budget
         headers = () if tenant is None else _stored_headers(scope["headers"], secret_headers, budget)
         query = _redacted_query(scope["query_string"][: budget.query_bytes])
+        limit = budget.body_bytes
+        kept = response if not response or len(response) <= limit else response[:limit]
         return JournalEntry(
-            0,
-            time.time(),
-            vendor,
-            tenant,
-            scope["method"],
-            path[: budget.query_bytes],
-            query,
-            headers,
-            status,
-        )
+            0, time.time(), vendor, tenant, scope["method"], path[: budget.query_bytes], query, headers,
+            status, latency, fault, kept, response_type,
+        )  # fmt: skip
 
     def record(
         self,
@@ -217,13 +259,25 @@ class Journal:
         path: str,
         status: int,
         secret_headers: frozenset[bytes],
+        latency: float | None = None,
+        fault: Fault | None = None,
+        response: bytes = b"",
+        response_type: str | None = None,
     ) -> JournalEntry:
         """Add one request; credentials are replaced, and long values cut, before anything is stored.
 
         An unauthenticated request (``tenant`` None) is kept in a compact form: no headers at all.
+        The response body (only passed while an inspector watches) is kept by reference (replies are
+        immutable), cut to ``budget.body_bytes``; all kept bodies together stay within
+        ``budget.bodies_bytes``, the oldest let go first. Bodies have this budget of their own, apart
+        from the entries' byte budgets (``--journal-body-bytes``, ``--journal-bodies-bytes``).
         """
         budget = self.budget
-        entry = self.compact(vendor, tenant, scope, path=path, status=status, secret_headers=secret_headers)
+        entry = self.compact(
+            vendor, tenant, scope, path=path, status=status, secret_headers=secret_headers,
+            latency=latency, fault=fault, response=response, response_type=response_type,
+        )  # fmt: skip
+        kept = entry.response
         size = _size(entry)
         owner = (vendor, tenant)
         with self._lock:
@@ -235,21 +289,51 @@ class Journal:
             entries.append(entry)
             self._bytes[owner] += size
             self._total += size
+            if kept:
+                self._keep_body(entry)
             while owner in self._bytes and (
                 len(entries) > self.size or self._bytes[owner] > budget.tenant_bytes
             ):
                 self._drop_oldest(owner)
             while self._total > budget.total_bytes:
                 self._drop_oldest(max(self._bytes, key=self._bytes.__getitem__))
+        if latency is not None and time.monotonic() > self._watched_until:
+            self.watching = False  # nobody looked for a while: back to the plain journal
         return entry
 
     def _drop_oldest(self, owner: tuple[str, str | None]) -> None:
         entries = self._entries[owner]
-        size = _size(entries.popleft())
+        oldest = entries.popleft()
+        size = _size(oldest)
         self._bytes[owner] -= size
         self._total -= size
+        self._release_body(oldest)
         if not entries:
             del self._entries[owner], self._bytes[owner]
+
+    def _release_body(self, entry: JournalEntry) -> None:
+        """Let an entry's body go (its entry fell off); the queue of bodies forgets it lazily."""
+        if entry.response:
+            self._body_bytes -= len(entry.response)
+            self._bodies -= 1
+            entry.response = b""
+
+    def _keep_body(self, entry: JournalEntry) -> None:
+        """Count a kept body against the budget; over it, the oldest entries let their bodies go."""
+        self._with_body.append(entry)
+        self._body_bytes += len(entry.response)
+        self._bodies += 1
+        while self._body_bytes > self.budget.bodies_bytes and self._with_body:
+            oldest = self._with_body.popleft()
+            if oldest.response:
+                self._body_bytes -= len(oldest.response)
+                self._bodies -= 1
+                oldest.response = b""
+                oldest.body_dropped = True
+        while self._with_body and not self._with_body[0].response:
+            self._with_body.popleft()  # released when its entry fell off
+        if len(self._with_body) > 2 * self._bodies + 64:  # many released in the middle: compact
+            self._with_body = deque(item for item in self._with_body if item.response)
 
     def entries(self, vendor: str | None = None, tenant: str | None = None) -> list[JournalEntry]:
         """The recorded requests, oldest first, optionally of one vendor and one tenant."""
@@ -262,13 +346,35 @@ class Journal:
             ]
         return sorted(selected, key=lambda entry: entry.sequence)
 
+    def find(self, sequence: int) -> JournalEntry | None:
+        """The entry with this sequence number, if it is still kept."""
+        with self._lock:
+            for entries in self._entries.values():
+                if entries and entries[0].sequence <= sequence <= entries[-1].sequence:
+                    for entry in entries:
+                        if entry.sequence == sequence:
+                            return entry
+        return None
+
+    def latest(self) -> int:
+        """The sequence number of the newest entry ever recorded (0 before the first)."""
+        with self._lock:
+            return max((entries[-1].sequence for entries in self._entries.values() if entries), default=0)
+
+    def tenants(self) -> set[tuple[str, str | None]]:
+        """The (vendor, tenant) pairs with requests kept."""
+        with self._lock:
+            return {owner for owner, entries in self._entries.items() if entries}
+
     def clear(self, vendor: str | None = None, tenant: str | None = None) -> None:
         """Forget the requests of one vendor/tenant, or all."""
         with self._lock:
             for owner, who in list(self._entries):
                 if (vendor is None or owner == vendor) and (tenant is None or who == tenant):
-                    del self._entries[(owner, who)]
+                    for entry in self._entries.pop((owner, who)):
+                        self._release_body(entry)
                     self._total -= self._bytes.pop((owner, who))
+            self._with_body = deque(item for item in self._with_body if item.response)
 
     def __iter__(self) -> Iterator[JournalEntry]:
         return iter(self.entries())

@@ -28,6 +28,8 @@ class Limits:
     journal_total_bytes: int = 64 * MIB  # all tenants together
     journal_header_value_bytes: int = 256  # longer stored header values are cut
     journal_query_bytes: int = 2 * KIB  # longer stored queries are cut
+    journal_body_bytes: int = 256 * KIB  # of one response body the journal keeps while an inspector looks
+    journal_bodies_bytes: int = 32 * MIB  # of all those response bodies together
     answer_cache_bytes: int = 64 * MIB  # all endpoints together
     max_tenants: int = 1000  # registered tenants per vendor
     max_keys: int = 10_000  # accepted keys per vendor, all tenants
@@ -68,6 +70,10 @@ HELP = {
     "journal_total_bytes": "journal bytes of all tenants; the largest tenant's oldest entries fall off",
     "journal_header_value_bytes": "bytes of a header value as the journal stores it (cut beyond)",
     "journal_query_bytes": "bytes of a query string as the journal stores it (cut beyond)",
+    "journal_body_bytes": "bytes of one response body the journal keeps while the inspector page looks"
+    " (cut beyond)",
+    "journal_bodies_bytes": "bytes of all response bodies the journal keeps (a budget of their own, apart"
+    " from --journal-total-bytes); the oldest bodies are let go",
     "answer_cache_bytes": "bytes of cached answers, all endpoints; least recently used fall off",
     "max_tenants": "registered tenants per vendor; one more: 429 from POST /__mock__/{vendor}/keys",
     "max_keys": "accepted keys per vendor, all tenants; one more: 429 from POST /__mock__/{vendor}/keys",

@@ -76,11 +76,22 @@ def _restore_vendor(app: VendorApp, saved: dict[str, Any]) -> None:
     app.authenticator.restore((str(digest), tenant) for digest, tenant in saved.get("keys", []))
     for item in saved.get("datasets", []):
         app.state.replace(str(item["tenant"]), str(item["dataset"]), item["records"])
-    for rule in saved.get("faults", []):
-        app.faults.add(
-            FaultRule(rule["status"], rule["delay"], rule["remaining"], rule["path"], rule["tenant"])
-        )
     app.rate_limits = bool(saved.get("rate_limits", app.rate_limits))
+
+
+def _restore_faults(emulator: Emulator, vendors: dict[str, Any]) -> None:
+    """Every vendor's fault rules, with the ids they had: in increasing id order, since the vendors share
+    one sequence of ids (:class:`mockserver.faults.FaultIds`); new rules count on from the highest."""
+    rules = [
+        (rule.get("id", 0), vendor_id, rule)
+        for vendor_id, state in vendors.items()
+        if vendor_id in emulator.apps
+        for rule in state.get("faults", [])
+    ]
+    for _, vendor_id, rule in sorted(rules, key=lambda item: (int(item[0] or 0), item[1])):
+        restored = FaultRule(rule["status"], rule["delay"], rule["remaining"], rule["path"], rule["tenant"])
+        restored.id = rule.get("id", 0)
+        emulator.apps[vendor_id].faults.add(restored, keep_id=True)
 
 
 class StateDir:
@@ -108,6 +119,7 @@ class StateDir:
             for vendor_id, state in saved["vendors"].items():
                 if vendor_id in self.emulator.apps:
                     _restore_vendor(self.emulator.apps[vendor_id], state)
+            _restore_faults(self.emulator, saved["vendors"])
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ConfigurationError(f"{self.path}: cannot restore the saved state: {error}") from None
         return True

@@ -140,6 +140,10 @@ class VendorState:
         """Every tenant's own datasets, by (tenant, dataset name)."""
         return dict(self._tenants)
 
+    def tenants(self) -> list[tuple[str, str]]:
+        """The (tenant, dataset) pairs that have data of their own."""
+        return list(self._tenants)
+
     def forget(self, tenant: str) -> None:
         """Drop ``tenant``'s own data; it sees the fixtures again."""
         for key in [key for key in self._tenants if key[0] == tenant]:

@@ -25,7 +25,7 @@ from mockserver.engine import (
     request_headers,
     route_path,
 )
-from mockserver.faults import Faults, combined, preferred
+from mockserver.faults import Fault, FaultIds, Faults, combined, preferred
 from mockserver.hosts import HOST_HEADER, served_host
 from mockserver.journal import Journal
 from mockserver.limits import DEFAULT_LIMITS, Limits
@@ -73,6 +73,7 @@ class VendorApp:
         limits: Limits = DEFAULT_LIMITS,
         shared: SharedState | None = None,
         limiter: RateLimiter | None = None,
+        fault_ids: FaultIds | None = None,
     ) -> None:
         self.spec = spec
         self.limits = limits
@@ -80,7 +81,7 @@ class VendorApp:
         self.state = state
         self.journal = journal
         self.shared: SharedState = shared or InMemory()
-        self.faults = Faults(limits.max_faults, spec.id, self.shared)
+        self.faults = Faults(limits.max_faults, spec.id, self.shared, fault_ids)
         self._initial_credentials = (*spec.auth.test_credentials, *credentials)
         self.builtin_tenants = frozenset(item.tenant or DEFAULT_TENANT for item in self._initial_credentials)
         self._builtin_keys = frozenset(item.key for item in self._initial_credentials)
@@ -144,7 +145,7 @@ class VendorApp:
 
     def registered_tenants(self) -> set[str]:
         """The tenants that keys registered at run time created (built-in and configured ones excluded)."""
-        return self.authenticator.tenants() - self.builtin_tenants
+        return set(self.authenticator.tenants()) - self.builtin_tenants
 
     def revoke(self, key: str) -> bool:
         """Refuse ``key`` from now on (its requests get the vendor's invalid-key 401).
@@ -218,18 +219,27 @@ class VendorApp:
     # ------------------------------------------------------------------ requests
 
     def reply(self, scope: Scope) -> Reply:
-        """The response to one request, journaled; a bug becomes the vendor's 500 (logged), no traceback."""
+        """The response to one request, journaled; a bug becomes the vendor's 500 (logged), no traceback.
+
+        While an inspector is watching (``Journal.watching``), the journal also gets the latency, the
+        fault and the response body; otherwise nothing is measured or kept beyond what it always had.
+        """
+        watching = self.journal.watching
+        started = time.perf_counter() if watching else 0.0
         path = route_path(scope)
         tenant: str | None = None
+        fault: Fault | None = None
         try:
-            reply, tenant = self._reply(scope, path)
+            reply, tenant, fault = self._reply(scope, path)
         except StateUnavailable:  # a shared countdown or window could not be consulted
             logger.warning("%s: shared state unavailable on %s %s", self.spec.id, scope["method"], path)
             reply = self.errors.fault(503, method=scope["method"], path=path, route=path.lstrip("/"))
         except Exception:
             logger.exception("%s: unexpected error on %s %s", self.spec.id, scope["method"], scope["path"])
             reply = self.errors.render("server_error")
-        if path != OPENAPI_PATH:
+        if path == OPENAPI_PATH:
+            return reply
+        if not watching:
             self.journal.record(
                 self.spec.id,
                 tenant,
@@ -238,6 +248,19 @@ class VendorApp:
                 status=reply.status,
                 secret_headers=self.secret_headers,
             )
+            return reply
+        self.journal.record(
+            self.spec.id,
+            tenant,
+            scope,
+            path=path,
+            status=reply.status,
+            secret_headers=self.secret_headers,
+            latency=time.perf_counter() - started + reply.delay,
+            fault=fault,
+            response=reply.body,
+            response_type=reply.content_type,
+        )
         return reply
 
     def _route(self, scope: Scope, path: str) -> Endpoint | Reply:
@@ -256,18 +279,18 @@ class VendorApp:
             return replace(reply, headers=(*reply.headers, ("allow", ALLOW)))
         return endpoint
 
-    def _reply(self, scope: Scope, path: str) -> tuple[Reply, str | None]:
+    def _reply(self, scope: Scope, path: str) -> tuple[Reply, str | None, Fault | None]:
         endpoint = self._route(scope, path)
         if isinstance(endpoint, Reply):
-            return endpoint, None
+            return endpoint, None, None
         headers = request_headers(scope, self.read_headers)
         who = self.authenticator.authenticate(headers)
         if isinstance(who, Denied):
             details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
-            return self.errors.render(who.refusal.value, header=who.header, **details), None
+            return self.errors.render(who.refusal.value, header=who.header, **details), None, None
         verdict = self.limiter.check(who.tenant) if self._rate_limits and self.limiter else None
         if verdict is not None and not verdict.allowed:
-            return self.errors.render("rate_limited", **self._limit_variables(verdict)), who.tenant
+            return self.errors.render("rate_limited", **self._limit_variables(verdict)), who.tenant, None
         fault = combined(preferred(headers), self.faults.take(who.tenant, path))
         if fault.status is not None:
             details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
@@ -275,9 +298,9 @@ class VendorApp:
         else:
             reply = endpoint.answer(who, scope["query_string"])
         if verdict is None and not fault.delay:
-            return reply, who.tenant
+            return reply, who.tenant, fault
         limited = (*reply.headers, *self._limit_headers(verdict))
-        return replace(reply, headers=limited, delay=fault.delay), who.tenant
+        return replace(reply, headers=limited, delay=fault.delay), who.tenant, fault
 
     def _limit_variables(self, verdict: Verdict | None) -> dict[str, int]:
         if verdict is None:  # an injected 429: as if the first documented window were exhausted

@@ -181,6 +181,11 @@ def test_the_installed_server_answers_every_vendor(
                 response = httpx.get(f"{base}/{vendor_id}{endpoint.path}", headers=headers, timeout=10)
                 assert response.status_code == 200, (vendor_id, endpoint.path, response.text)
         assert httpx.get(f"{base}/__mock__/health", timeout=10).json()["status"] == "ok"
+        page = httpx.get(f"{base}/__mock__/ui", timeout=10)  # the inspector's files are in the package
+        assert page.status_code == 200
+        for asset in re.findall(r'(?:src|href)="(/__mock__/ui/static/[^"]+)"', page.text):
+            assert httpx.get(f"{base}{asset}", timeout=10).status_code == 200, asset
+        assert len(re.findall(r"/__mock__/ui/static/", page.text)) == 2
     finally:
         process.terminate()
         process.communicate(timeout=10)

@@ -267,3 +267,73 @@ def test_a_bad_state_or_workers_option_is_a_one_line_error(options: list[str], m
     assert message in result.stderr
     assert "secret" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_fault_id_names_one_rule_on_every_server(redis: Redis) -> None:
+    """Issue 15's fault ids with issue 14's shared state: one id sequence for every vendor and process;
+    a rule added through one server is listed by its id and removed through the other, for both."""
+    with serving("--state", redis.url) as (one, _), serving("--state", redis.url) as (two, _):
+        butter = httpx.post(f"{one}/__mock__/butter/faults", json={"status": 503})
+        famulor = httpx.post(f"{two}/__mock__/famulor/faults", json={"status": 502})
+        assert butter.status_code == famulor.status_code == 201, (butter.text, famulor.text)
+        first, second = butter.json()["id"], famulor.json()["id"]
+        assert first != second, "two rules, added through two servers for two vendors, have two ids"
+
+        def listed(base: str) -> dict[int, str]:
+            faults = httpx.get(f"{base}/__mock__/state").json()["faults"]
+            return {fault["id"]: fault["vendor"] for fault in faults}
+
+        assert listed(one) == listed(two) == {first: "butter", second: "famulor"}
+        assert httpx.get(f"{two}{NUMBERS}", headers=BUTTER).status_code == 503
+
+        removed = httpx.delete(f"{two}/__mock__/faults/{first}")
+        assert removed.status_code == 200, removed.text
+        assert removed.json() == {"removed": first, "vendor": "butter"}
+        assert listed(one) == listed(two) == {second: "famulor"}, "removed on both servers"
+        assert httpx.get(f"{one}{NUMBERS}", headers=BUTTER).status_code == 200
+        again = httpx.delete(f"{one}/__mock__/faults/{first}")
+        assert again.status_code == 404, again.text
+
+        third = httpx.post(f"{one}/__mock__/butter/faults", json={"delay": 0.01}).json()["id"]
+        assert third not in (first, second), "an id is never given twice, whichever server gives it"
+
+
+def test_the_inspector_shows_every_servers_requests(redis: Redis) -> None:
+    """The inspector's journal reads go through the shared journal: one server's page shows the other's
+    requests; while a page looks, the other server keeps latency, fault and the response body too (cut
+    to --journal-body-bytes, credentials redacted), written to Redis in its batches."""
+    options = ("--state", redis.url, "--journal-body-bytes", "64")
+    with serving(*options) as (one, _), serving(*options) as (two, _):
+        assert httpx.get(f"{two}{NUMBERS}", headers=BUTTER).status_code == 200
+        entries = httpx.get(f"{one}/__mock__/journal").json()["entries"]
+        assert [(entry["vendor"], entry["path"]) for entry in entries] == [("butter", "/api/phone-numbers")]
+        first = entries[0]["sequence"]
+        assert entries[0]["latency_ms"] is None, "nobody looked at two yet: the plain journal there"
+        detail = httpx.get(f"{one}/__mock__/journal/{first}")
+        assert detail.status_code == 200, detail.text
+        assert detail.json()["response"]["captured"] is False
+
+        # one's page polls; two is told (pub/sub) and keeps the details of its next requests
+        assert httpx.post(f"{two}/__mock__/butter/faults", json={"delay": 0.02}).status_code == 201
+
+        def captured() -> bool:
+            latest = httpx.get(f"{one}/__mock__/journal").json()["latest"]
+            assert httpx.get(f"{two}{NUMBERS}", headers=BUTTER).status_code == 200
+            newer = httpx.get(f"{one}/__mock__/journal", params={"since": latest}).json()["entries"]
+            return bool(newer) and newer[0]["latency_ms"] is not None
+
+        eventually(captured)
+        newest = httpx.get(f"{one}/__mock__/journal", params={"vendor": "butter"}).json()["entries"][0]
+        assert newest["latency_ms"] >= 20, "the injected delay is in the latency"
+        assert newest["fault"] is not None
+        assert "20 ms" in newest["fault"], newest["fault"]
+        full = httpx.get(f"{one}/__mock__/journal/{newest['sequence']}").json()
+        assert full["response"]["captured"] is True
+        assert 0 < full["response"]["bytes"] <= 64, "the body is cut to --journal-body-bytes"
+        assert full["response"]["text"] or full["response"]["body"] is not None
+        assert "bk_test_butter" not in str(full), "the key is redacted in what Redis keeps"
+
+        cleared = httpx.delete(f"{one}/__mock__/journal")
+        assert cleared.status_code == 200, cleared.text
+        assert httpx.get(f"{two}/__mock__/journal").json()["entries"] == []
+        assert httpx.get(f"{two}/__mock__/journal/{newest['sequence']}").status_code == 404

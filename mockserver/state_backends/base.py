@@ -67,7 +67,7 @@ class SharedState(Protocol):
         ...
 
     def next_id(self, vendor: str) -> int | None:
-        """A fault-rule id unique across processes, or None for a local one."""
+        """A fault-rule id unique across processes and vendors, or None for a local one (FaultIds)."""
         ...
 
     def journal(self, size: int, budget: JournalBudget | None = None) -> Journal:

@@ -1,0 +1,274 @@
+// The inspector's script: polls the emulator's own admin JSON (same origin, nothing else) and renders it.
+// Controls go through the admin API like any other caller: JSON bodies, the admin token header if set.
+"use strict";
+(function () {
+  const POLL_MS = 250; // the journal, while the page is visible
+  const STATE_MS = 2000; // faults and tenants
+  const MAX_ROWS = 500; // rows kept in the journal table
+  const POLL_LIMIT = 100; // newest entries fetched per poll (under load, older ones are skipped)
+  const TOKEN_HEADER = "X-Mock-Admin-Token";
+  const tokenRequired = document.body.dataset.tokenRequired === "true";
+  const tokenInput = document.getElementById("token");
+  const statusLine = document.getElementById("status");
+  const rows = document.getElementById("journal-rows");
+  const filter = document.getElementById("journal-filter");
+  const detail = document.getElementById("detail");
+  let latest = 0;
+  let generation = 0; // bumped when the filter changes, so a late answer for the old filter is dropped
+
+  if (tokenInput) {
+    tokenInput.value = sessionStorage.getItem("vendor-emulator-token") || "";
+    tokenInput.addEventListener("change", function () {
+      sessionStorage.setItem("vendor-emulator-token", tokenInput.value);
+      restart();
+    });
+  }
+
+  function headers(json) {
+    const out = { Accept: "application/json" };
+    if (json) out["Content-Type"] = "application/json";
+    if (tokenRequired && tokenInput && tokenInput.value) out[TOKEN_HEADER] = tokenInput.value;
+    return out;
+  }
+
+  async function call(method, url, body) {
+    const response = await fetch(url, {
+      method: method,
+      headers: headers(body !== undefined),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+    const text = await response.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = { message: text }; }
+    if (!response.ok) {
+      const message = (data && (data.message || data.error)) || response.statusText;
+      throw new Error(response.status + ": " + message);
+    }
+    return data;
+  }
+
+  function say(message) { statusLine.textContent = message; }
+
+  function el(tag, attributes, children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      if (name === "text") node.textContent = value;
+      else node.setAttribute(name, value);
+    }
+    for (const child of children || []) node.append(child);
+    return node;
+  }
+
+  function query(entry) {
+    return entry.query.map(function (pair) { return pair[0] + "=" + pair[1]; }).join("&");
+  }
+
+  function ms(value) { return value === null || value === undefined ? "—" : value.toFixed(1); }
+
+  function statusClass(status) { return "s" + String(status)[0]; }
+
+  function row(entry) {
+    const q = query(entry);
+    const open = el("button", { type: "button", class: "open", "data-sequence": String(entry.sequence),
+      "aria-label": "Open request " + entry.sequence, text: String(entry.sequence) });
+    const tr = el("tr", { "data-sequence": String(entry.sequence), "data-vendor": entry.vendor }, [
+      el("td", {}, [open]),
+      el("td", { text: new Date(entry.at * 1000).toLocaleTimeString() }),
+      el("td", { text: entry.vendor }),
+      el("td", { class: "request" }, [el("code", { text: entry.method + " " + entry.path + (q ? "?" + q : "") })]),
+      el("td", { class: "status " + statusClass(entry.status), text: String(entry.status) }),
+      el("td", { class: "num", text: ms(entry.latency_ms) }),
+      el("td", { text: entry.tenant || "—" }),
+      el("td", { class: "fault", text: entry.fault || "" }),
+    ]);
+    return tr;
+  }
+
+  function filterQuery() {
+    const params = new URLSearchParams();
+    for (const name of ["vendor", "tenant", "status"]) {
+      const value = filter.elements[name].value;
+      if (value) params.set(name, value);
+    }
+    return params;
+  }
+
+  async function pollJournal() {
+    const mine = generation;
+    const params = filterQuery();
+    params.set("since", String(latest));
+    params.set("limit", String(POLL_LIMIT));
+    const data = await call("GET", "/__mock__/journal?" + params.toString());
+    if (mine !== generation) return;
+    if (data.entries.length) {
+      const empty = rows.querySelector("tr.empty");
+      if (empty) empty.remove();
+      const fragment = document.createDocumentFragment();
+      for (const entry of data.entries) fragment.append(row(entry));
+      rows.prepend(fragment);
+      while (rows.rows.length > MAX_ROWS) rows.deleteRow(rows.rows.length - 1);
+    }
+    latest = Math.max(latest, data.latest);
+    document.getElementById("journal-count").textContent = "(" + rows.querySelectorAll("tr[data-sequence]").length + " shown)";
+  }
+
+  function table(pairs, caption) {
+    return el("table", { class: "pairs" }, [
+      el("caption", { text: caption }),
+      el("tbody", {}, pairs.map(function (pair) {
+        return el("tr", {}, [el("th", { scope: "row", text: pair[0] }), el("td", {}, [el("code", { text: pair[1] })])]);
+      })),
+    ]);
+  }
+
+  async function openEntry(sequence) {
+    const entry = await call("GET", "/__mock__/journal/" + encodeURIComponent(sequence));
+    for (const tr of rows.querySelectorAll("tr.selected")) tr.classList.remove("selected");
+    const tr = rows.querySelector('tr[data-sequence="' + sequence + '"]');
+    if (tr) tr.classList.add("selected");
+    const q = query(entry);
+    const body = !entry.response.captured ? "(not kept: no inspector was open when this request came)"
+      : entry.response.dropped ? "(no longer kept: the journal keeps the newest bodies only)"
+      : entry.response.body !== null ? JSON.stringify(entry.response.body, null, 2) : (entry.response.text || "");
+    detail.replaceChildren(
+      el("h3", { id: "detail-h", text: "Request " + entry.sequence }),
+      el("p", {}, [el("code", { class: "request-line", text: entry.method + " /" + entry.vendor + entry.path + (q ? "?" + q : "") })]),
+      el("p", { text: "Status " + entry.status + " · " + ms(entry.latency_ms) + " ms · tenant " + (entry.tenant || "—") + (entry.fault ? " · fault " + entry.fault : "") }),
+      table(entry.headers, "Request headers (credentials redacted)"),
+      entry.query.length ? table(entry.query, "Query") : el("p", { class: "muted", text: "No query parameters." }),
+      el("h4", { text: "Response body (" + entry.response.bytes + " bytes, " + (entry.response.content_type || "") + ")" }),
+      el("pre", { class: "body", tabindex: "0" }, [el("code", { id: "response-body", text: body })]),
+    );
+    detail.focus();
+  }
+
+  function cell(text) { return el("td", { text: text === null || text === undefined ? "any" : String(text) }); }
+
+  async function refreshState() {
+    const state = await call("GET", "/__mock__/state");
+    const faults = document.getElementById("fault-rows");
+    faults.replaceChildren(...(state.faults.length ? state.faults.map(function (fault) {
+      const remove = el("button", { type: "button", class: "remove-fault", "data-id": String(fault.id), text: "Remove" });
+      return el("tr", { "data-fault": String(fault.id) }, [
+        el("td", { text: String(fault.id) }), el("td", { text: fault.vendor }), cell(fault.status),
+        el("td", { text: String(Math.round(fault.delay * 1000)) }), cell(fault.remaining === null ? "for ever" : fault.remaining),
+        cell(fault.path), cell(fault.tenant), el("td", {}, [remove]),
+      ]);
+    }) : [el("tr", { class: "empty" }, [el("td", { colspan: "8", text: "No active faults." })])]));
+    const tenants = document.getElementById("tenant-rows");
+    tenants.replaceChildren(...state.tenants.map(function (t) {
+      const counts = Object.entries(t.records).map(function (kv) { return kv[0] + ": " + kv[1]; }).join(", ");
+      return el("tr", { "data-vendor": t.vendor, "data-tenant": t.tenant }, [
+        el("td", { text: t.vendor }), el("td", { text: t.tenant }), el("td", { text: counts }),
+        el("td", { text: t.own_data ? "yes" : "fixtures" }), el("td", { class: "num", text: String(t.requests) }),
+      ]);
+    }));
+    const select = filter.elements.tenant;
+    const names = Array.from(new Set(state.tenants.map(function (t) { return t.tenant; }))).sort();
+    if (select.dataset.names !== names.join("\n")) { // rebuilt only when it changes: keeps keyboard focus
+      const chosen = select.value;
+      select.replaceChildren(el("option", { value: "", text: "all" }), ...names.map(function (name) { return el("option", { text: name }); }));
+      select.value = names.includes(chosen) ? chosen : "";
+      select.dataset.names = names.join("\n");
+    }
+  }
+
+  let journalTimer = null;
+  let stateTimer = null;
+  function live() { return filter.elements.live.checked && !document.hidden; }
+
+  async function journalLoop() {
+    journalTimer = null;
+    if (!live()) return;
+    try { await pollJournal(); if (statusLine.dataset.error) { say(""); delete statusLine.dataset.error; } }
+    catch (error) { say("Journal: " + error.message); statusLine.dataset.error = "1"; }
+    if (journalTimer === null && live()) journalTimer = setTimeout(journalLoop, POLL_MS);
+  }
+
+  async function stateLoop() {
+    stateTimer = null;
+    if (document.hidden) return;
+    try { await refreshState(); } catch (error) { say("State: " + error.message); }
+    if (stateTimer === null && !document.hidden) stateTimer = setTimeout(stateLoop, STATE_MS);
+  }
+
+  function restart() {
+    generation += 1;
+    latest = 0;
+    rows.replaceChildren(el("tr", { class: "empty" }, [el("td", { colspan: "8", text: "No requests yet." })]));
+    clearTimeout(journalTimer); journalTimer = null;
+    clearTimeout(stateTimer); stateTimer = null;
+    if (tokenRequired && !(tokenInput && tokenInput.value)) {
+      say("This emulator has an admin token: enter it above to see the journal, faults and tenants.");
+      return;
+    }
+    say("");
+    journalLoop();
+    stateLoop();
+  }
+
+  async function act(label, work) {
+    try { await work(); say(label); } catch (error) { say(label + " failed: " + error.message); }
+    clearTimeout(stateTimer); stateTimer = null;
+    stateLoop();
+  }
+
+  filter.addEventListener("change", restart);
+  filter.addEventListener("submit", function (event) { event.preventDefault(); });
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) restart(); });
+
+  rows.addEventListener("click", function (event) {
+    const button = event.target.closest("button.open");
+    if (button) openEntry(button.dataset.sequence).catch(function (error) { say("Request: " + error.message); });
+  });
+
+  document.getElementById("reset").addEventListener("click", function () {
+    act("Reset every vendor.", function () { return call("POST", "/__mock__/reset", {}); }).then(restart);
+  });
+  document.getElementById("clear-journal").addEventListener("click", function () {
+    act("Journal cleared.", function () { return call("DELETE", "/__mock__/journal"); }).then(restart);
+  });
+
+  document.getElementById("fault-rows").addEventListener("click", function (event) {
+    const button = event.target.closest("button.remove-fault");
+    if (!button) return;
+    act("Fault " + button.dataset.id + " removed.", function () {
+      return call("DELETE", "/__mock__/faults/" + encodeURIComponent(button.dataset.id));
+    });
+  });
+
+  document.getElementById("fault-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    const form = event.target.elements;
+    const body = {};
+    if (form.status.value) body.status = Number(form.status.value);
+    if (form.delay.value) body.delay = Number(form.delay.value) / 1000;
+    if (form.times.value) body.times = Number(form.times.value);
+    if (form.path.value) body.path = form.path.value;
+    if (form.tenant.value) body.tenant = form.tenant.value;
+    const vendor = form.vendor.value;
+    act("Fault added to " + vendor + ".", function () {
+      return call("POST", "/__mock__/" + encodeURIComponent(vendor) + "/faults", body);
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("button.copy");
+    if (!button) return;
+    const text = document.getElementById(button.dataset.copy).textContent;
+    const done = function () { say("Copied."); };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, function () { say("Copy failed: select the text."); });
+    else {
+      const range = document.createRange();
+      range.selectNodeContents(document.getElementById(button.dataset.copy));
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      say("Selected: press Ctrl+C to copy.");
+    }
+  });
+
+  restart();
+})();
