@@ -272,14 +272,20 @@ class Journal:
         ``budget.bodies_bytes``, the oldest let go first. Bodies have this budget of their own, apart
         from the entries' byte budgets (``--journal-body-bytes``, ``--journal-bodies-bytes``).
         """
-        budget = self.budget
         entry = self.compact(
             vendor, tenant, scope, path=path, status=status, secret_headers=secret_headers,
             latency=latency, fault=fault, response=response, response_type=response_type,
         )  # fmt: skip
-        kept = entry.response
+        self._store(entry)
+        if latency is not None and time.monotonic() > self._watched_until:
+            self.watching = False  # nobody looked for a while: back to the plain journal
+        return entry
+
+    def _store(self, entry: JournalEntry) -> None:
+        """Number and keep a compact entry, within the entry and byte budgets (a shared journal sends it)."""
+        budget = self.budget
         size = _size(entry)
-        owner = (vendor, tenant)
+        owner = (entry.vendor, entry.tenant)
         with self._lock:
             entry.sequence = next(self._sequence)
             entries = self._entries.get(owner)
@@ -289,7 +295,7 @@ class Journal:
             entries.append(entry)
             self._bytes[owner] += size
             self._total += size
-            if kept:
+            if entry.response:
                 self._keep_body(entry)
             while owner in self._bytes and (
                 len(entries) > self.size or self._bytes[owner] > budget.tenant_bytes
@@ -297,9 +303,6 @@ class Journal:
                 self._drop_oldest(owner)
             while self._total > budget.total_bytes:
                 self._drop_oldest(max(self._bytes, key=self._bytes.__getitem__))
-        if latency is not None and time.monotonic() > self._watched_until:
-            self.watching = False  # nobody looked for a while: back to the plain journal
-        return entry
 
     def _drop_oldest(self, owner: tuple[str, str | None]) -> None:
         entries = self._entries[owner]

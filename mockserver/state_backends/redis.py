@@ -536,32 +536,12 @@ class SharedJournal(Journal):
         with contextlib.suppress(RedisError):  # unreachable: the other processes keep the plain journal
             self.state._announce(self.state.client.pipeline(transaction=False), "", "watch", False)
 
-    def record(
-        self,
-        vendor: str,
-        tenant: str | None,
-        scope: Mapping[str, Any],
-        *,
-        path: str,
-        status: int,
-        secret_headers: frozenset[bytes],
-        latency: float | None = None,
-        fault: Fault | None = None,
-        response: bytes = b"",
-        response_type: str | None = None,
-    ) -> JournalEntry:
-        # As Journal.record stores it, but kept only until written to Redis (not in this process's lists):
-        # no Redis round trip here, the writer thread sends a batch.
-        entry = self.compact(
-            vendor, tenant, scope, path=path, status=status, secret_headers=secret_headers,
-            latency=latency, fault=fault, response=response, response_type=response_type,
-        )  # fmt: skip
+    def _store(self, entry: JournalEntry) -> None:
+        # Kept only until written to Redis (not in this process's lists): no Redis round trip here, the
+        # writer thread sends a batch, which Redis numbers and trims to the same budgets.
         self._pending.append(entry)
         if not self._wake.is_set():  # once per batch: setting an Event takes a lock
             self._wake.set()
-        if latency is not None and time.monotonic() > self._watched_until:
-            self.watching = False  # nobody looked for a while: back to the plain journal
-        return entry
 
     def wake(self) -> None:
         self._wake.set()
