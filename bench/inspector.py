@@ -29,7 +29,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import BUTTER, PYTHON, ROOT, SERVER_CORE, free_port, wrk
-from mockserver.journal import WATCH_SECONDS
+from mockserver.state.journal import WATCH_SECONDS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PATH = "/butter/api/phone-numbers"

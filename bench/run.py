@@ -36,8 +36,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mockserver.documents import read_json  # noqa: E402
-from mockserver.seeding import complete  # noqa: E402
+from mockserver.data.seeding import complete  # noqa: E402
+from mockserver.documents.reading import read_json  # noqa: E402
 
 PYTHON = sys.executable
 BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}

@@ -3,7 +3,7 @@
 The public API is what ``__all__`` names.
 """
 
-from contracts.findings import Finding, Severity
-from contracts.runner import Report, run
+from contracts.checks.findings import Finding, Severity
+from contracts.checks.runner import Report, run
 
 __all__ = ["Finding", "Report", "Severity", "run"]

@@ -2,6 +2,6 @@
 
 import sys
 
-from contracts.cli import main
+from contracts.tools.cli import main
 
 sys.exit(main())

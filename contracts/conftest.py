@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.findings import Severity
-from contracts.runner import Report, run
-from mockserver.config import DEFAULT_SCHEMAS_DIR
-from mockserver.schemas import SchemaStore
-from mockserver.vendor import discover_vendors, load_vendor
+from contracts.checks.findings import Severity
+from contracts.checks.runner import Report, run
+from mockserver.declarations.loading import discover_vendors, load_vendor
+from mockserver.documents.schemas import SchemaStore
+from mockserver.engine.config import DEFAULT_SCHEMAS_DIR
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.findings import Severity
-from contracts.report import as_markdown
-from contracts.runner import Report
+from contracts.checks.findings import Severity
+from contracts.checks.runner import Report
+from contracts.reporting.formats import as_markdown
 
 
 def test_endpoint_keeps_its_contract(

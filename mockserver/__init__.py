@@ -3,11 +3,11 @@
 The public API is what ``__all__`` names; everything else is private and may change.
 """
 
-from mockserver.app import create_app
-from mockserver.config import EmulatorConfig
-from mockserver.emulator import Emulator, build_emulator
+from mockserver.engine.config import EmulatorConfig
+from mockserver.engine.emulator import Emulator, build_emulator
 from mockserver.errors import ConfigurationError, DeclarationError, EmulatorError
-from mockserver.vendor import Credential
+from mockserver.kinds.auth import Credential
+from mockserver.serving.app import create_app
 
 __all__ = [
     "ConfigurationError",

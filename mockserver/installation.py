@@ -103,3 +103,8 @@ def check_installation() -> None:
         for message in messages:
             print(f"error: vendor-emulator: {message}", file=sys.stderr)
         raise SystemExit(2)
+
+
+def program_name(module: str, script: str = DISTRIBUTION) -> str:
+    """How the user started us: the console script, or ``python -m <module>``."""
+    return script if Path(sys.argv[0]).name.startswith(script) else f"python -m {module}"

@@ -16,8 +16,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mockserver.documents import read_json  # noqa: E402
-from mockserver.vendor import discover_vendors  # noqa: E402
+from mockserver.declarations.loading import discover_vendors  # noqa: E402
+from mockserver.documents.reading import read_json  # noqa: E402
 
 README = ROOT / "README.md"
 SCHEMAS = ROOT / "schemas"

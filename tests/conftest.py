@@ -3,7 +3,7 @@
 The generic test modules (meta, pagination properties, strategies, drift round trips, hostile inputs,
 fuzzing, no-Python-needed) take their vendors from the declarations under ``SCHEMAS``. Point the suite at
 other data with ``VENDOR_EMULATOR_TEST_SCHEMAS`` and ``VENDOR_EMULATOR_TEST_FIXTURES`` (how
-tests/test_new_vendor.py proves that a vendor added later gets all of them, with no test edited).
+tests/promises/test_new_vendor.py proves that a vendor added later gets all of them, with no test edited).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, settings
 from starlette.applications import Starlette
 
 from mockserver import EmulatorConfig, create_app
-from mockserver.emulator import Emulator, credential_headers
-from mockserver.schemas import SchemaStore
-from mockserver.transport import EmulatorTransport
-from mockserver.vendor import discover_vendors
+from mockserver.declarations.loading import discover_vendors
+from mockserver.documents.schemas import SchemaStore
+from mockserver.engine.emulator import Emulator, credential_headers
+from mockserver.intercept.transport import EmulatorTransport
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS_ENV = "VENDOR_EMULATOR_TEST_SCHEMAS"
@@ -46,7 +46,7 @@ settings.register_profile("dev", max_examples=25, deadline=None)
 settings.register_profile(
     "ci", max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.register_profile(  # the made-up vendor's run inside the suite (tests/test_new_vendor.py)
+settings.register_profile(  # the made-up vendor's run inside the suite (tests/promises/test_new_vendor.py)
     "quick", max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(

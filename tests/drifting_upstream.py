@@ -23,12 +23,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contracts.checks import at, template_paths
+from contracts.checks.endpoint import at, template_paths
 from mockserver import EmulatorConfig, create_app
-from mockserver.emulator import Emulator, credential_headers
-from mockserver.schemas import SchemaStore
-from mockserver.transport import EmulatorTransport
-from mockserver.vendor import EndpointSpec, VendorSpec
+from mockserver.declarations.model import EndpointSpec, VendorSpec
+from mockserver.documents.schemas import SchemaStore
+from mockserver.engine.emulator import Emulator, credential_headers
+from mockserver.intercept.transport import EmulatorTransport
 
 LOGIN_PAGE = b"<!doctype html><html><body><form action='/login'>Sign in</form></body></html>"
 Mutation = Callable[["Exchange"], None]

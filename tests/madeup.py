@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mockserver.fixturegen import generate
-from mockserver.scaffold import scaffold
+from mockserver.authoring.fixturegen import generate
+from mockserver.authoring.scaffold import scaffold
 
 PATH = "/api/lines"
 

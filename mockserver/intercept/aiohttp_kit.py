@@ -17,9 +17,9 @@ import aiohttp
 from aioresponses import CallbackResult, aioresponses
 from yarl import URL
 
+from mockserver.engine.vendor_app import VendorApp
 from mockserver.intercept.base import OtherHosts
 from mockserver.intercept.exchange import HTTP_METHODS, answer, http_scope, url_pattern
-from mockserver.vendor_app import VendorApp
 
 _NEEDS_STREAM_WRITER = "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Protocol
 
-from mockserver.vendor_app import VendorApp
+from mockserver.engine.vendor_app import VendorApp
 
 OtherHosts = Literal["refuse", "allow"]
 

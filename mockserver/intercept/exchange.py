@@ -2,7 +2,7 @@
 
 Each client library describes a request its own way (``httpx.Request``, ``requests.PreparedRequest``,
 aiohttp's URL and keyword arguments). Each interceptor turns its request into the ASGI scope the engine
-reads, and the engine's :class:`~mockserver.engine.Reply` into its library's response, so that every
+reads, and the engine's :class:`~mockserver.engine.pipeline.Reply` into its library's response, so that every
 client sees the same statuses, headers, bodies, journal entries, faults and tenants as over HTTP.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from mockserver.vendor_app import VendorApp
+from mockserver.engine.vendor_app import VendorApp
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 HeaderPairs = Iterable[tuple[str | bytes, str | bytes]]

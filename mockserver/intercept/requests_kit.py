@@ -13,9 +13,9 @@ from typing import Any
 import requests
 import responses
 
+from mockserver.engine.vendor_app import VendorApp
 from mockserver.intercept.base import OtherHosts
 from mockserver.intercept.exchange import HTTP_METHODS, answer, read_timeout, scope_for_url, url_pattern
-from mockserver.vendor_app import VendorApp
 
 EVERYTHING = re.compile(".*")
 

@@ -1,4 +1,4 @@
-"""A consumer project's tests, run by tests/test_distribution.py against the *installed* package.
+"""A consumer project's tests, run by tests/system/test_distribution.py against the *installed* package.
 
 They use nothing but the installed pytest plugin (no import of this repository) and reach every declared
 vendor's real URL in-process with httpx (sync and async), requests and aiohttp.

@@ -1,0 +1,48 @@
+"""``python -m mockserver`` / ``vendor-emulator``: serve the emulator, or check its declarations and fixtures.
+
+The command line is the composition root of the product: ``arguments`` parses, ``serve`` runs the server,
+``authoring`` holds the commands for vendor authors, and ``contracts`` hands over to the contract suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from mockserver.cli.arguments import EXIT_USAGE, build_parser
+from mockserver.cli.authoring import check, new_vendor, write_fixtures, write_schemathesis_config
+from mockserver.cli.serve import serve
+from mockserver.data.recipes import RecipeError
+from mockserver.engine.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR
+from mockserver.errors import EmulatorError
+from mockserver.installation import check_installation, program_name
+
+__all__ = ["COMMANDS", "main"]
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": serve,
+    "check": check,
+    "schemathesis-config": write_schemathesis_config,
+    "fixtures": write_fixtures,
+    "new": new_vendor,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; start-up problems are one line on stderr and exit status 2, never a traceback."""
+    check_installation()
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["contracts"]:
+        from contracts.tools.cli import main as contracts_main  # noqa: PLC0415 - only this command needs it
+
+        return contracts_main(words[1:], prog=f"{program_name('mockserver')} contracts")
+    arguments = build_parser().parse_args(words)
+    if hasattr(arguments, "schemas"):  # the shipped data, unless the command line names other folders
+        arguments.schemas = arguments.schemas or DEFAULT_SCHEMAS_DIR
+        arguments.fixtures = arguments.fixtures or DEFAULT_FIXTURES_DIR
+    try:
+        return COMMANDS[arguments.command](arguments)
+    except (EmulatorError, RecipeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE

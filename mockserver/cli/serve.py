@@ -1,0 +1,241 @@
+"""``serve``: bind, print the banner, and run uvicorn in one process or ``--workers`` forked ones."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import ipaddress
+import logging
+import os
+import signal
+import socket
+import sys
+from typing import Any
+
+from mockserver.cli.arguments import EXIT_USAGE, config_from
+from mockserver.engine.emulator import Emulator, credential_headers, emulator_version
+from mockserver.engine.persistence import StateDir
+from mockserver.errors import EmulatorError
+from mockserver.serving.accesslog import AccessLog, RotatingFile
+from mockserver.serving.app import create_app
+from mockserver.serving.inspector_page import UI_PATH
+from mockserver.serving.middleware import ControlsRefused, RedactQuerySecrets
+from mockserver.serving.server import fitting, guarded
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket, so that a busy port is reported before anything starts."""
+    family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, protocol)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    return sock
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether every address ``host`` resolves to is a loopback address (decided before binding)."""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
+    except OSError:
+        return False
+    return all(ipaddress.ip_address(str(address).split("%")[0]).is_loopback for address in addresses)
+
+
+def banner(emulator: Emulator, base: str) -> str:
+    """What the server prints at start: where each vendor is, and the keys it accepts."""
+    lines = [f"vendor-emulator {emulator_version()} on {base}  (index: {base}/__mock__)"]
+    lines.append(f"  inspector: {base}{UI_PATH}  (open it in a browser)")
+    for spec in emulator.vendors.values():
+        root = "  [also at /]" if emulator.config.root_vendor == spec.id else ""
+        lines.append(f"  {spec.title:<12} {base}/{spec.id}{root}")
+        lines += [f"      GET {base}/{spec.id}{endpoint.path}" for endpoint in spec.endpoints]
+        lines += [
+            "      " + "  ".join(f"{k}: {v}" for k, v in headers.items())
+            for headers in credential_headers(spec)
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def serve(arguments: argparse.Namespace) -> int:
+    """Bind, print the banner, and serve until Ctrl-C or SIGTERM (from N processes with --workers N)."""
+    if not _is_loopback(arguments.host) and not arguments.admin_token:
+        message = (
+            f"error: listening on {arguments.host} would expose the /__mock__/ controls: set --admin-token"
+        )
+        print(message, file=sys.stderr)
+        return EXIT_USAGE
+    problem = _workers_problem(arguments.workers, arguments.state) or _state_dir_problem(arguments)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        config = config_from(arguments)  # checked here even for --workers: each worker builds its own
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if arguments.workers == 1:
+        app = create_app(config)
+        emulator: Emulator = app.state.emulator
+        if arguments.state_dir is not None:
+            state = StateDir(arguments.state_dir, emulator)
+            if state.restore():
+                print(f"restored the state saved in {state.path}", flush=True)
+            emulator.changed.append(state.save)
+    try:
+        sock = bind(arguments.host, arguments.port)
+    except OSError as error:
+        print(
+            f"error: cannot listen on {arguments.host}:{arguments.port}: {error.strerror or error}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if arguments.workers == 1:
+        return _serve_app(app, arguments, sock)
+    return _serve_workers(arguments, sock)
+
+
+def _workers_problem(workers: int, state: str | None) -> str | None:
+    """Why --workers and --state do not go together, or None."""
+    if workers < 1:
+        return "--workers is at least 1"
+    if workers > 1 and state is None:
+        return (
+            f"--workers {workers} needs --state: each process would otherwise answer with its own data. "
+            "Give --state redis://HOST:PORT to share seeding, keys, faults, rate limits and the journal, "
+            "or --state memory for independent read-only workers (the /__mock__/ controls are then refused)"
+        )
+    return None
+
+
+def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, worker: int = 0) -> int:
+    """Run uvicorn on ``sock`` until SIGTERM or Ctrl-C; the banner from the first worker only."""
+    import uvicorn  # noqa: PLC0415 - only the serve command needs the server
+
+    emulator: Emulator = app.state.emulator
+    gc.freeze()  # start-up objects (schemas, fixtures, indexes) live for ever: keep the collector off them
+    _release_freed_memory()
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    if worker == 0:
+        print(banner(emulator, f"http://{shown}:{port}") + _state_line(arguments), flush=True)
+    log_format = "off" if arguments.no_access_log else arguments.log_format
+    limits = emulator.config.limits
+    stream = None if arguments.log_file is None else RotatingFile(arguments.log_file, limits)
+    # The request log wraps the emulator itself (its vendor apps then write their own lines, the fast
+    # path); the Host/Origin guard and the guarded protocol of issue 11 stay outermost.
+    request_log: Any = AccessLog(app, log_format, stream) if log_format != "off" else app
+    served: Any = request_log
+    if arguments.workers > 1 and not emulator.shared.shared:
+        served = ControlsRefused(served)
+    served, protocol = guarded(served, emulator, arguments.host, arguments.allowed_host)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            served,
+            log_level=arguments.log_level,
+            access_log=False,  # the request log above replaces uvicorn's (it cost half the speed)
+            lifespan="off",
+            proxy_headers=False,
+            http=protocol(fitting(limits)),
+        )
+    )
+    logging.getLogger("uvicorn.access").addFilter(RedactQuerySecrets())  # if anyone turns it back on
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the previous handler:
+    # make that handler end the process quietly with status 0.
+    signal.signal(signal.SIGTERM, _stopped)
+    try:
+        with contextlib.suppress(KeyboardInterrupt, Stopped):
+            server.run(sockets=[sock])
+    finally:
+        if isinstance(request_log, AccessLog):
+            request_log.writer.flush()
+        if stream is not None:
+            stream.close()
+        emulator.shared.close()
+    return 0
+
+
+def _state_dir_problem(arguments: argparse.Namespace) -> str | None:
+    """Why --state-dir does not go with the --state/--workers given, or None.
+
+    --state-dir saves one process's in-memory state. With --state redis://... the state lives in Redis
+    (persist it with Redis's own RDB/AOF); with --workers N every worker would hold and save a different
+    state. Refused rather than half done.
+    """
+    if arguments.state_dir is None:
+        return None
+    if arguments.state not in (None, "memory"):
+        return (
+            "--state-dir saves in-memory state; with --state redis://... the state lives in Redis"
+            " (use Redis persistence, RDB or AOF, to keep it over restarts): give one of the two"
+        )
+    if arguments.workers > 1:
+        return "--state-dir saves one process's state: it cannot be combined with --workers above 1"
+    return None
+
+
+def _state_line(arguments: argparse.Namespace) -> str:
+    if arguments.workers == 1 and arguments.state in (None, "memory"):
+        return ""
+    from mockserver.state.backends import redacted_url  # noqa: PLC0415
+
+    where = redacted_url(arguments.state) if arguments.state != "memory" else "memory (per worker, read-only)"
+    return f"  workers: {arguments.workers}; state: {where}\n"
+
+
+def _release_freed_memory() -> None:
+    """Give the memory freed after loading (parsed fixture files) back to the system, where glibc can."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes  # noqa: PLC0415
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _serve_workers(arguments: argparse.Namespace, sock: socket.socket) -> int:
+    """Fork ``--workers`` processes that accept on the one listening socket; stop them all together."""
+    children: dict[int, int] = {}
+    for index in range(arguments.workers):
+        pid = os.fork()
+        if pid == 0:  # the worker: its own emulator (and its own connection to the shared state)
+            code = EXIT_USAGE
+            try:
+                code = _serve_app(create_app(config_from(arguments)), arguments, sock, worker=index)
+            except EmulatorError as error:
+                print(f"error: {error}", file=sys.stderr, flush=True)
+            finally:
+                os._exit(code)
+        children[pid] = index
+    sock.close()
+
+    def stop(signum: int, frame: object) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    status = 0
+    while children:
+        try:
+            pid, code = os.wait()
+        except ChildProcessError:
+            break
+        children.pop(pid, None)
+        exit_code = os.waitstatus_to_exitcode(code)
+        if exit_code not in (0, -signal.SIGTERM, -signal.SIGINT) and status == 0:
+            status = exit_code if exit_code > 0 else 1
+            stop(signal.SIGTERM, None)  # one worker failed: stop the others, report its status
+    return status
+
+
+class Stopped(Exception):  # noqa: N818 - it is an event, not an error
+    """SIGTERM arrived after the server had shut down gracefully."""
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise Stopped

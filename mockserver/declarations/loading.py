@@ -1,0 +1,255 @@
+"""Vendors as data: each ``schemas/<id>/openapi.json`` with its ``x-emulator`` blocks becomes a VendorSpec.
+
+Loading checks everything a request will later rely on (the declaration against
+``declaration.schema.json``, then cross-references: filters name declared parameters, envelopes use
+variables their pager provides...), so a broken declaration stops the emulator at start-up with the
+file and the place, never a request with a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from mockserver.declarations.model import DatasetSpec, EndpointSpec, ErrorTemplate, OptionSpec, VendorSpec
+from mockserver.declarations.served_openapi import annotate_cursors, document_empty_values
+from mockserver.documents.explain import explain, pointer
+from mockserver.documents.reading import read_json, resolve_options
+from mockserver.documents.schemas import SchemaStore, bundle_openapi
+from mockserver.errors import DeclarationError
+from mockserver.kinds.auth import AuthSpec, Credential
+from mockserver.kinds.filters import Filter
+from mockserver.kinds.ordering import OrderSpec
+from mockserver.kinds.params import INT64_MAX, ParamSpec, QueryPolicy
+from mockserver.kinds.templates import placeholders
+
+DECLARATION_SCHEMA = Path(__file__).with_name("declaration.schema.json")
+OPENAPI_FILE = "openapi.json"
+
+
+def _pager_variables() -> dict[str, set[str]]:
+    """The envelope variables of each paging style, as declaration.schema.json lists them."""
+    styles = read_json(DECLARATION_SCHEMA)["$defs"]["paging"]["oneOf"]
+    return {style["properties"]["style"]["const"]: set(style["x-template-variables"]) for style in styles}
+
+
+PAGER_VARIABLES = _pager_variables()
+
+
+@cache
+def _declaration_validator(definition: str) -> Draft202012Validator:
+    schema = read_json(DECLARATION_SCHEMA)
+    return Draft202012Validator({**schema, "$ref": f"#/$defs/{definition}"})
+
+
+def _check_declaration(source: Path, where: str, declaration: Any, definition: str) -> None:
+    errors = list(_declaration_validator(definition).iter_errors(declaration))
+    if errors:
+        raise DeclarationError(source, f"{where}{explain(errors)}")
+
+
+def discover_vendors(schemas_dir: Path) -> list[str]:
+    """Vendor ids: every folder of ``schemas_dir`` holding an OpenAPI document (``_shared`` excluded)."""
+    return sorted(
+        path.parent.name
+        for path in schemas_dir.glob(f"*/{OPENAPI_FILE}")
+        if not path.parent.name.startswith(("_", "."))
+    )
+
+
+def _auth(declaration: Mapping[str, Any]) -> AuthSpec:
+    return AuthSpec(
+        kind=declaration["kind"],
+        header=declaration.get("header"),
+        tenant_header=declaration.get("tenant_header"),
+        test_credentials=tuple(
+            Credential(item["key"], item.get("tenant")) for item in declaration["test_credentials"]
+        ),
+    )
+
+
+def _params(source: Path, operation: Mapping[str, Any]) -> dict[str, ParamSpec]:
+    specs: dict[str, ParamSpec] = {}
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") != "query":
+            raise DeclarationError(
+                source, f"parameter {parameter.get('name')!r}: only query parameters are emulated"
+            )
+        try:
+            specs[parameter["name"]] = ParamSpec.from_openapi(parameter)
+        except ValueError as error:
+            raise DeclarationError(source, str(error)) from None
+    return specs
+
+
+def _response_schema(source: Path, operation: Mapping[str, Any]) -> Path:
+    try:
+        ref = str(operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"])
+    except KeyError:
+        raise DeclarationError(
+            source, "a list operation needs a 200 application/json response with a $ref schema"
+        ) from None
+    return (source.parent / ref).resolve()
+
+
+def _bound_problem(spec: ParamSpec) -> str | None:
+    """Why a parameter's bounds and default cannot work together (options can move them)."""
+    if spec.type == "integer" and (spec.maximum is None or spec.maximum > INT64_MAX):
+        return f"integer parameter {spec.name!r} needs a maximum of at most {INT64_MAX} (64-bit)"
+    low = spec.minimum if spec.minimum is not None else -INT64_MAX
+    high = spec.maximum if spec.maximum is not None else INT64_MAX
+    if low > high:
+        return f"parameter {spec.name!r}: minimum {low} is above maximum {high}"
+    if isinstance(spec.default, int) and not low <= spec.default <= high:
+        return f"parameter {spec.name!r}: default {spec.default} is outside [{low}, {high}]"
+    return None
+
+
+def _cross_check(
+    source: Path, where: str, endpoint: EndpointSpec, datasets: Mapping[str, DatasetSpec]
+) -> None:
+    problems: list[str] = []
+    if endpoint.dataset not in datasets:
+        problems.append(f"dataset {endpoint.dataset!r} is not declared")
+    problems += [
+        f"filter on undeclared parameter {f.param!r}"
+        for f in endpoint.filters
+        if f.param not in endpoint.params
+    ]
+    order_param = endpoint.order.param
+    if order_param is not None:
+        spec = endpoint.params.get(order_param)
+        if spec is None or set(spec.enum or ()) != set(endpoint.order.options):
+            problems.append(
+                f"order parameter {order_param!r} must be declared with an enum of exactly its options"
+            )
+        elif spec.default is None:
+            problems.append(f"order parameter {order_param!r} needs a default")
+    for key, value in endpoint.paging.items():
+        if key.endswith("_param") and value not in endpoint.params:
+            problems.append(f"paging parameter {value!r} is not declared")
+    problems += [problem for spec in endpoint.params.values() if (problem := _bound_problem(spec))]
+    unknown = placeholders(endpoint.envelope) - PAGER_VARIABLES[endpoint.paging["style"]]
+    if unknown:
+        problems.append(
+            f"envelope uses {sorted(unknown)}, which a {endpoint.paging['style']!r} pager does not provide"
+        )
+    if problems:
+        raise DeclarationError(source, f"{where}: " + "; ".join(problems))
+
+
+def _endpoint(
+    source: Path, path: str, operation: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
+) -> EndpointSpec:
+    declaration = operation["x-emulator"]
+    where = "#" + pointer(["paths", path, "get", "x-emulator"])
+    _check_declaration(source, where, declaration, "endpoint")
+    dataset = datasets.get(declaration["dataset"])
+    endpoint = EndpointSpec(
+        path=path,
+        operation_id=operation.get("operationId", path),
+        summary=operation.get("summary", ""),
+        docs=operation.get("externalDocs", {}).get("url", ""),
+        dataset=declaration["dataset"],
+        params=_params(source, operation),
+        filters=tuple(Filter.from_declaration(item) for item in declaration.get("filters", [])),
+        where=declaration.get("where", {}),
+        order=OrderSpec.from_declaration(declaration["order"], dataset.key if dataset else ""),
+        paging=declaration["paging"],
+        envelope=declaration["envelope"],
+        response_schema=_response_schema(source, operation),
+    )
+    _cross_check(source, where, endpoint, datasets)
+    return endpoint
+
+
+def _endpoints(
+    source: Path, document: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
+) -> tuple[EndpointSpec, ...]:
+    endpoints = []
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method == "parameters" or not isinstance(operation, dict):
+                continue
+            if method != "get" or "x-emulator" not in operation:
+                raise DeclarationError(
+                    source, f"{method.upper()} {path}: only GET list operations with x-emulator are emulated"
+                )
+            endpoints.append(_endpoint(source, path, operation, datasets))
+    if not endpoints:
+        raise DeclarationError(source, "declares no operation")
+    return tuple(endpoints)
+
+
+def _options(raw: Mapping[str, Any], resolved: Mapping[str, Any]) -> tuple[OptionSpec, ...]:
+    declared = raw.get("x-emulator", {}).get("options", {})
+    effective = resolved.get("x-emulator", {}).get("options", {})
+    return tuple(
+        OptionSpec(
+            name=name,
+            value=effective[name]["value"],
+            default=spec["value"],
+            choices=tuple(spec["choices"]) if "choices" in spec else None,
+            assumption=spec["assumption"],
+        )
+        for name, spec in declared.items()
+    )
+
+
+def _with_option_values(document: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    options = document.get("x-emulator", {}).get("options", {})
+    for name, value in overrides.items():
+        options[name]["value"] = value
+    return document
+
+
+def load_vendor(
+    directory: Path, store: SchemaStore, overrides: Mapping[str, Any] | None = None
+) -> VendorSpec:
+    """Read, check and resolve one vendor's declarations, with its options set by ``overrides``."""
+    source = directory / OPENAPI_FILE
+    raw = read_json(source)
+    if not isinstance(raw, dict) or "x-emulator" not in raw:
+        raise DeclarationError(source, "not an OpenAPI document with an x-emulator block")
+    document = _with_option_values(resolve_options(raw, overrides or {}, source), overrides or {})
+    declaration = document["x-emulator"]
+    _check_declaration(source, "#/x-emulator", declaration, "vendor")
+    datasets = {
+        name: DatasetSpec(name, (directory / item["schema"]).resolve(), item["key"])
+        for name, item in declaration["datasets"].items()
+    }
+    query = declaration.get("query", {})
+    policy = QueryPolicy(
+        repeated=query.get("repeated", "reject"),
+        empty=query.get("empty", "reject"),
+        unknown=query.get("unknown", "ignore"),
+    )
+    endpoints = _endpoints(source, document, datasets)
+    return VendorSpec(
+        id=directory.name,
+        title=declaration["title"],
+        docs=declaration["docs"],
+        live_base_url=declaration["live_base_url"],
+        hosts=tuple(declaration["hosts"]),
+        content_type=declaration.get("content_type", "application/json"),
+        auth=_auth(declaration["auth"]),
+        datasets=datasets,
+        query=policy,
+        messages=query.get("messages", "plain"),
+        errors={
+            kind: ErrorTemplate(item["status"], item["body"], item.get("headers", {}))
+            for kind, item in declaration["errors"].items()
+        },
+        endpoints=endpoints,
+        options=_options(raw, document),
+        openapi=document_empty_values(
+            annotate_cursors(bundle_openapi(store, document, source), endpoints), policy
+        ),
+        source=source,
+        rate_limits=declaration.get("rate_limits"),
+        live_environment=declaration["live_environment"],
+    )

@@ -1,0 +1,138 @@
+"""An emulator instance: its vendors loaded and indexed, their state, their apps and the shared journal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from mockserver.declarations.loading import discover_vendors, load_vendor
+from mockserver.declarations.model import VendorSpec
+from mockserver.documents.schemas import SchemaStore
+from mockserver.engine.answer_cache import AnswerCache
+from mockserver.engine.config import EmulatorConfig
+from mockserver.engine.vendor_app import VendorApp
+from mockserver.errors import ConfigurationError
+from mockserver.kinds.cursors import CursorCodec
+from mockserver.limits import Limits
+from mockserver.state.backends import SharedState, open_state
+from mockserver.state.datasets import VendorState
+from mockserver.state.faults import FaultIds
+from mockserver.state.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalBudget
+
+
+def emulator_version() -> str:
+    """The installed package version (``0+unknown`` when run from a bare checkout)."""
+    try:
+        return version("vendor-emulator")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class Emulator:
+    """A configured emulator: its vendors, their state and their ASGI apps."""
+
+    config: EmulatorConfig
+    vendors: dict[str, VendorSpec]
+    states: dict[str, VendorState]
+    apps: dict[str, VendorApp]
+    journal: Journal
+    shared: SharedState
+    changed: list[Callable[[], None]] = field(default_factory=list)  # called after each admin write
+
+    @property
+    def has_tenants(self) -> bool:
+        """Whether any vendor has a tenant beyond those of its built-in and configured keys."""
+        return any(app.registered_tenants() for app in self.apps.values())
+
+    def reset(self) -> None:
+        """Every vendor back to its fixtures, initial keys, no faults and an empty journal."""
+        for app in self.apps.values():
+            app.reset()
+
+    def apply(self, vendor: str, part: str, value: Any) -> None:
+        """Mirror a change another process made (a shared backend calls this; nothing is put back)."""
+        app = self.apps.get(vendor)
+        if app is None:
+            return
+        with self.shared.applying():
+            if part.startswith("data:"):
+                tenant, _, name = part[len("data:") :].partition("\x00")
+                self.states[vendor].applied(tenant, name, value)
+            else:
+                app.applied(part, value)
+
+
+def build_emulator(config: EmulatorConfig) -> Emulator:
+    """Load, check and index every selected vendor (raises a DeclarationError naming any broken file)."""
+    if config.admin_token is not None and not config.admin_token.strip():
+        raise ConfigurationError("an admin token cannot be empty")
+    if not config.schemas_dir.is_dir():
+        raise ConfigurationError(f"schemas directory not found: {config.schemas_dir}")
+    if not config.fixtures_dir.is_dir():
+        raise ConfigurationError(f"fixtures directory not found: {config.fixtures_dir}")
+    store = SchemaStore(config.schemas_dir)
+    codec = CursorCodec(config.cursor_secret)
+    limits = config.limits
+    entries = limits.journal_entries if config.journal_size == DEFAULT_JOURNAL_SIZE else config.journal_size
+    shared = open_state(config.state)
+    journal = shared.journal(entries, journal_budget(limits))
+    cache = AnswerCache(limits.answer_cache_bytes)
+    vendors, states, apps = {}, {}, {}
+    fault_ids = FaultIds()  # one sequence for every vendor: a rule id names one rule
+    for vendor_id in config.selected(discover_vendors(config.schemas_dir)):
+        spec = load_vendor(config.schemas_dir / vendor_id, store, config.options.get(vendor_id))
+        _check_credentials(spec, config)
+        vendors[vendor_id] = spec
+        states[vendor_id] = VendorState(spec, store, config.fixtures_dir, limits, shared)
+        extra = config.credentials.get(vendor_id, ())
+        limiter = (
+            shared.rate_limiter(vendor_id, spec.rate_limits, time.monotonic) if spec.rate_limits else None
+        )
+        apps[vendor_id] = VendorApp(
+            spec, states[vendor_id], codec, journal, extra, rate_limits=config.rate_limits,
+            cache=cache, limits=limits, shared=shared, limiter=limiter, fault_ids=fault_ids,
+        )  # fmt: skip
+    emulator = Emulator(config, vendors, states, apps, journal, shared)
+    shared.start(emulator.apply, list(apps))
+    return emulator
+
+
+def journal_budget(limits: Limits) -> JournalBudget:
+    """The journal's byte budgets from the emulator's limits."""
+    return JournalBudget(
+        tenant_bytes=limits.journal_bytes,
+        total_bytes=limits.journal_total_bytes,
+        header_value_bytes=limits.journal_header_value_bytes,
+        query_bytes=limits.journal_query_bytes,
+        max_headers=limits.max_headers,
+        body_bytes=limits.journal_body_bytes,
+        bodies_bytes=limits.journal_bodies_bytes,
+    )
+
+
+def _check_credentials(spec: VendorSpec, config: EmulatorConfig) -> None:
+    if spec.auth.tenant_header is None:
+        return
+    for credential in config.credentials.get(spec.id, ()):
+        if credential.tenant is None:
+            raise ConfigurationError(
+                f"{spec.id} keys belong to an organization: give it as KEY:{spec.auth.tenant_header}"
+            )
+
+
+def credential_headers(spec: VendorSpec) -> list[dict[str, str]]:
+    """The headers that authenticate each of a vendor's test credentials."""
+    out = []
+    for credential in spec.auth.test_credentials:
+        if spec.auth.kind == "bearer":
+            headers = {"Authorization": f"Bearer {credential.key}"}
+        else:
+            headers = {spec.auth.header or "": credential.key}
+        if spec.auth.tenant_header and credential.tenant:
+            headers[spec.auth.tenant_header] = credential.tenant
+        out.append(headers)
+    return out

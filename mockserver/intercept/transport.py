@@ -1,0 +1,168 @@
+"""In-process transport: an ``httpx`` client talks to the emulator with no socket and no server.
+
+Requests for a vendor are answered by calling the vendor's engine directly (it is synchronous), so
+the same transport serves ``httpx.Client`` and ``httpx.AsyncClient`` at the cost of a function
+call. Anything else (``/__mock__``) goes through the full Starlette app: directly for async
+clients, and on a private event loop in a helper thread for sync ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from mockserver.engine.emulator import Emulator
+from mockserver.engine.vendor_app import VendorApp
+from mockserver.intercept.exchange import http_scope
+
+
+def _scope(request: httpx.Request, root_path: str) -> dict[str, Any]:
+    url = request.url
+    raw_path = url.raw_path.split(b"?", 1)[0]
+    return http_scope(
+        request.method,
+        scheme=url.scheme,
+        host=url.host,
+        port=url.port,
+        raw_path=raw_path,
+        query=url.query,
+        headers=request.headers.raw,
+        root_path=root_path,
+    )
+
+
+class DelayedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that arrives after ``delay`` seconds: slept by sync readers, awaited by async ones."""
+
+    def __init__(self, body: bytes, delay: float) -> None:
+        self.body = body
+        self.delay = delay
+
+    def __iter__(self) -> Iterator[bytes]:
+        time.sleep(self.delay)
+        yield self.body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        await asyncio.sleep(self.delay)
+        yield self.body
+
+
+class TimedOutStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body slower than the client's read timeout: after the timeout, httpx.ReadTimeout, as on a network."""
+
+    def __init__(self, timeout: float, request: httpx.Request) -> None:
+        self.timeout = timeout
+        self.request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        time.sleep(self.timeout)
+        raise httpx.ReadTimeout("the emulated vendor is slower than the read timeout", request=self.request)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        await asyncio.sleep(self.timeout)
+        if self.timeout >= 0:  # always: the yield below only makes this an async generator
+            raise httpx.ReadTimeout(
+                "the emulated vendor is slower than the read timeout", request=self.request
+            )
+        yield b""  # pragma: no cover
+
+
+def respond(vendor_app: VendorApp, request: httpx.Request, prefix: str = "") -> httpx.Response:
+    """Answer ``request`` with ``vendor_app``'s engine, directly (the vendor is mounted at ``prefix``)."""
+    reply = vendor_app.reply(_scope(request, prefix))
+    body = b"" if request.method == "HEAD" else reply.body
+    headers = vendor_app.raw_headers(reply)
+    read_timeout = request.extensions.get("timeout", {}).get("read")
+    if reply.delay and read_timeout is not None and reply.delay > read_timeout:
+        return httpx.Response(
+            reply.status, headers=headers, stream=TimedOutStream(read_timeout, request), request=request
+        )
+    if reply.delay:
+        return httpx.Response(
+            reply.status, headers=headers, stream=DelayedStream(body, reply.delay), request=request
+        )
+    return httpx.Response(reply.status, headers=headers, content=body, request=request)
+
+
+class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Routes requests to an emulator app in-process; use with ``httpx.Client`` or ``httpx.AsyncClient``."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        emulator: Emulator = app.state.emulator
+        self.mounts = {f"/{vendor_id}": vendor_app for vendor_id, vendor_app in emulator.apps.items()}
+        root = emulator.config.root_vendor
+        self.root_app = emulator.apps[root] if root else None
+        self._asgi = httpx.ASGITransport(app=app)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def vendor_for(self, path: str) -> tuple[VendorApp, str] | None:
+        """The vendor app a path belongs to and its mount prefix, or None for everything else."""
+        prefix = "/" + path.split("/", 2)[1] if path.startswith("/") else ""
+        vendor_app = self.mounts.get(prefix)
+        if vendor_app is not None:
+            return vendor_app, prefix
+        if self.root_app is not None and not path.startswith("/__mock__"):
+            return self.root_app, ""
+        return None
+
+    def _direct(self, request: httpx.Request) -> httpx.Response | None:
+        target = self.vendor_for(request.url.path)
+        if target is None:
+            return None
+        vendor_app, prefix = target
+        return respond(vendor_app, request, prefix)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer a synchronous client's request."""
+        direct = self._direct(request)
+        if direct is not None:
+            return direct
+        request.read()
+        return asyncio.run_coroutine_threadsafe(self._through_app(request), self._background_loop()).result()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer an asynchronous client's request."""
+        direct = self._direct(request)
+        if direct is not None:
+            return direct
+        await request.aread()
+        return await self._through_app(request)
+
+    async def _through_app(self, request: httpx.Request) -> httpx.Response:
+        response = await self._asgi.handle_async_request(request)
+        content = await response.aread()
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=request
+        )
+
+    def _background_loop(self) -> asyncio.AbstractEventLoop:
+        """An event loop in a daemon thread: it never keeps the interpreter alive, closed or not."""
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(
+                    target=self._loop.run_forever, name="emulator-transport", daemon=True
+                )
+                self._thread.start()
+            return self._loop
+
+    def close(self) -> None:
+        """Stop and close the helper loop, if a sync request ever needed it."""
+        with self._lock:
+            loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+
+    async def aclose(self) -> None:
+        """Nothing to release for async clients."""

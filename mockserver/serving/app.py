@@ -1,0 +1,151 @@
+"""The Starlette application: every vendor mounted at ``/{vendor id}``, plus the ``/__mock__`` index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
+
+from mockserver.declarations.model import VendorSpec
+from mockserver.engine.config import EmulatorConfig
+from mockserver.engine.emulator import Emulator, build_emulator, credential_headers, emulator_version
+from mockserver.engine.vendor_app import RequestLog, VendorApp
+from mockserver.serving.admin import admin_routes
+from mockserver.serving.inspector import inspector_routes
+from mockserver.state.backends import StateUnavailable
+
+
+def describe_vendor(spec: VendorSpec, config: EmulatorConfig) -> dict[str, Any]:
+    """The ``/__mock__`` entry of one vendor (extra configured keys are counted, never shown)."""
+    mount = f"/{spec.id}"
+    return {
+        "id": spec.id,
+        "title": spec.title,
+        "mount": mount,
+        "served_at_root": config.root_vendor == spec.id,
+        "openapi": f"{mount}/openapi.json",
+        "docs": spec.docs,
+        "live_base_url": spec.live_base_url,
+        "hosts": list(spec.hosts),
+        "endpoints": [
+            {
+                "method": "GET",
+                "path": e.path,
+                "url": f"{mount}{e.path}",
+                "operation_id": e.operation_id,
+                "summary": e.summary,
+            }
+            for e in spec.endpoints
+        ],
+        "test_credentials": credential_headers(spec),
+        "extra_credentials": len(config.credentials.get(spec.id, ())),
+        "options": {
+            option.name: {"value": option.value, "default": option.default, "assumption": option.assumption}
+            for option in spec.options
+        },
+    }
+
+
+def _index(emulator: Emulator) -> list[Route]:
+    """``GET /__mock__`` (one trailing slash ignored, as everywhere): what is served, and how."""
+    body = {
+        "name": "vendor-emulator",
+        "version": emulator_version(),
+        "vendors": [describe_vendor(spec, emulator.config) for spec in emulator.vendors.values()],
+    }
+
+    async def index(request: Request) -> Response:
+        return JSONResponse(body)
+
+    return [Route(path, index, methods=["GET"]) for path in ("/__mock__", "/__mock__/")]
+
+
+def _health() -> Route:
+    """``GET /__mock__/health``: a liveness answer for container health checks, with no credentials."""
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": emulator_version()})
+
+    return Route("/__mock__/health", health, methods=["GET"])
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 405:
+        body = {
+            "error": "method_not_allowed",
+            "message": f"{request.method} is not allowed on {request.url.path}",
+        }
+        allow = (exc.headers or {}).get("Allow", "GET") if isinstance(exc, HTTPException) else "GET"
+        return JSONResponse(body, status_code=405, headers={"allow": allow})
+    message = f"No vendor is mounted at {request.url.path}; GET /__mock__ lists them."
+    return JSONResponse({"error": "not_found", "message": message}, status_code=status)
+
+
+async def _state_unavailable(request: Request, exc: Exception) -> Response:
+    """An admin change or journal read while the shared state store is away: nothing was changed."""
+    message = f"{exc}; nothing was changed, retry when it is back"
+    return JSONResponse({"error": "state_unavailable", "message": message}, status_code=503)
+
+
+class EmulatorApp(Starlette):
+    """Starlette, with vendor requests handed straight to their vendor app (no router on the hot path).
+
+    ``/{vendor}/...`` goes to that vendor; with a root vendor, anything but ``/__mock__`` goes to it.
+    Everything else (the index, the admin API, unknown paths) takes Starlette's usual way.
+    """
+
+    def __init__(self, emulator: Emulator, routes: list[BaseRoute]) -> None:
+        handlers = {404: _http_error, 405: _http_error, StateUnavailable: _state_unavailable}
+        super().__init__(routes=routes, exception_handlers=handlers)
+        self.router.redirect_slashes = False  # a redirect to a slash is not what any vendor answers
+        self.state.emulator = emulator
+        self._mounts = {f"/{vendor_id}": app for vendor_id, app in emulator.apps.items()}
+        root = emulator.config.root_vendor
+        self._root_app = emulator.apps[root] if root else None
+
+    def vendor_for(self, path: str) -> VendorApp | None:
+        """The vendor app that answers ``path`` on the fast path, or None (Starlette's way)."""
+        prefix = path[: path.find("/", 1)] if path.find("/", 1) > 0 else path
+        vendor_app = self._mounts.get(prefix)
+        if vendor_app is None and self._root_app is not None and not path.startswith("/__mock__"):
+            return self._root_app
+        return vendor_app
+
+    def log_requests(self, log: RequestLog) -> None:
+        """Have every vendor app log its requests with ``log`` (the request-log middleware asks this)."""
+        for vendor_app in self._mounts.values():
+            vendor_app.request_log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            prefix = path[: path.find("/", 1)] if path.find("/", 1) > 0 else path
+            vendor_app = self._mounts.get(prefix)
+            if vendor_app is not None:
+                await vendor_app({**scope, "root_path": scope.get("root_path", "") + prefix}, receive, send)
+                return
+            if self._root_app is not None and not path.startswith("/__mock__"):
+                await self._root_app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(config: EmulatorConfig | None = None) -> Starlette:
+    """The emulator as a Starlette app: ``/{vendor}/...`` for each vendor, ``/__mock__`` for the index."""
+    emulator = build_emulator(config or EmulatorConfig())
+    routes: list[BaseRoute] = [
+        *_index(emulator),
+        _health(),
+        *inspector_routes(emulator),
+        *admin_routes(emulator),
+    ]
+    routes += [Mount(f"/{vendor_id}", app=app) for vendor_id, app in emulator.apps.items()]
+    if emulator.config.root_vendor:
+        routes.append(Mount("", app=emulator.apps[emulator.config.root_vendor]))
+    return EmulatorApp(emulator, routes)

@@ -1,0 +1,95 @@
+"""The small interface between the emulator's state and a backend that shares it between processes.
+
+What is shared is a set of *parts* per vendor, each replaced whole when it changes: ``data:<tenant>
+<NUL><dataset>`` (the records, as a JSON array), ``faults`` (the rules), ``credentials`` (key digests
+and their tenants), ``rate_limits`` (on or off), plus the ``reset`` event. The emulator changes its own
+memory only after :meth:`SharedState.put` succeeded, so a process never holds a change that the store
+refused; other processes apply it when the store tells them (``apply`` callbacks, hooks suppressed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from mockserver.errors import EmulatorError
+from mockserver.state.journal import Journal, JournalBudget
+from mockserver.state.rate_limiter import RateLimiter
+
+# (vendor, part, value) -> None: apply a change made by another process to this one's memory.
+Applier = Callable[[str, str, Any], None]
+
+
+class StateUnavailable(EmulatorError):  # noqa: N818 - reads as the condition
+    """The shared store cannot be reached: the change was not made (admin API: 503)."""
+
+
+def redacted_url(url: str) -> str:
+    """A store URL without its password, for messages and the banner."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:[redacted]@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class SharedState(Protocol):
+    """What VendorState, Faults, VendorApp and the journal need from a backend."""
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes see the changes (False for the in-process default)."""
+        ...
+
+    def put(self, vendor: str, part: str, value: Any, *, wait: bool = True) -> None:
+        """Store and announce a part's new value (None deletes it); raises StateUnavailable.
+
+        With ``wait``, returns once every live process has applied it (read-your-writes on any worker).
+        """
+        ...
+
+    def applying(self) -> contextlib.AbstractContextManager[None]:
+        """A context in which changes are this process's own application of a remote one: not put."""
+        ...
+
+    def exclusive(self, vendor: str) -> contextlib.AbstractContextManager[None]:
+        """A change that checks a cap (faults, keys, tenants, records) against the state, made by one
+        process at a time: inside, this process's memory holds every earlier change of every process,
+        so no process accepts more than the caps. Raises StateUnavailable."""
+        ...
+
+    def take_count(self, vendor: str, rule_id: int) -> int | None:
+        """Count down a fault rule shared by every process: its remaining count after this request
+        (negative once used up), or None when the count is kept locally."""
+        ...
+
+    def next_id(self, vendor: str) -> int | None:
+        """A fault-rule id unique across processes and vendors, or None for a local one (FaultIds)."""
+        ...
+
+    def journal(self, size: int, budget: JournalBudget | None = None) -> Journal:
+        """The request journal, ``size`` entries and ``budget`` bytes per vendor and tenant (shared:
+        every process's requests, in one order, bounded alike in the store)."""
+        ...
+
+    def rate_limiter(
+        self, vendor: str, declaration: Mapping[str, Any], clock: Callable[[], float]
+    ) -> RateLimiter:
+        """A vendor's rate limiter (shared: one set of windows for every process)."""
+        ...
+
+    def start(self, applier: Applier, vendors: Sequence[str]) -> None:
+        """Load the stored state into this process (through ``applier``) and follow later changes."""
+        ...
+
+    def close(self) -> None:
+        """Stop background work and close connections."""
+        ...
+
+
+@contextlib.contextmanager
+def nothing() -> Iterator[None]:
+    yield

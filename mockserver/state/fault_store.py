@@ -1,0 +1,139 @@
+"""The planned faults of one vendor, kept in memory or in shared state (Redis) for every process."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from mockserver.state.backends import InMemory, SharedState
+from mockserver.state.faults import (
+    MAX_DELAY_SECONDS,
+    Fault,
+    FaultIds,
+    FaultLimitError,
+    FaultRule,
+    is_int,
+    rule_from_item,
+)
+
+
+class Faults:
+    """The persistent fault rules of one vendor.
+
+    With a shared backend the rules are stored for every process (the ``faults`` part) and a counted
+    rule's countdown is kept by the store, so "the next 3 requests" means 3 in all, whichever process
+    answers them. Rule ids come from the store too (one counter for every vendor and process), so an id
+    names one rule everywhere; in one process they come from ``ids``, one FaultIds per emulator.
+    """
+
+    def __init__(
+        self,
+        max_rules: int = 1000,
+        vendor: str = "",
+        shared: SharedState | None = None,
+        ids: FaultIds | None = None,
+    ) -> None:
+        """``ids``: where rule ids come from; an emulator shares one among its vendors (ids unique)."""
+        self.max_rules = max_rules
+        self._rules: list[FaultRule] = []
+        self._lock = threading.Lock()
+        self._ids = ids if ids is not None else FaultIds()
+        self.vendor = vendor
+        self.shared: SharedState = shared or InMemory()
+
+    def _publish(self, rules: list[FaultRule], *, wait: bool = True) -> None:
+        if self.shared.shared:
+            self.shared.put(self.vendor, "faults", [rule.as_dict() for rule in rules], wait=wait)
+
+    def applied(self, rules: list[dict[str, Any]] | None) -> None:
+        """Another process changed the rules: mirror them here."""
+        with self._lock:
+            self._rules = [rule_from_item(item) for item in rules or []]
+
+    def add(self, rule: FaultRule, *, keep_id: bool = False) -> FaultRule:
+        """Install a rule; rules are consulted in the order they were added.
+
+        ``keep_id``: the rule keeps the id it has (a rule restored from ``--state-dir``), and later rules
+        get higher ids; without it (or when the id is taken or not positive) it gets the next free id.
+        """
+        if rule.status is not None and (not is_int(rule.status) or not 400 <= rule.status <= 599):
+            raise ValueError(f"a fault status is an integer from 400 to 599, got {rule.status!r}")
+        if (
+            isinstance(rule.delay, bool)
+            or not isinstance(rule.delay, int | float)
+            or not 0 <= rule.delay <= MAX_DELAY_SECONDS
+        ):
+            raise ValueError(
+                f"a delay is a number of seconds from 0 to {MAX_DELAY_SECONDS:g}, got {rule.delay!r}"
+            )
+        if rule.remaining is not None and (not is_int(rule.remaining) or rule.remaining < 1):
+            raise ValueError(f"times is a whole number of at least 1, got {rule.remaining!r}")
+        for name in ("path", "tenant"):
+            if getattr(rule, name) is not None and not isinstance(getattr(rule, name), str):
+                raise ValueError(f"{name} is a string, got {getattr(rule, name)!r}")
+        with self.shared.exclusive(self.vendor):  # the cap counts every process's rules
+            if len(self._rules) >= self.max_rules:
+                raise FaultLimitError(f"at most {self.max_rules} fault rules at a time (--max-faults)")
+            shared_id = self.shared.next_id(self.vendor)
+            with self._lock:
+                if len(self._rules) >= self.max_rules:
+                    raise FaultLimitError(f"at most {self.max_rules} fault rules at a time (--max-faults)")
+                if shared_id is not None:
+                    rule.id = shared_id
+                else:
+                    rule.id = self._ids.claim(rule.id) if keep_id else self._ids.next()
+                rules = [*self._rules, rule]
+                self._publish(rules)
+                self._rules = rules
+        return rule
+
+    def take(self, tenant: str | None, path: str) -> Fault | None:
+        """The fault for one request (a failing rule counts down; delays add up), or None."""
+        if not self._rules:  # the usual case, read without the lock: no rule, no fault
+            return None
+        status: int | None = None
+        delay = 0.0
+        matched: list[int] = []
+        with self._lock:
+            used_up = False
+            for rule in list(self._rules):
+                if not rule.applies(tenant, path) or (status is not None and rule.status is not None):
+                    continue
+                if rule.remaining is not None:
+                    left = self.shared.take_count(self.vendor, rule.id)
+                    rule.remaining = rule.remaining - 1 if left is None else left
+                    if rule.remaining <= 0:
+                        self._rules.remove(rule)
+                        used_up = True
+                    if rule.remaining < 0:  # other processes used it up first
+                        continue
+                status = rule.status if rule.status is not None else status
+                delay += rule.delay
+                matched.append(rule.id)
+            if used_up:
+                self._publish(self._rules, wait=False)
+        if status is None and not delay:
+            return None
+        return Fault(status, min(delay, MAX_DELAY_SECONDS), tuple(matched))
+
+    def remove(self, rule_id: int) -> bool:
+        """Remove one rule by its id (on every process); False if there is none (any more)."""
+        with self.shared.exclusive(self.vendor), self._lock:
+            kept = [rule for rule in self._rules if rule.id != rule_id]
+            removed = len(kept) != len(self._rules)
+            if removed:
+                self._publish(kept)
+            self._rules = kept
+        return removed
+
+    def rules(self, tenant: str | None = None) -> list[FaultRule]:
+        """The active rules (of one tenant, or all)."""
+        with self._lock:
+            return [rule for rule in self._rules if tenant is None or rule.tenant == tenant]
+
+    def clear(self, tenant: str | None = None) -> None:
+        """Remove the rules of one tenant, or all."""
+        with self._lock:
+            rules = [rule for rule in self._rules if tenant is not None and rule.tenant != tenant]
+            self._publish(rules)
+            self._rules = rules

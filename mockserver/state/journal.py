@@ -1,0 +1,387 @@
+"""The request journal: every request a vendor receives, with credentials redacted, in bounded memory."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode
+
+if TYPE_CHECKING:  # faults -> state_backends -> journal: only the annotations need it
+    from mockserver.state.faults import Fault
+
+REDACTED = "[redacted]"
+REDACTED_BYTES = REDACTED.encode()
+SECRET_NAME = re.compile(
+    r"auth|key|token|secret|cookie|password|passwd|session|credential|signature", re.IGNORECASE
+)
+DEFAULT_JOURNAL_SIZE = 1000
+MAX_KEPT_BODY = 256 * 1024  # response bytes kept per entry (the inspector shows them); the rest is cut
+BODY_BUDGET = 32 * 1024 * 1024  # response bytes kept by a whole journal: the oldest bodies are let go first
+# (both defaults of mockserver.limits: --journal-body-bytes, --journal-bodies-bytes)
+WATCH_SECONDS = 5.0  # how long a look by the inspector keeps the journal's details on (the page polls 4/s)
+
+
+@lru_cache(maxsize=4096)
+def secret_name(name: str) -> bool:
+    """Whether a header or parameter name looks like it carries a credential (cached: it is asked often)."""
+    return SECRET_NAME.search(name) is not None
+
+
+@lru_cache(maxsize=4096)
+def secret_header(name: bytes) -> bool:
+    """``secret_name`` for a raw header name (cached per name: asked on every request)."""
+    return secret_name(name.decode("latin-1"))
+
+
+def redacted_target(target: str) -> str:
+    """A request target (path and query) with the values of secret-looking query parameters redacted."""
+    path, question, query = target.partition("?")
+    if not question:
+        return target
+    return f"{path}?{_redacted_query(query.encode('latin-1')).decode('latin-1')}"
+
+
+def _redacted_query(raw: bytes) -> bytes:
+    """The raw query, or (rarely) a copy without the values of secret-looking parameters.
+
+    Only parameter *names* are looked at (a cursor's base64 may well contain "key").
+    """
+    if not raw or not any(secret_header(part.split(b"=", 1)[0]) for part in raw.split(b"&")):
+        return raw
+    pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    return urlencode([(name, REDACTED if secret_name(name) else value) for name, value in pairs]).encode()
+
+
+def _query_text(value: Any) -> str | None:
+    """How httpx writes a value in a query string (``True`` is ``true``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    """One request as the emulator saw it (credentials already redacted), and the status it answered.
+
+    Header bytes are kept as received, less credentials, and decoded when read: recording stays cheap.
+    """
+
+    sequence: int
+    at: float
+    vendor: str
+    tenant: str | None
+    method: str
+    path: str
+    raw_query: bytes
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+    status: int
+    latency: float | None = None
+    applied: Fault | None = None
+    response: bytes = b""
+    response_type: str | None = None
+    body_dropped: bool = False
+
+    @property
+    def latency_ms(self) -> float | None:
+        """How long the emulator took to answer, injected delay included, in ms (None: not measured)."""
+        return None if self.latency is None else round(self.latency * 1000, 3)
+
+    @property
+    def fault(self) -> str | None:
+        """The fault that applied, as ``503 (rule 2)``; None when none did (described when read)."""
+        return self.applied.describe() if self.applied is not None else None
+
+    @property
+    def query(self) -> tuple[tuple[str, str], ...]:
+        """The query parameters, secret-looking ones redacted."""
+        pairs = parse_qsl(self.raw_query.decode("utf-8", "replace"), keep_blank_values=True)
+        return tuple((name, REDACTED if secret_name(name) else value) for name, value in pairs)
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """The request headers, credentials redacted."""
+        return tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in self.raw_headers)
+
+    def param(self, name: str) -> str | None:
+        """The (first) value of query parameter ``name``."""
+        return next((value for key, value in self.query if key == name), None)
+
+    def matches(self, *, method: str | None = None, path: str | None = None, **params: Any) -> bool:
+        """True when every given attribute and query parameter has the given value."""
+        if method is not None and self.method != method.upper():
+            return False
+        if path is not None and self.path != path:
+            return False
+        return all(self.param(name) == _query_text(value) for name, value in params.items())
+
+    def summary(self) -> str:
+        """``GET /path?a=1 -> 200``: one line for assertion messages."""
+        query = "&".join(f"{name}={value}" for name, value in self.query)
+        return f"{self.method} {self.path}{'?' + query if query else ''} -> {self.status}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (the admin API returns these)."""
+        return {
+            "sequence": self.sequence,
+            "at": self.at,
+            "vendor": self.vendor,
+            "tenant": self.tenant,
+            "method": self.method,
+            "path": self.path,
+            "query": [list(pair) for pair in self.query],
+            "headers": dict(self.headers),
+            "status": self.status,
+            "latency_ms": self.latency_ms,
+            "fault": self.fault,
+        }
+
+
+@dataclass(frozen=True)
+class JournalBudget:
+    """The byte budgets of a journal (mockserver.limits sets them from the command line)."""
+
+    tenant_bytes: int = 1024 * 1024
+    total_bytes: int = 64 * 1024 * 1024
+    header_value_bytes: int = 256
+    query_bytes: int = 2048
+    max_headers: int = 100
+    body_bytes: int = MAX_KEPT_BODY  # of one response body, kept only while an inspector watches
+    bodies_bytes: int = BODY_BUDGET  # of all kept response bodies together
+
+
+ENTRY_OVERHEAD = 400  # bytes of an entry's objects besides its strings (measured: about 350 on 3.11)
+TRUNCATED = b"...[cut]"
+
+
+def _stored_headers(
+    raw: Any, secret_headers: frozenset[bytes], budget: JournalBudget
+) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers as the journal keeps them: credentials redacted, long values cut, at most so many."""
+    limit = budget.header_value_bytes
+    return tuple(
+        (
+            name[:limit],
+            REDACTED_BYTES
+            if name in secret_headers or secret_header(name)
+            else (value if len(value) <= limit else value[:limit] + TRUNCATED),
+        )
+        for name, value in raw[: budget.max_headers]
+    )
+
+
+def _size(entry: JournalEntry) -> int:
+    return (
+        ENTRY_OVERHEAD
+        + len(entry.path)
+        + len(entry.raw_query)
+        + sum(len(name) + len(value) + 120 for name, value in entry.raw_headers)
+    )
+
+
+class Journal:
+    """The last ``size`` requests of each vendor and tenant; older ones fall off (memory stays bounded).
+
+    Bounded per (vendor, tenant), so a busy tenant never evicts another tenant's requests.
+    """
+
+    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE, budget: JournalBudget | None = None) -> None:
+        self.size = size
+        self.budget = budget or JournalBudget()
+        self._entries: dict[tuple[str, str | None], deque[JournalEntry]] = {}
+        self._bytes: dict[tuple[str, str | None], int] = {}
+        self._total = 0
+        self._sequence = itertools.count(1)
+        self._lock = threading.Lock()
+        self._with_body: deque[JournalEntry] = deque()  # oldest first, holding _body_bytes in all
+        self._body_bytes = 0
+        self._bodies = 0  # entries of _with_body that still hold a body
+        self.watching = False  # an inspector looked within WATCH_SECONDS: keep latency, fault and body
+        self._watched_until = 0.0
+
+    def watch(self, seconds: float = WATCH_SECONDS) -> None:
+        """Keep the details of the next requests for ``seconds`` (the inspector calls this on each poll)."""
+        self._watched_until = time.monotonic() + seconds
+        self.watching = True
+
+    @property
+    def stored_bytes(self) -> int:
+        """The approximate size of everything stored (the budget counts this)."""
+        return self._total
+
+    @property
+    def body_bytes(self) -> tuple[int, int]:
+        """The response bytes kept for the inspector, and how many entries the queue of bodies holds."""
+        with self._lock:
+            return self._body_bytes, len(self._with_body)
+
+    def compact(
+        self,
+        vendor: str,
+        tenant: str | None,
+        scope: Mapping[str, Any],
+        *,
+        path: str,
+        status: int,
+        secret_headers: frozenset[bytes],
+        latency: float | None = None,
+        fault: Fault | None = None,
+        response: bytes = b"",
+        response_type: str | None = None,
+    ) -> JournalEntry:
+        """The entry as it is stored (not numbered yet): redacted, cut to the budget, compact if
+        unauthenticated, its response body (if any) cut to ``budget.body_bytes``. Every journal,
+        in-process or shared, stores only this."""
+        budget = self.budget
+        headers = () if tenant is None else _stored_headers(scope["headers"], secret_headers, budget)
+        query = _redacted_query(scope["query_string"][: budget.query_bytes])
+        limit = budget.body_bytes
+        kept = response if not response or len(response) <= limit else response[:limit]
+        return JournalEntry(
+            0, time.time(), vendor, tenant, scope["method"], path[: budget.query_bytes], query, headers,
+            status, latency, fault, kept, response_type,
+        )  # fmt: skip
+
+    def record(
+        self,
+        vendor: str,
+        tenant: str | None,
+        scope: Mapping[str, Any],
+        *,
+        path: str,
+        status: int,
+        secret_headers: frozenset[bytes],
+        latency: float | None = None,
+        fault: Fault | None = None,
+        response: bytes = b"",
+        response_type: str | None = None,
+    ) -> JournalEntry:
+        """Add one request; credentials are replaced, and long values cut, before anything is stored.
+
+        An unauthenticated request (``tenant`` None) is kept in a compact form: no headers at all.
+        The response body (only passed while an inspector watches) is kept by reference (replies are
+        immutable), cut to ``budget.body_bytes``; all kept bodies together stay within
+        ``budget.bodies_bytes``, the oldest let go first. Bodies have this budget of their own, apart
+        from the entries' byte budgets (``--journal-body-bytes``, ``--journal-bodies-bytes``).
+        """
+        entry = self.compact(
+            vendor, tenant, scope, path=path, status=status, secret_headers=secret_headers,
+            latency=latency, fault=fault, response=response, response_type=response_type,
+        )  # fmt: skip
+        self._store(entry)
+        if latency is not None and time.monotonic() > self._watched_until:
+            self.watching = False  # nobody looked for a while: back to the plain journal
+        return entry
+
+    def _store(self, entry: JournalEntry) -> None:
+        """Number and keep a compact entry, within the entry and byte budgets (a shared journal sends it)."""
+        budget = self.budget
+        size = _size(entry)
+        owner = (entry.vendor, entry.tenant)
+        with self._lock:
+            entry.sequence = next(self._sequence)
+            entries = self._entries.get(owner)
+            if entries is None:
+                entries = self._entries[owner] = deque()
+                self._bytes[owner] = 0
+            entries.append(entry)
+            self._bytes[owner] += size
+            self._total += size
+            if entry.response:
+                self._keep_body(entry)
+            while owner in self._bytes and (
+                len(entries) > self.size or self._bytes[owner] > budget.tenant_bytes
+            ):
+                self._drop_oldest(owner)
+            while self._total > budget.total_bytes:
+                self._drop_oldest(max(self._bytes, key=self._bytes.__getitem__))
+
+    def _drop_oldest(self, owner: tuple[str, str | None]) -> None:
+        entries = self._entries[owner]
+        oldest = entries.popleft()
+        size = _size(oldest)
+        self._bytes[owner] -= size
+        self._total -= size
+        self._release_body(oldest)
+        if not entries:
+            del self._entries[owner], self._bytes[owner]
+
+    def _release_body(self, entry: JournalEntry) -> None:
+        """Let an entry's body go (its entry fell off); the queue of bodies forgets it lazily."""
+        if entry.response:
+            self._body_bytes -= len(entry.response)
+            self._bodies -= 1
+            entry.response = b""
+
+    def _keep_body(self, entry: JournalEntry) -> None:
+        """Count a kept body against the budget; over it, the oldest entries let their bodies go."""
+        self._with_body.append(entry)
+        self._body_bytes += len(entry.response)
+        self._bodies += 1
+        while self._body_bytes > self.budget.bodies_bytes and self._with_body:
+            oldest = self._with_body.popleft()
+            if oldest.response:
+                self._body_bytes -= len(oldest.response)
+                self._bodies -= 1
+                oldest.response = b""
+                oldest.body_dropped = True
+        while self._with_body and not self._with_body[0].response:
+            self._with_body.popleft()  # released when its entry fell off
+        if len(self._with_body) > 2 * self._bodies + 64:  # many released in the middle: compact
+            self._with_body = deque(item for item in self._with_body if item.response)
+
+    def entries(self, vendor: str | None = None, tenant: str | None = None) -> list[JournalEntry]:
+        """The recorded requests, oldest first, optionally of one vendor and one tenant."""
+        with self._lock:
+            selected = [
+                entry
+                for (owner, who), entries in self._entries.items()
+                if (vendor is None or owner == vendor) and (tenant is None or who == tenant)
+                for entry in entries
+            ]
+        return sorted(selected, key=lambda entry: entry.sequence)
+
+    def find(self, sequence: int) -> JournalEntry | None:
+        """The entry with this sequence number, if it is still kept."""
+        with self._lock:
+            for entries in self._entries.values():
+                if entries and entries[0].sequence <= sequence <= entries[-1].sequence:
+                    for entry in entries:
+                        if entry.sequence == sequence:
+                            return entry
+        return None
+
+    def latest(self) -> int:
+        """The sequence number of the newest entry ever recorded (0 before the first)."""
+        with self._lock:
+            return max((entries[-1].sequence for entries in self._entries.values() if entries), default=0)
+
+    def tenants(self) -> set[tuple[str, str | None]]:
+        """The (vendor, tenant) pairs with requests kept."""
+        with self._lock:
+            return {owner for owner, entries in self._entries.items() if entries}
+
+    def clear(self, vendor: str | None = None, tenant: str | None = None) -> None:
+        """Forget the requests of one vendor/tenant, or all."""
+        with self._lock:
+            for owner, who in list(self._entries):
+                if (vendor is None or owner == vendor) and (tenant is None or who == tenant):
+                    for entry in self._entries.pop((owner, who)):
+                        self._release_body(entry)
+                    self._total -= self._bytes.pop((owner, who))
+            self._with_body = deque(item for item in self._with_body if item.response)
+
+    def __iter__(self) -> Iterator[JournalEntry]:
+        return iter(self.entries())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(len(entries) for entries in self._entries.values())

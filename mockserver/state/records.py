@@ -1,0 +1,93 @@
+"""Records from fixture files and from seeding, validated against their item schema before use."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from mockserver.declarations.model import DatasetSpec
+from mockserver.documents.reading import read_json
+from mockserver.documents.schemas import SchemaStore, describe
+from mockserver.errors import DeclarationError
+
+
+class InvalidRecord(ValueError):  # noqa: N818 - reads as the problem it reports
+    """A record breaks its schema; the message names the record, the field and the rule."""
+
+
+def fixture_path(fixtures_dir: Path, vendor_id: str, dataset: DatasetSpec) -> Path:
+    """Where a dataset's seed records live: ``<fixtures>/<vendor>/<dataset>.json``."""
+    return fixtures_dir / vendor_id / f"{dataset.name}.json"
+
+
+def check_records(
+    store: SchemaStore, dataset: DatasetSpec, records: Iterable[Any]
+) -> list[Mapping[str, Any]]:
+    """The records, if every one is valid (strictly: closed objects, formats) and keys are unique.
+
+    Valid records are confirmed by the fast validator; the first invalid one is explained by the
+    reference validator, so the message names the field and the rule.
+    """
+    return list(checked_records(store, dataset, records))
+
+
+def checked_records(
+    store: SchemaStore, dataset: DatasetSpec, records: Iterable[Any]
+) -> Iterator[Mapping[str, Any]]:
+    """``check_records`` one record at a time: raises InvalidRecord when it reaches a bad one.
+
+    A consumer that builds something from the records must discard it when this raises (Dataset does:
+    the swap happens only once every record has been read).
+    """
+    seen: set[Any] = set()
+    is_valid = store.fast_check(dataset.schema)
+    for number, record in enumerate(records):
+        if not is_valid(record):
+            errors = store.errors(dataset.schema, record, strict=True)
+            problem = describe(errors[0]) if errors else "does not match its schema"
+            raise InvalidRecord(f"record {number}: {problem}")
+        key = record[dataset.key]
+        if not isinstance(key, Hashable) or key in seen:
+            raise InvalidRecord(f"record {number}: duplicate or unusable {dataset.key} {key!r}")
+        seen.add(key)
+        yield record
+
+
+def _consumed(records: list[Any]) -> Iterator[Any]:
+    """The items of ``records``, each dropped from the list once handed out (peak memory stays low)."""
+    for index, record in enumerate(records):
+        records[index] = None
+        yield record
+
+
+def read_fixture(path: Path) -> Any:
+    """A fixture file's document, parsed by orjson (fast, compact); read_json explains a broken file."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DeclarationError(path, "file not found") from None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        read_json(path)  # raises with the line and column when the file is not JSON at all
+        raise DeclarationError(path, f"not portable JSON: {error}") from None
+
+
+def iter_fixture(store: SchemaStore, path: Path, dataset: DatasetSpec) -> Iterator[Mapping[str, Any]]:
+    """Read a fixture file (``{"records": [...]}``) and yield its records as they are checked."""
+    document = read_fixture(path)
+    if not isinstance(document, dict) or not isinstance(document.get("records"), list):
+        raise DeclarationError(path, 'a fixture file is an object with a "records" array')
+    records: list[Any] = document.pop("records")
+    try:
+        yield from checked_records(store, dataset, _consumed(records))
+    except InvalidRecord as error:
+        raise DeclarationError(path, str(error)) from None
+
+
+def load_fixture(store: SchemaStore, path: Path, dataset: DatasetSpec) -> list[Mapping[str, Any]]:
+    """Read and check a fixture file: ``{"records": [...]}``."""
+    return list(iter_fixture(store, path, dataset))

@@ -1,0 +1,123 @@
+"""pytest plugin (entry point ``pytest11``): fixtures that put the emulator behind the vendors' hosts.
+
+- ``vendor_mocks``: all four vendors; ``vendor_mocks.butter`` etc. are their controls.
+- ``<vendor id>_mock`` for each vendor in ``schemas/`` (``famulor_mock``, ``butter_mock``,
+  ``contactship_mock``, ``mindhunters_mock``): one vendor each; the other vendors' hosts are refused unless
+  their fixtures are requested too.
+- the marker ``@pytest.mark.mock_vendors("butter", ..., other_hosts="allow")``: the named vendors (all,
+  if none is named) are mocked for the test without asking for a fixture.
+
+httpx, ``requests`` and aiohttp are answered in-process (see :mod:`mockserver.intercept`); any other way
+to a vendor host fails at once.
+
+The emulator is built once per session (per xdist worker) and reset before every test, so each test
+starts from the fixtures with no faults and an empty journal. Requests to hosts that are not mocked are
+refused; set ``vendor_emulator_other_hosts = allow`` in the pytest ini file to let them through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+from mockserver.declarations.loading import OPENAPI_FILE, discover_vendors
+from mockserver.documents.reading import read_json
+from mockserver.engine.config import DEFAULT_SCHEMAS_DIR, EmulatorConfig
+from mockserver.engine.emulator import Emulator, build_emulator
+from mockserver.engine.options_file import read_options_file
+from mockserver.errors import EmulatorError
+from mockserver.installation import clash_messages
+from mockserver.testing import EmulatorMock, OtherHosts, VendorMock
+
+OTHER_HOSTS_OPTION = "vendor_emulator_other_hosts"
+OPTIONS_FILE_OPTION = "vendor_emulator_options_file"
+MARKER = "mock_vendors"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker; stop at once if another distribution owns ``mockserver`` or ``contracts``."""
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(*vendor_ids, other_hosts='refuse'): answer these vendors' hosts in-process (all if none)",
+    )
+    messages = clash_messages()
+    if messages:
+        raise pytest.UsageError("vendor-emulator: " + "\n".join(messages))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ini option that decides what happens to requests for other hosts."""
+    parser.addini(
+        OTHER_HOSTS_OPTION,
+        "refuse (default) or allow requests to hosts the emulator does not mock",
+        default="refuse",
+    )
+    parser.addini(
+        OPTIONS_FILE_OPTION,
+        "options file (VENDOR.OPTION=VALUE lines, as contracts calibrate writes), relative to the ini file",
+        default="",
+    )
+
+
+@pytest.fixture(scope="session")
+def vendor_emulator(pytestconfig: pytest.Config) -> Emulator:
+    """The emulator of this session (or xdist worker), built once (with the ini's options file, if any)."""
+    named = str(pytestconfig.getini(OPTIONS_FILE_OPTION) or "")
+    if not named:
+        return build_emulator(EmulatorConfig())
+    path = Path(named)
+    if not path.is_absolute() and pytestconfig.inipath is not None:
+        path = pytestconfig.inipath.parent / path
+    try:
+        options = read_options_file(path)
+        return build_emulator(EmulatorConfig(options=options))
+    except EmulatorError as error:
+        raise pytest.UsageError(f"vendor-emulator: {OPTIONS_FILE_OPTION}: {error}") from None
+
+
+@pytest.fixture
+def _vendor_routing(vendor_emulator: Emulator, request: pytest.FixtureRequest) -> Iterator[EmulatorMock]:
+    marker = request.node.get_closest_marker(MARKER)
+    configured = request.config.getini(OTHER_HOSTS_OPTION)
+    other_hosts = cast(OtherHosts, marker.kwargs.get("other_hosts", configured) if marker else configured)
+    vendor_emulator.reset()
+    # No vendor is routed yet: each vendor fixture the test asks for adds its own routes.
+    with EmulatorMock((), other_hosts=other_hosts, emulator=vendor_emulator) as mock:
+        yield mock
+
+
+@pytest.fixture
+def vendor_mocks(_vendor_routing: EmulatorMock) -> EmulatorMock:
+    """Every vendor behind its real hosts; ``vendor_mocks.famulor`` etc. are the controls."""
+    for vendor_id in _vendor_routing.emulator.vendors:
+        _vendor_routing.activate(vendor_id)
+    return _vendor_routing
+
+
+@pytest.fixture(autouse=True)
+def _vendor_emulator_marker(request: pytest.FixtureRequest) -> None:
+    """Tests marked ``mock_vendors`` get the named vendors (or all) routed, with no fixture asked for."""
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return
+    routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
+    for vendor_id in marker.args or tuple(routing.emulator.vendors):
+        routing.activate(vendor_id)
+
+
+def _vendor_fixture(vendor_id: str, host: str) -> Callable[[EmulatorMock], VendorMock]:
+    def fixture(_vendor_routing: EmulatorMock) -> VendorMock:
+        return _vendor_routing.activate(vendor_id)
+
+    fixture.__name__ = fixture.__qualname__ = f"{vendor_id}_mock"
+    fixture.__doc__ = f"{vendor_id} behind {host}."
+    return pytest.fixture(name=f"{vendor_id}_mock")(fixture)
+
+
+# One ``<vendor id>_mock`` fixture per vendor found in the schemas: a new vendor gets its fixture too.
+for _vendor_id in discover_vendors(DEFAULT_SCHEMAS_DIR):
+    _hosts = read_json(DEFAULT_SCHEMAS_DIR / _vendor_id / OPENAPI_FILE)["x-emulator"]["hosts"]
+    globals()[f"{_vendor_id}_mock"] = _vendor_fixture(_vendor_id, ", ".join(_hosts))

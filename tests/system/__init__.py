@@ -1,0 +1,1 @@
+"""System tests: real servers, browsers, Redis, wheels and containers."""

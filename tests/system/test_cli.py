@@ -1,0 +1,172 @@
+"""The command line: serve, check, and clean failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockserver.cli import main
+from mockserver.declarations.loading import discover_vendors
+from mockserver.engine.config import DEFAULT_SCHEMAS_DIR
+from tests.conftest import ROOT
+
+
+def test_check_loads_every_vendor(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0
+    listed = re.findall(r"^ok\s+(\S+)", capsys.readouterr().out, re.MULTILINE)
+    assert listed == discover_vendors(DEFAULT_SCHEMAS_DIR), "the directory check reads by default"
+
+
+def test_check_reports_a_broken_fixture_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(ROOT / "fixtures", fixtures)
+    (fixtures / "butter" / "phone-numbers.json").write_text(json.dumps({"records": [{"phone_number_id": 1}]}))
+    assert main(["check", "--fixtures", str(fixtures)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "butter/phone-numbers.json: record 0:" in error
+
+
+def test_a_malformed_credential_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["serve", "--credential", "no-equals-sign"])
+    assert raised.value.code == 2
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[subprocess.Popen[str], str, str]]:
+    """``python -m mockserver serve --port 0`` in a subprocess, and its base URL."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "serve",
+            "--port",
+            "0",
+            "--vendor",
+            "butter",
+            "--credential",
+            "butter=bk_test_extra:org_extra",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    match = re.search(r"on (http://127\.0\.0\.1:\d+)", first)
+    assert match, first
+    banner = first + "".join(iter(process.stdout.readline, "\n"))
+    yield process, match.group(1), banner
+    if process.returncode is None:
+        process.kill()
+        process.communicate(timeout=10)
+
+
+def test_serve_prints_where_each_vendor_is_and_answers_on_loopback(
+    server: tuple[subprocess.Popen[str], str, str],
+) -> None:
+    _, base, banner = server
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            response = httpx.get(
+                f"{base}/api/phone-numbers",
+                headers={"X-API-Key": "bk_test_extra", "X-Organization-Id": "org_extra"},
+            )
+            break
+        except httpx.ConnectError:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    assert response.status_code == 200
+    famulor = httpx.get(
+        f"{base}/famulor/api/user/phone-numbers/all", headers={"Authorization": "Bearer famulor-test-key"}
+    )
+    assert famulor.status_code == 200
+    expected = [
+        "Authorization: Bearer famulor-test-key",
+        "X-API-Key: bk_test_butter  X-Organization-Id: org_test",
+        "x-api-key: contactship-test-key",
+        "Authorization: Bearer mindhunters-test-token",
+        f"GET {base}/mindhunters/api/v1/phone-numbers",
+        f"{base}/butter  [also at /]",
+    ]
+    assert [line for line in expected if line not in banner] == [], banner
+    assert "bk_test_extra" not in banner, "configured keys are not printed"
+
+
+def test_sigterm_stops_the_server_cleanly(server: tuple[subprocess.Popen[str], str, str]) -> None:
+    process, base, _ = server
+    while True:
+        try:
+            httpx.get(f"{base}/__mock__")
+            break
+        except httpx.ConnectError:
+            time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert "Traceback" not in stderr
+    assert "bk_test_extra" not in stderr
+
+
+def test_a_busy_port_is_a_one_line_error() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_listening_beyond_loopback_without_an_admin_token_is_refused_before_binding(
+    host: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--host", host, "--port", "0"]) == 2
+    assert "set --admin-token" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--state", "redis://127.0.0.1:1/0"], "with --state redis://... the state lives in Redis"),
+        (["--workers", "2", "--state", "memory"], "cannot be combined with --workers above 1"),
+    ],
+)
+def test_state_dir_with_shared_or_several_processes_is_refused(
+    tmp_path: Path, options: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--state-dir saves one in-memory process: combined with Redis or workers it is a usage error."""
+    assert main(["serve", "--port", "0", "--state-dir", str(tmp_path / "state"), *options]) == 2
+    error = capsys.readouterr().err
+    assert message in error
+    assert error.count("\n") == 1
+    assert not (tmp_path / "state").exists(), "nothing was written"
