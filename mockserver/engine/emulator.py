@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -13,6 +14,7 @@ from mockserver.declarations.model import VendorSpec
 from mockserver.documents.schemas import SchemaStore
 from mockserver.engine.answer_cache import AnswerCache
 from mockserver.engine.config import EmulatorConfig
+from mockserver.engine.routing import Routes
 from mockserver.engine.vendor_app import VendorApp
 from mockserver.errors import ConfigurationError
 from mockserver.kinds.cursors import CursorCodec
@@ -42,6 +44,12 @@ class Emulator:
     journal: Journal
     shared: SharedState
     changed: list[Callable[[], None]] = field(default_factory=list)  # called after each admin write
+
+    @cached_property
+    def routes(self) -> Routes[VendorApp]:
+        """Which vendor app answers a path, and which vendor a host name belongs to (the one owner)."""
+        hosts = {vendor_id: spec.hosts for vendor_id, spec in self.vendors.items()}
+        return Routes(self.apps, self.config.root_vendor, hosts)
 
     @property
     def has_tenants(self) -> bool:

@@ -17,9 +17,10 @@ import aiohttp
 from aioresponses import CallbackResult, aioresponses
 from yarl import URL
 
+from mockserver.engine.routing import url_pattern
 from mockserver.engine.vendor_app import VendorApp
 from mockserver.intercept.base import OtherHosts
-from mockserver.intercept.exchange import HTTP_METHODS, answer, http_scope, url_pattern
+from mockserver.intercept.exchange import HTTP_METHODS, TIMEOUT_MESSAGE, answer, http_scope
 
 _NEEDS_STREAM_WRITER = "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters
 
@@ -94,13 +95,11 @@ async def _respond(vendor_app: VendorApp, method: str, url: URL, kwargs: dict[st
         query=url.raw_query_string.encode("latin-1", "replace"),
         headers=_header_pairs(kwargs.get("headers"), kwargs.get("auth")),
     )
-    result = answer(vendor_app, scope)
-    if result.delay:
-        timeout = _read_timeout(kwargs.get("timeout"))
-        if timeout is not None and result.delay > timeout:
-            await asyncio.sleep(timeout)
-            raise aiohttp.ServerTimeoutError("the emulated vendor is slower than the read timeout")
-        await asyncio.sleep(result.delay)
+    result = answer(vendor_app, scope, _read_timeout(kwargs.get("timeout")))
+    if result.wait:
+        await asyncio.sleep(result.wait)
+    if result.timed_out:
+        raise aiohttp.ServerTimeoutError(TIMEOUT_MESSAGE)
     headers = [(name, value) for name, value in result.headers if name != "content-length"]
     return CallbackResult(
         status=result.status,

@@ -2,13 +2,14 @@
 
 Each client library describes a request its own way (``httpx.Request``, ``requests.PreparedRequest``,
 aiohttp's URL and keyword arguments). Each interceptor turns its request into the ASGI scope the engine
-reads, and the engine's :class:`~mockserver.engine.pipeline.Reply` into its library's response, so that every
+reads; :func:`answer` adapts the engine's :class:`~mockserver.engine.pipeline.Reply` to the request once
+(status, headers, the HEAD rule, the delay fault and the client's read timeout) into an :class:`Answer`,
+which each interceptor only translates into its library's response or read-timeout error. So every
 client sees the same statuses, headers, bodies, journal entries, faults and tenants as over HTTP.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -22,19 +23,6 @@ HeaderPairs = Iterable[tuple[str | bytes, str | bytes]]
 
 def _bytes(value: str | bytes) -> bytes:
     return value if isinstance(value, bytes) else value.encode("latin-1")
-
-
-def host_pattern(host: str) -> re.Pattern[str]:
-    """A regex for one declared host; ``*.example.com`` matches any one-label subdomain."""
-    if host.startswith("*."):
-        return re.compile(r"^[a-z0-9-]+\." + re.escape(host[2:]) + r"$", re.IGNORECASE)
-    return re.compile("^" + re.escape(host) + "$", re.IGNORECASE)
-
-
-def url_pattern(host: str) -> re.Pattern[str]:
-    """A regex that matches every http(s) URL on a declared host, whatever its port, path and query."""
-    label = r"[a-z0-9-]+\." + re.escape(host[2:]) if host.startswith("*.") else re.escape(host)
-    return re.compile(rf"^https?://{label}(?::\d+)?(?:[/?#]|$)", re.IGNORECASE)
 
 
 def http_scope(
@@ -81,26 +69,46 @@ def scope_for_url(method: str, url: str, headers: HeaderPairs) -> dict[str, Any]
 
 @dataclass(frozen=True)
 class Answer:
-    """What a client library needs to build its response: status, headers, body and the delay before it."""
+    """What a client library turns into its own response, decided once for every client.
+
+    The engine's reply, adapted to one request: the headers as the engine sends them, no body for
+    ``HEAD``, and how long the body takes to arrive. When that is longer than the client's read timeout,
+    the client waits ``wait`` (its timeout) and then raises its own read-timeout error (``timed_out``),
+    as it would on a network; otherwise it waits ``wait`` (the delay fault, 0 for none) for the body.
+    """
 
     status: int
-    headers: list[tuple[str, str]]
+    raw_headers: list[tuple[bytes, bytes]]
     body: bytes
-    delay: float
+    wait: float
+    timed_out: bool = False
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """The headers as text (what ``requests`` and aiohttp take)."""
+        return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in self.raw_headers]
 
     @property
     def content_type(self) -> str | None:
         """The Content-Type header, if the answer has one."""
-        return next((value for name, value in self.headers if name == "content-type"), None)
+        return next(
+            (value.decode("latin-1") for name, value in self.raw_headers if name == b"content-type"), None
+        )
 
 
-def answer(vendor_app: VendorApp, scope: dict[str, Any]) -> Answer:
-    """The vendor engine's answer to one request (journaled, faults applied, as over HTTP)."""
+TIMEOUT_MESSAGE = "the emulated vendor is slower than the read timeout"
+
+
+def answer(vendor_app: VendorApp, scope: dict[str, Any], timeout: float | None = None) -> Answer:
+    """The vendor engine's answer to one request (journaled, faults applied, as over HTTP).
+
+    ``timeout`` is the client's read timeout in seconds (None: it waits as long as it takes).
+    """
     reply = vendor_app.reply(scope)
-    headers = [
-        (name.decode("latin-1"), value.decode("latin-1")) for name, value in vendor_app.raw_headers(reply)
-    ]
     body = b"" if scope["method"] == "HEAD" else reply.body
+    headers = vendor_app.raw_headers(reply)
+    if reply.delay and timeout is not None and reply.delay > timeout:
+        return Answer(reply.status, headers, b"", timeout, timed_out=True)
     return Answer(reply.status, headers, body, reply.delay)
 
 

@@ -11,13 +11,12 @@ removed when the last one stops; nested and concurrent mocks each add their own 
 
 from __future__ import annotations
 
-import re
 import socket
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mockserver.intercept.exchange import host_pattern
+from mockserver.engine.routing import HostTable
 
 _LOCK = threading.Lock()
 _ACTIVE: list[SocketGuard] = []
@@ -35,18 +34,17 @@ class SocketGuard:
 
     def __init__(self, intercepted: Iterable[str]) -> None:
         self.intercepted = tuple(intercepted)
-        self._patterns: list[re.Pattern[str]] = []
+        self._hosts: HostTable[bool] = HostTable()
 
     def block(self, host: str) -> None:
         """Refuse this declared host (``*.example.com`` covers its subdomains)."""
-        self._patterns.append(host_pattern(host))
+        self._hosts.add(host, True)
 
     def blocks(self, host: object) -> bool:
         """Whether ``host`` (a name from a resolver or an address tuple) is refused."""
         if not isinstance(host, str | bytes):
             return False
-        name = (host.decode("ascii", "replace") if isinstance(host, bytes) else host).rstrip(".")
-        return any(pattern.match(name) for pattern in self._patterns)
+        return (host.decode("ascii", "replace") if isinstance(host, bytes) else host) in self._hosts
 
     def error(self, host: object, via: str) -> VendorHostNotInterceptedError:
         """The error that says which request was stopped and how to make it reach the emulator."""

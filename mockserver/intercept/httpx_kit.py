@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import respx
 
+from mockserver.engine.routing import host_pattern
 from mockserver.engine.vendor_app import VendorApp
 from mockserver.intercept.base import OtherHosts
-from mockserver.intercept.exchange import host_pattern
 from mockserver.intercept.transport import respond
 
 OTHER_HOSTS_ROUTE = "other-hosts"

@@ -13,9 +13,10 @@ from typing import Any
 import requests
 import responses
 
+from mockserver.engine.routing import url_pattern
 from mockserver.engine.vendor_app import VendorApp
 from mockserver.intercept.base import OtherHosts
-from mockserver.intercept.exchange import HTTP_METHODS, answer, read_timeout, scope_for_url, url_pattern
+from mockserver.intercept.exchange import HTTP_METHODS, TIMEOUT_MESSAGE, answer, read_timeout, scope_for_url
 
 EVERYTHING = re.compile(".*")
 
@@ -51,13 +52,9 @@ class RequestsInterceptor:
 def _respond(vendor_app: VendorApp, request: requests.PreparedRequest) -> Any:
     """``responses``' callback result: (status, headers, body), or the exception a slow server causes."""
     scope = scope_for_url(request.method or "GET", request.url or "", request.headers.items())
-    result = answer(vendor_app, scope)
-    if result.delay:
-        timeout = read_timeout(getattr(request, "req_kwargs", {}).get("timeout"))
-        if timeout is not None and result.delay > timeout:
-            time.sleep(timeout)
-            return requests.exceptions.ReadTimeout(
-                "the emulated vendor is slower than the read timeout", request=request
-            )
-        time.sleep(result.delay)
+    result = answer(vendor_app, scope, read_timeout(getattr(request, "req_kwargs", {}).get("timeout")))
+    if result.wait:
+        time.sleep(result.wait)
+    if result.timed_out:
+        return requests.exceptions.ReadTimeout(TIMEOUT_MESSAGE, request=request)
     return result.status, result.headers, result.body

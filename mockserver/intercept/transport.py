@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from mockserver.engine.emulator import Emulator
 from mockserver.engine.vendor_app import VendorApp
-from mockserver.intercept.exchange import http_scope
+from mockserver.intercept.exchange import TIMEOUT_MESSAGE, answer, http_scope
 
 
 def _scope(request: httpx.Request, root_path: str) -> dict[str, Any]:
@@ -62,32 +62,25 @@ class TimedOutStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         time.sleep(self.timeout)
-        raise httpx.ReadTimeout("the emulated vendor is slower than the read timeout", request=self.request)
+        raise httpx.ReadTimeout(TIMEOUT_MESSAGE, request=self.request)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         await asyncio.sleep(self.timeout)
         if self.timeout >= 0:  # always: the yield below only makes this an async generator
-            raise httpx.ReadTimeout(
-                "the emulated vendor is slower than the read timeout", request=self.request
-            )
+            raise httpx.ReadTimeout(TIMEOUT_MESSAGE, request=self.request)
         yield b""  # pragma: no cover
 
 
 def respond(vendor_app: VendorApp, request: httpx.Request, prefix: str = "") -> httpx.Response:
     """Answer ``request`` with ``vendor_app``'s engine, directly (the vendor is mounted at ``prefix``)."""
-    reply = vendor_app.reply(_scope(request, prefix))
-    body = b"" if request.method == "HEAD" else reply.body
-    headers = vendor_app.raw_headers(reply)
-    read_timeout = request.extensions.get("timeout", {}).get("read")
-    if reply.delay and read_timeout is not None and reply.delay > read_timeout:
-        return httpx.Response(
-            reply.status, headers=headers, stream=TimedOutStream(read_timeout, request), request=request
-        )
-    if reply.delay:
-        return httpx.Response(
-            reply.status, headers=headers, stream=DelayedStream(body, reply.delay), request=request
-        )
-    return httpx.Response(reply.status, headers=headers, content=body, request=request)
+    result = answer(vendor_app, _scope(request, prefix), request.extensions.get("timeout", {}).get("read"))
+    if result.timed_out:
+        stream: DelayedStream | TimedOutStream = TimedOutStream(result.wait, request)
+    elif result.wait:
+        stream = DelayedStream(result.body, result.wait)
+    else:
+        return httpx.Response(result.status, headers=result.raw_headers, content=result.body, request=request)
+    return httpx.Response(result.status, headers=result.raw_headers, stream=stream, request=request)
 
 
 class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -96,30 +89,17 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def __init__(self, app: Starlette) -> None:
         self.app = app
         emulator: Emulator = app.state.emulator
-        self.mounts = {f"/{vendor_id}": vendor_app for vendor_id, vendor_app in emulator.apps.items()}
-        root = emulator.config.root_vendor
-        self.root_app = emulator.apps[root] if root else None
+        self.routes = emulator.routes
         self._asgi = httpx.ASGITransport(app=app)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def vendor_for(self, path: str) -> tuple[VendorApp, str] | None:
-        """The vendor app a path belongs to and its mount prefix, or None for everything else."""
-        prefix = "/" + path.split("/", 2)[1] if path.startswith("/") else ""
-        vendor_app = self.mounts.get(prefix)
-        if vendor_app is not None:
-            return vendor_app, prefix
-        if self.root_app is not None and not path.startswith("/__mock__"):
-            return self.root_app, ""
-        return None
-
     def _direct(self, request: httpx.Request) -> httpx.Response | None:
-        target = self.vendor_for(request.url.path)
-        if target is None:
+        mounted = self.routes.for_path(request.url.path)
+        if mounted is None:
             return None
-        vendor_app, prefix = target
-        return respond(vendor_app, request, prefix)
+        return respond(mounted.owner, request, mounted.prefix)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Answer a synchronous client's request."""

@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from mockserver.declarations.model import VendorSpec
@@ -96,8 +96,9 @@ async def _state_unavailable(request: Request, exc: Exception) -> Response:
 class EmulatorApp(Starlette):
     """Starlette, with vendor requests handed straight to their vendor app (no router on the hot path).
 
-    ``/{vendor}/...`` goes to that vendor; with a root vendor, anything but ``/__mock__`` goes to it.
-    Everything else (the index, the admin API, unknown paths) takes Starlette's usual way.
+    Which vendor answers a path is :class:`~mockserver.engine.routing.Routes`' decision (``/{vendor}/...``
+    to that vendor; with a root vendor, anything but ``/__mock__`` to it). Everything else (the index, the
+    admin API, unknown paths) takes Starlette's usual way.
     """
 
     def __init__(self, emulator: Emulator, routes: list[BaseRoute]) -> None:
@@ -105,33 +106,25 @@ class EmulatorApp(Starlette):
         super().__init__(routes=routes, exception_handlers=handlers)
         self.router.redirect_slashes = False  # a redirect to a slash is not what any vendor answers
         self.state.emulator = emulator
-        self._mounts = {f"/{vendor_id}": app for vendor_id, app in emulator.apps.items()}
-        root = emulator.config.root_vendor
-        self._root_app = emulator.apps[root] if root else None
+        self.vendor_routes = emulator.routes
 
     def vendor_for(self, path: str) -> VendorApp | None:
         """The vendor app that answers ``path`` on the fast path, or None (Starlette's way)."""
-        prefix = path[: path.find("/", 1)] if path.find("/", 1) > 0 else path
-        vendor_app = self._mounts.get(prefix)
-        if vendor_app is None and self._root_app is not None and not path.startswith("/__mock__"):
-            return self._root_app
-        return vendor_app
+        mounted = self.vendor_routes.for_path(path)
+        return None if mounted is None else mounted.owner
 
     def log_requests(self, log: RequestLog) -> None:
         """Have every vendor app log its requests with ``log`` (the request-log middleware asks this)."""
-        for vendor_app in self._mounts.values():
+        for vendor_app in self.vendor_routes.vendors.values():
             vendor_app.request_log = log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            path: str = scope["path"]
-            prefix = path[: path.find("/", 1)] if path.find("/", 1) > 0 else path
-            vendor_app = self._mounts.get(prefix)
-            if vendor_app is not None:
-                await vendor_app({**scope, "root_path": scope.get("root_path", "") + prefix}, receive, send)
-                return
-            if self._root_app is not None and not path.startswith("/__mock__"):
-                await self._root_app(scope, receive, send)
+            mounted = self.vendor_routes.for_path(scope["path"])
+            if mounted is not None:
+                if mounted.prefix:
+                    scope = {**scope, "root_path": scope.get("root_path", "") + mounted.prefix}
+                await mounted.owner(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
 
@@ -145,7 +138,4 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         *inspector_routes(emulator),
         *admin_routes(emulator),
     ]
-    routes += [Mount(f"/{vendor_id}", app=app) for vendor_id, app in emulator.apps.items()]
-    if emulator.config.root_vendor:
-        routes.append(Mount("", app=emulator.apps[emulator.config.root_vendor]))
     return EmulatorApp(emulator, routes)

@@ -48,17 +48,13 @@ class Refusals:
     """Renders the refusals of the server in the shape of the vendor a path belongs to."""
 
     def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        root = emulator.config.root_vendor
-        self._root = emulator.apps[root] if root else None
+        self.routes = emulator.routes
 
     def render(self, path: str, kind: str) -> Rendered:
         """Status, headers and body of a ``kind`` refusal of a request to ``path``."""
         status, sentence = REFUSALS[kind]
-        vendor_id = path.split("/", 2)[1] if path.count("/") >= 1 else ""
-        app = self.emulator.apps.get(vendor_id)
-        if app is None and self._root is not None and not path.startswith("/__mock__"):
-            app = self._root
+        mounted = self.routes.for_path(path)
+        app = None if mounted is None else mounted.owner
         if app is None or kind not in app.spec.errors:
             body = orjson.dumps({"error": kind, "message": sentence})
             return status, [(b"content-type", b"application/json")], body
@@ -272,6 +268,6 @@ def guarded(
 ) -> tuple[ASGIApp, Callable[[Limits], type[GuardedProtocol]]]:
     """The app behind the Host/Origin guard, and the protocol class factory, for ``serve``."""
     refusals = Refusals(emulator)
-    vendor_hosts = [host for spec in emulator.vendors.values() for host in spec.hosts]
+    vendor_hosts = [host for spec in emulator.vendors.values() for host in spec.hosts]  # wildcards too
     policy = HostPolicy.for_server(bound, allowed_hosts, vendor_hosts)
     return HostGuard(app, policy, refusals), lambda limits: GuardedProtocol.configured(limits, refusals)

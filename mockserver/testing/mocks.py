@@ -28,9 +28,9 @@ from mockserver.data.seeding import records_from_file
 from mockserver.engine.config import EmulatorConfig
 from mockserver.engine.emulator import Emulator, build_emulator, credential_headers
 from mockserver.engine.options_file import merged, read_options_file
+from mockserver.engine.routing import host_pattern
 from mockserver.engine.vendor_app import VendorApp
 from mockserver.intercept import Interceptor, OtherHosts, SocketGuard, available_interceptors
-from mockserver.intercept.exchange import host_pattern
 from mockserver.kinds.auth import DEFAULT_TENANT
 from mockserver.state.faults import FaultRule
 from mockserver.state.journal import JournalEntry

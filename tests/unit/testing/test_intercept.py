@@ -20,8 +20,9 @@ import httpx
 import pytest
 import requests
 
+from mockserver.engine.routing import url_pattern
 from mockserver.intercept import SocketGuard, VendorHostNotInterceptedError, available_interceptors
-from mockserver.intercept.exchange import read_timeout, url_pattern
+from mockserver.intercept.exchange import read_timeout
 from mockserver.testing import EmulatorMock, mock_vendors
 
 Fetch = Callable[..., tuple[int, dict[str, str], bytes]]
