@@ -29,6 +29,7 @@ from mockserver.documents.fields import field_schemas, key_schema
 from mockserver.documents.reading import read_json
 from mockserver.documents.schemas import SchemaStore
 from mockserver.engine.pipeline import Endpoint
+from mockserver.engine.routing import canonical
 from mockserver.errors import DeclarationError, EmulatorError
 from mockserver.kinds.cursors import CursorCodec
 from mockserver.state.datasets import VendorState
@@ -141,7 +142,7 @@ def _unique_problems(vendors: list[Loaded]) -> Iterator[Problem]:
             message = f"mount /{spec.id}: a vendor id (its folder name) is lowercase letters, digits and '-'"
             yield Problem(source, "", message)
         for number, host in enumerate(spec.hosts):
-            owner = owners.setdefault(host.lower(), spec.id)
+            owner = owners.setdefault(canonical(host), spec.id)
             if owner != spec.id:
                 message = f"host {host!r} is also claimed by vendor {owner}"
                 yield Problem(source, pointer(["x-emulator", "hosts", number]), message)

@@ -550,6 +550,29 @@ def test_browsers_cannot_drive_the_admin_api(serve: Callable[..., Server]) -> No
     assert document["servers"][0]["url"] == f"{server.base}/butter"
 
 
+def test_a_vendor_served_at_the_root_answers_its_own_hosts_wildcards_included(
+    serve: Callable[..., Server],
+) -> None:
+    """Was: 421 to ``Host: acme.mindhunters.ai`` (a client pointed here through its hosts file), which
+    the in-process mock accepted as ``*.mindhunters.ai``: one routing owner now decides for both."""
+    server = serve("--vendor", "mindhunters")
+    key = {"Authorization": "Bearer mindhunters-test-token"}
+    url = f"{server.base}/api/v1/phone-numbers"
+    ours = httpx.get(url, headers={**key, "host": "acme.mindhunters.ai"})
+    assert ours.status_code == 200, ours.text
+    direct = httpx.get(url, headers=key)
+    assert ours.json() == direct.json(), "the vendor's own answer, as on 127.0.0.1"
+    assert httpx.get(url, headers={**key, "host": "ACME.Mindhunters.ai.:443"}).status_code == 200
+    for foreign in (
+        "evil.example",
+        "mindhunters.ai",
+        "a.b.mindhunters.ai",
+        "acme.mindhunters.ai.evil.example",
+    ):
+        refused = httpx.get(url, headers={**key, "host": foreign})
+        assert refused.status_code == 421, foreign
+
+
 def test_an_allowed_host_is_served() -> None:
     # in-process: the document never echoes a Host that is not a plain host[:port]
     with httpx.Client(transport=EmulatorTransport(create_app()), base_url="http://e") as client:

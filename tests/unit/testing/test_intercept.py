@@ -28,32 +28,40 @@ from mockserver.testing import EmulatorMock, mock_vendors
 Fetch = Callable[..., tuple[int, dict[str, str], bytes]]
 
 
-def _httpx(url: str, headers: dict[str, str], **options: Any) -> tuple[int, dict[str, str], bytes]:
-    response = httpx.get(url, headers=headers, **options)
+def _httpx(
+    url: str, headers: dict[str, str], method: str = "GET", **options: Any
+) -> tuple[int, dict[str, str], bytes]:
+    response = httpx.request(method, url, headers=headers, **options)
     return response.status_code, dict(response.headers), response.content
 
 
-def _httpx_async(url: str, headers: dict[str, str], **options: Any) -> tuple[int, dict[str, str], bytes]:
+def _httpx_async(
+    url: str, headers: dict[str, str], method: str = "GET", **options: Any
+) -> tuple[int, dict[str, str], bytes]:
     async def fetch() -> tuple[int, dict[str, str], bytes]:
         async with httpx.AsyncClient() as client:
-            response = await client.get(url, headers=headers, **options)
+            response = await client.request(method, url, headers=headers, **options)
             return response.status_code, dict(response.headers), response.content
 
     return asyncio.run(fetch())
 
 
-def _requests(url: str, headers: dict[str, str], **options: Any) -> tuple[int, dict[str, str], bytes]:
-    response = requests.get(url, headers=headers, **options)
+def _requests(
+    url: str, headers: dict[str, str], method: str = "GET", **options: Any
+) -> tuple[int, dict[str, str], bytes]:
+    response = requests.request(method, url, headers=headers, **options)
     return response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
 
 
-def _aiohttp(url: str, headers: dict[str, str], **options: Any) -> tuple[int, dict[str, str], bytes]:
+def _aiohttp(
+    url: str, headers: dict[str, str], method: str = "GET", **options: Any
+) -> tuple[int, dict[str, str], bytes]:
     async def fetch() -> tuple[int, dict[str, str], bytes]:
         seconds = options.get("timeout")
         timeout = aiohttp.ClientTimeout(total=seconds) if seconds else None
         async with (
             aiohttp.ClientSession() as session,
-            session.get(url, headers=headers, timeout=timeout) as response,
+            session.request(method, url, headers=headers, timeout=timeout) as response,
         ):
             body = await response.read()
             return response.status, {k.lower(): v for k, v in response.headers.items()}, body
@@ -129,11 +137,41 @@ def test_a_vendor_slower_than_the_clients_timeout_times_out(
     vendors: EmulatorMock, client: str, error: type[BaseException]
 ) -> None:
     famulor = vendors.famulor
+    url = f"{famulor.base_url}/api/user/phone-numbers/all"
     famulor.slow(5, times=1)
     started = time.monotonic()
     with pytest.raises(error):
-        CLIENTS[client](f"{famulor.base_url}/api/user/phone-numbers/all", famulor.headers, timeout=0.2)
-    assert time.monotonic() - started < 3
+        CLIENTS[client](url, famulor.headers, timeout=0.2)
+    assert 0.2 <= time.monotonic() - started < 3, "the client waits its own timeout, not the delay"
+    assert CLIENTS[client](url, famulor.headers, timeout=0.2)[0] == 200, "the fault was used up"
+
+
+@pytest.mark.parametrize("client", list(CLIENTS))
+def test_a_head_request_gets_the_status_and_headers_of_a_get_and_no_body(
+    vendors: EmulatorMock, client: str
+) -> None:
+    for _vendor_id, url, headers in _every_endpoint(vendors):
+        for sent in (headers, {}):
+            status, got_headers, body = CLIENTS[client](url, sent, method="HEAD")
+            want_status, want_headers, want_body = _httpx(url, sent, method="HEAD")
+            assert (status, body) == (want_status, want_body), (client, url)
+            assert body == b"", "no body for HEAD"
+            assert status == _httpx(url, sent)[0], "the status of a GET"
+            assert got_headers["content-type"] == want_headers["content-type"]
+
+
+@pytest.mark.parametrize("client", list(CLIENTS))
+def test_a_delay_within_the_clients_timeout_only_delays_the_answer(
+    vendors: EmulatorMock, client: str
+) -> None:
+    famulor = vendors.famulor
+    url = f"{famulor.base_url}/api/user/phone-numbers/all"
+    want = _httpx(url, famulor.headers)
+    famulor.slow(0.3, times=1)
+    started = time.monotonic()
+    status, _, body = CLIENTS[client](url, famulor.headers, timeout=5)
+    assert time.monotonic() - started >= 0.3
+    assert (status, body) == (want[0], want[2])
 
 
 @pytest.mark.parametrize("client", list(CLIENTS))
