@@ -71,6 +71,22 @@ def with_issued_cursor(case: Any) -> Any:
     return case
 
 
+def with_integral_numbers(case: Any) -> Any:
+    """The case, with a whole number drawn as a float (``10.0``) written as an integer (``10``).
+
+    JSON Schema counts 10.0 as an ``integer``, so a generator may draw it for an integer query parameter;
+    in a query string it is written ``10.0``, which the vendors' frameworks (and the emulator) refuse as
+    not an integer. No client sends it, so a positive case sends ``10`` instead.
+    """
+    if not case.query or case.meta is None or not case.meta.generation.mode.is_positive:
+        return case
+    case.query = {
+        name: int(value) if isinstance(value, float) and value.is_integer() else value
+        for name, value in case.query.items()
+    }
+    return case
+
+
 REGISTRATION = """
 
 import schemathesis
@@ -79,5 +95,5 @@ import schemathesis
 @schemathesis.hook
 def map_case(context, case):
     \"\"\"Registered when Schemathesis loads this file as its hooks (``hooks = ...`` in the config).\"\"\"
-    return with_issued_cursor(case)
+    return with_issued_cursor(with_integral_numbers(case))
 """

@@ -22,6 +22,7 @@ from mockserver.declarations.model import EndpointSpec
 from mockserver.documents.schemas import SchemaStore
 from mockserver.engine.emulator import credential_headers
 from mockserver.intercept.transport import EmulatorTransport
+from mockserver.testing.schemathesis_hooks import with_integral_numbers
 from tests.conftest import SCHEMAS, VENDORS, data_config
 
 APP: Starlette = create_app(data_config())
@@ -56,6 +57,7 @@ def _schema(vendor_id: str) -> Any:
     @schema.hook
     def map_case(context: Any, case: Any) -> Any:
         """An opaque cursor is valid only if the server issued it: positive cases get a real one."""
+        case = with_integral_numbers(case)
         endpoint = cursor_endpoints.get(case.operation.path)
         name = endpoint.paging["cursor_param"] if endpoint else None
         query = case.query or {}

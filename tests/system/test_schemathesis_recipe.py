@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from mockserver.engine.emulator import Emulator, credential_headers
-from mockserver.testing.schemathesis_hooks import cursor_paging, with_issued_cursor
+from mockserver.testing.schemathesis_hooks import cursor_paging, with_integral_numbers, with_issued_cursor
 from tests.conftest import ROOT
 from tests.system.test_distribution import started
 
@@ -123,3 +123,17 @@ def test_a_cursor_with_no_next_page_is_dropped(server: str, emulator: Emulator) 
         assert with_issued_cursor(case).query == {"status": "free"}
     finally:
         httpx.post(f"{server}/__mock__/reset")
+
+
+def test_a_whole_number_drawn_as_a_float_is_sent_as_an_integer() -> None:
+    """JSON Schema's integer admits 10.0; no client writes ``page=10.0``, so positive cases send 10."""
+    positive = SimpleNamespace(
+        query={"page": 10.0, "per_page": 2.5, "status": "free"},
+        meta=SimpleNamespace(generation=SimpleNamespace(mode=SimpleNamespace(is_positive=True))),
+    )
+    assert with_integral_numbers(positive).query == {"page": 10, "per_page": 2.5, "status": "free"}
+    negative = SimpleNamespace(
+        query={"page": 10.0},
+        meta=SimpleNamespace(generation=SimpleNamespace(mode=SimpleNamespace(is_positive=False))),
+    )
+    assert with_integral_numbers(negative).query == {"page": 10.0}
