@@ -29,9 +29,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockserver import create_app
+from mockserver import EmulatorConfig, create_app
 from mockserver.intercept.transport import EmulatorTransport
-from tests.conftest import ROOT, data_config
+from tests.conftest import ROOT
 
 CODE = ("python", "sh", "bash", "shell", "console")
 MARKER = re.compile(r"^<!-- example: (python|pytest|curl|run: (\S+)|not run: (\S.*?)) -->$")
@@ -157,8 +157,9 @@ def as_request(words: list[str]) -> tuple[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[httpx.Client]:
-    """A client of a fresh emulator of the repository's data (its own, so no other test sees the calls)."""
-    transport = EmulatorTransport(create_app(data_config()))
+    """A fresh emulator of the repository's data, which the pages describe (no other test sees the calls)."""
+    config = EmulatorConfig(schemas_dir=ROOT / "schemas", fixtures_dir=ROOT / "fixtures")
+    transport = EmulatorTransport(create_app(config))
     with httpx.Client(transport=transport, base_url="http://emulator.test") as client:
         yield client
 

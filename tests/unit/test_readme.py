@@ -10,7 +10,7 @@ import re
 import sys
 
 from mockserver.declarations.loading import discover_vendors
-from tests.conftest import ROOT, SCHEMAS
+from tests.conftest import ROOT
 from tests.unit.test_docs_examples import curl_commands, examples
 
 README_MAX_LINES = 180  # about five minutes of reading
@@ -62,7 +62,7 @@ def test_the_readme_sends_requests_to_declared_vendors_only() -> None:
     (block,) = [e for e in examples() if e.page == "README.md" and e.kind == "curl"]
     mounts = {re.search(r"8080/([^/]+)/", " ".join(c)).group(1) for c in curl_commands(block.code)}  # type: ignore[union-attr]
     assert len(mounts) >= 4
-    assert mounts <= set(discover_vendors(SCHEMAS))
+    assert mounts <= set(discover_vendors(ROOT / "schemas"))
 
 
 def test_the_readme_shows_the_plugin_in_ten_lines() -> None:
