@@ -62,7 +62,7 @@ def new_vendor(arguments: argparse.Namespace) -> int:
 
 
 def write_schemathesis_config(arguments: argparse.Namespace) -> int:
-    """Write schemathesis.toml and its hooks file, so that the README's Schemathesis command passes."""
+    """Write schemathesis.toml and its hooks file, so that the documented Schemathesis command passes."""
     emulator = build_emulator(config_from(arguments))
     paths = schemathesis_files(emulator, arguments.dir)
     print(f"wrote {paths[0]} and {paths[1]}; from {arguments.dir}, run for each vendor:")

@@ -1,7 +1,7 @@
 """The admin API under ``/__mock__/``: the test controls of :mod:`mockserver.testing`, over HTTP.
 
 Reset, seed, register and revoke keys, read and clear the journal, add and clear faults, switch rate
-limits on (the README's "Testing your integration" section lists the endpoints). When the emulator has
+limits on (docs/server.md lists the endpoints). When the emulator has
 an admin token (always, when it listens beyond loopback), every admin request must carry it in
 ``X-Mock-Admin-Token``.
 """

@@ -1,7 +1,7 @@
-"""The README's Schemathesis commands, run as printed against a served emulator: every check passes.
+"""The documented Schemathesis commands, run as printed against a served emulator: every check passes.
 
-The commands are read from the README's "Fuzzing it with Schemathesis" block, so the README cannot
-drift from what is tested. They run for every declared vendor; the only addition is a bound on the
+The commands are read from the "Fuzzing it with Schemathesis" block of docs/testing.md, so the page
+cannot drift from what is tested. They run for every declared vendor; the only addition is a bound on the
 number of examples (and a fixed seed), so that the suite stays fast and repeatable.
 """
 
@@ -29,8 +29,8 @@ BIN = Path(sys.executable).parent
 
 
 def _recipe() -> list[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Fuzzing it with Schemathesis", 1)[1]
+    page = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+    section = page.split("## Fuzzing it with Schemathesis", 1)[1]
     block = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
     assert block is not None
     return block.group(1).splitlines()
