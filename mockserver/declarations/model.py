@@ -57,12 +57,12 @@ class EndpointSpec:
     docs: str
     dataset: str
     params: Mapping[str, ParamSpec]
-    filters: tuple[Filter, ...]
-    where: Mapping[str, WhereValue]
     order: OrderSpec
     paging: Mapping[str, Any]  # typed by the paging kinds' own declaration (issue 19, item 2)
     envelope: JsonValue
     response_schema: Path
+    filters: tuple[Filter, ...] = ()
+    where: Mapping[str, WhereValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,8 @@ class OptionSpec:
     name: str
     value: OptionValue
     default: OptionValue
-    choices: tuple[OptionValue, ...] | None
     assumption: str
+    choices: tuple[OptionValue, ...] | None = None  # None: any value of the default's type
 
 
 class RateWindow(TypedDict):
@@ -109,22 +109,27 @@ class LiveEnvironment(TypedDict):
 
 @dataclass(frozen=True)
 class VendorSpec:
-    """Everything the engine knows about one vendor."""
+    """Everything the engine knows about one vendor.
+
+    Fields with a default are the ones a declaration may leave out (``declaration.schema.json`` does
+    not require them); ``id``, ``endpoints``, ``openapi`` and ``source`` come from the folder and the
+    OpenAPI document around the ``x-emulator`` block.
+    """
 
     id: str
     title: str
     docs: str
     live_base_url: str
     hosts: tuple[str, ...]
-    content_type: str
     auth: AuthSpec
     datasets: Mapping[str, DatasetSpec]
-    query: QueryPolicy
-    messages: MessageStyleName
     errors: Mapping[str, ErrorTemplate]
     endpoints: tuple[EndpointSpec, ...]
-    options: tuple[OptionSpec, ...]
     openapi: Mapping[str, JsonValue]
     source: Path
     live_environment: LiveEnvironment
+    content_type: str = "application/json"
+    query: QueryPolicy = field(default_factory=QueryPolicy)
+    messages: MessageStyleName = "plain"
+    options: tuple[OptionSpec, ...] = ()
     rate_limits: RateLimits | None = None

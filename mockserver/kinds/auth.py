@@ -30,9 +30,9 @@ class AuthSpec:
     """How a vendor authenticates: ``bearer`` or an ``api-key`` header, optionally with a tenant header."""
 
     kind: AuthKind
-    header: str | None
-    tenant_header: str | None
     test_credentials: tuple[Credential, ...]
+    header: str | None = None
+    tenant_header: str | None = None
 
 
 class Refusal(Enum):
