@@ -21,6 +21,8 @@ from contracts.targets.client import GuardedClient
 from contracts.targets.selection import VendorTarget
 from mockserver.data.dataset import field_value
 from mockserver.declarations.model import EndpointSpec, VendorSpec
+from mockserver.declarations.served_openapi import response_schema
+from mockserver.documents.json_types import JsonObject
 from mockserver.kinds.filters import Contains, Equals, EqualsAny, Filter, IncludeFlag
 
 INVALID_KEY = "contract-check-invalid-key"
@@ -232,9 +234,9 @@ class EndpointCheck:
         if body is None or schema is None:
             return
         errors = list(
-            Draft202012Validator({**schema, "components": self.vendor.openapi["components"]}).iter_errors(
-                body
-            )
+            Draft202012Validator(
+                {**schema, "components": self.vendor.openapi.get("components", {})}
+            ).iter_errors(body)
         )
         if errors:
             self.add(
@@ -246,15 +248,8 @@ class EndpointCheck:
                 preview(body),
             )
 
-    def _response_schema(self, status: int) -> dict[str, Any] | None:
-        operation = self.vendor.openapi["paths"][self.endpoint.path]["get"]
-        response = operation["responses"].get(str(status))
-        if response is None:
-            return None
-        if "$ref" in response:
-            response = self.vendor.openapi["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
-        schema: dict[str, Any] = response["content"]["application/json"]["schema"]
-        return schema
+    def _response_schema(self, status: int) -> JsonObject | None:
+        return response_schema(self.vendor.openapi, self.endpoint.path, status)
 
     def filters(self, sample: list[Any]) -> None:
         """Every filter returns only matching items; a filter with a default applies it unasked."""

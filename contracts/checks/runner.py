@@ -98,7 +98,7 @@ class Report:
 
 def _pacing(spec: VendorSpec) -> float:
     """Seconds between requests that keep within every documented rate-limit window."""
-    windows = (spec.rate_limits or {}).get("windows", [])
+    windows = spec.rate_limits["windows"] if spec.rate_limits else []
     return max((window["seconds"] / window["requests"] for window in windows), default=0.0)
 
 

@@ -4,6 +4,11 @@ Loading checks everything a request will later rely on (the declaration against
 ``declaration.schema.json``, then cross-references: filters name declared parameters, envelopes use
 variables their pager provides...), so a broken declaration stops the emulator at start-up with the
 file and the place, never a request with a 500.
+
+This is the typing boundary: a block that passed the schema check is handed to the typed model
+(:mod:`mockserver.declarations.model`) as it is, and ``tests/unit/declarations/test_model_schema.py``
+proves the schema and the model describe the same keys, required keys and values, so nothing downstream
+needs a cast.
 """
 
 from __future__ import annotations

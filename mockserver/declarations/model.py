@@ -1,20 +1,32 @@
 """The declaration model: what the engine knows about a vendor, as typed, frozen dataclasses.
 
 :mod:`mockserver.declarations.loading` builds these from ``schemas/<id>/openapi.json``; nothing else reads the
-raw declaration.
+raw declaration. Blocks the engine reads as they are declared (rate limits, the live environment) are
+TypedDicts with the declaration's own keys; the loader narrows to them once the block has passed
+``declaration.schema.json``, and ``tests/unit/declarations/test_model_schema.py`` proves the two agree
+(properties, required keys, enum values), so that narrowing is sound.
+
+This module does not use ``from __future__ import annotations``: TypedDict reads ``NotRequired`` from
+evaluated annotations only (Python 3.11), and the agreement test reads ``__required_keys__``.
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypeAlias, TypedDict
 
+from mockserver.documents.json_types import JsonValue
 from mockserver.kinds.auth import AuthSpec
 from mockserver.kinds.filters import Filter
+from mockserver.kinds.messages import MessageStyleName
 from mockserver.kinds.ordering import OrderSpec
 from mockserver.kinds.params import ParamSpec, QueryPolicy
+
+OptionValue: TypeAlias = str | int | float | bool
+"""What an option may be set to (``declaration.schema.json``: ``option.value``)."""
+
+WhereValue: TypeAlias = str | int | bool
+"""What an endpoint's ``where`` may require of a field."""
 
 
 @dataclass(frozen=True)
@@ -22,8 +34,8 @@ class ErrorTemplate:
     """One of a vendor's error responses, with ``${...}`` placeholders."""
 
     status: int
-    body: Any
-    headers: Mapping[str, str]
+    body: JsonValue
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -45,12 +57,12 @@ class EndpointSpec:
     docs: str
     dataset: str
     params: Mapping[str, ParamSpec]
-    filters: tuple[Filter, ...]
-    where: Mapping[str, Any]
     order: OrderSpec
-    paging: Mapping[str, Any]
-    envelope: Any
+    paging: Mapping[str, Any]  # typed by the paging kinds' own declaration (issue 19, item 2)
+    envelope: JsonValue
     response_schema: Path
+    filters: tuple[Filter, ...] = ()
+    where: Mapping[str, WhereValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -58,30 +70,66 @@ class OptionSpec:
     """A choice the vendor's docs leave open, with its effective value and why the default was chosen."""
 
     name: str
-    value: Any
-    default: Any
-    choices: tuple[Any, ...] | None
+    value: OptionValue
+    default: OptionValue
     assumption: str
+    choices: tuple[OptionValue, ...] | None = None  # None: any value of the default's type
+
+
+class RateWindow(TypedDict):
+    """One sliding window: at most ``requests`` per ``seconds``."""
+
+    requests: int
+    seconds: float
+
+
+class RateHeaders(TypedDict, total=False):
+    """The names of the rate-limit headers a vendor sends."""
+
+    limit: str
+    remaining: str
+    reset: str
+
+
+class RateLimits(TypedDict):
+    """A vendor's documented rate limits (``x-emulator.rate_limits``)."""
+
+    windows: Sequence[RateWindow]
+    headers: NotRequired[RateHeaders]
+    source: str
+
+
+class LiveEnvironment(TypedDict):
+    """The environment of a live contract run (``x-emulator.live_environment``)."""
+
+    base_url_variable: str
+    default_base_url: str
+    credentials: Sequence[str]
 
 
 @dataclass(frozen=True)
 class VendorSpec:
-    """Everything the engine knows about one vendor."""
+    """Everything the engine knows about one vendor.
+
+    Fields with a default are the ones a declaration may leave out (``declaration.schema.json`` does
+    not require them); ``id``, ``endpoints``, ``openapi`` and ``source`` come from the folder and the
+    OpenAPI document around the ``x-emulator`` block.
+    """
 
     id: str
     title: str
     docs: str
     live_base_url: str
     hosts: tuple[str, ...]
-    content_type: str
     auth: AuthSpec
     datasets: Mapping[str, DatasetSpec]
-    query: QueryPolicy
-    messages: str
     errors: Mapping[str, ErrorTemplate]
     endpoints: tuple[EndpointSpec, ...]
-    options: tuple[OptionSpec, ...]
-    openapi: Mapping[str, Any]
+    openapi: Mapping[str, JsonValue]
     source: Path
-    rate_limits: Mapping[str, Any] | None = None
-    live_environment: Mapping[str, Any] = field(default_factory=dict)
+    live_environment: LiveEnvironment
+    content_type: str = "application/json"
+    query: QueryPolicy = field(default_factory=QueryPolicy)
+    messages: MessageStyleName = "plain"
+    options: tuple[OptionSpec, ...] = ()
+    rate_limits: RateLimits | None = None

@@ -19,6 +19,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from mockserver.documents.json_types import JsonObject, JsonValue, as_object, object_member
 from mockserver.kinds.params import QueryPolicy
 
 if TYPE_CHECKING:
@@ -66,3 +67,23 @@ def document_empty_values(document: Mapping[str, Any], policy: QueryPolicy) -> d
                 if isinstance(parameter, dict) and parameter.get("in") == "query":
                     parameter["allowEmptyValue"] = True
     return served
+
+
+def response_schema(document: Mapping[str, JsonValue], path: str, status: int | str) -> JsonObject | None:
+    """The JSON Schema ``document`` gives GET ``path``'s ``status`` response (a ``$ref`` to
+    ``components/responses`` followed); None when that response is not documented."""
+    operation = _object(_object(document.get("paths")).get(path)).get("get")
+    response = _object(operation).get("responses")
+    found = _object(response).get(str(status))
+    if found is None:
+        return None
+    entry = as_object(found, f"{path} {status}")
+    reference = entry.get("$ref")
+    if isinstance(reference, str):
+        entry = object_member(document, "components", "responses", reference.rsplit("/", 1)[1])
+    return object_member(entry, "content", "application/json", "schema")
+
+
+def _object(value: JsonValue) -> JsonObject:
+    """``value`` when it is an object, else an empty one (an absent step of an optional path)."""
+    return value if isinstance(value, dict) else {}

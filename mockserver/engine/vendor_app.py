@@ -305,10 +305,10 @@ class VendorApp:
 
     def _limit_variables(self, verdict: Verdict | None) -> dict[str, int]:
         if verdict is None:  # an injected 429: as if the first documented window were exhausted
-            windows = (self.spec.rate_limits or {}).get("windows", [{"requests": 0}])
+            limits = self.spec.rate_limits
             return {
                 "retry_after": 60,
-                "limit": windows[0]["requests"],
+                "limit": limits["windows"][0]["requests"] if limits else 0,
                 "remaining": 0,
                 "reset": int(time.time()) + 60,
             }
@@ -320,19 +320,20 @@ class VendorApp:
         }
 
     def _limit_headers(self, verdict: Verdict | None) -> tuple[tuple[str, str], ...]:
-        names = (self.spec.rate_limits or {}).get("headers")
+        names = self.spec.rate_limits.get("headers") if self.spec.rate_limits else None
         if verdict is None or not names:
             return ()
         values = {"limit": verdict.limit, "remaining": verdict.remaining, "reset": verdict.reset}
-        return tuple((header, str(values[key])) for key, header in names.items())
+        return tuple((str(header), str(values[key])) for key, header in names.items())
 
     def _openapi(self, scope: Scope) -> Reply:
         host = served_host(request_headers(scope, HOST_HEADER).get("host"))
         base = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
         document = dict(self.spec.openapi)
+        declared = self.spec.openapi.get("servers")
         document["servers"] = [
             {"url": base, "description": "this emulator"},
-            *self.spec.openapi.get("servers", []),
+            *(declared if isinstance(declared, list) else []),
         ]
         return Reply(200, orjson.dumps(document), content_type="application/json")
 

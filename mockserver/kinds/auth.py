@@ -11,8 +11,10 @@ import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Literal, TypeAlias
 
 DEFAULT_TENANT = "default"
+AuthKind: TypeAlias = Literal["bearer", "api-key"]
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,10 @@ class Credential:
 class AuthSpec:
     """How a vendor authenticates: ``bearer`` or an ``api-key`` header, optionally with a tenant header."""
 
-    kind: str
-    header: str | None
-    tenant_header: str | None
+    kind: AuthKind
     test_credentials: tuple[Credential, ...]
+    header: str | None = None
+    tenant_header: str | None = None
 
 
 class Refusal(Enum):

@@ -8,10 +8,12 @@ error display is exercised with realistic text.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal, TypeAlias
 
 from mockserver.kinds.params import Violation
 
 MessageStyle = Callable[[Violation], str]
+MessageStyleName: TypeAlias = Literal["laravel", "class-validator", "plain"]
 
 
 def laravel(violation: Violation) -> str:
@@ -71,4 +73,8 @@ def plain(violation: Violation) -> str:
     return sentences.get(violation.rule, f"Invalid value for '{field}'")
 
 
-STYLES: dict[str, MessageStyle] = {"laravel": laravel, "class-validator": class_validator, "plain": plain}
+STYLES: dict[MessageStyleName, MessageStyle] = {
+    "laravel": laravel,
+    "class-validator": class_validator,
+    "plain": plain,
+}

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
 
 from mockserver.data.dataset import Direction, SortKey
+from mockserver.documents.json_types import JsonValue, as_array, as_object
+
+DIRECTIONS: dict[JsonValue, Direction] = {"asc": "asc", "desc": "desc"}
 
 
-def _keys(pairs: Any) -> tuple[SortKey, ...]:
-    return tuple((str(field), cast(Direction, direction)) for field, direction in pairs)
+def _keys(pairs: JsonValue) -> tuple[SortKey, ...]:
+    """``[[field, direction], ...]`` (``sortKeys`` in declaration.schema.json) as sort keys."""
+    keys = []
+    for pair in as_array(pairs, "sort keys"):
+        field, direction = as_array(pair, "a sort key")
+        keys.append((str(field), DIRECTIONS[direction]))
+    return tuple(keys)
 
 
 @dataclass(frozen=True)
@@ -26,16 +33,18 @@ class OrderSpec:
     tiebreak: str
 
     @classmethod
-    def from_declaration(cls, declaration: Mapping[str, Any], tiebreak: str) -> OrderSpec:
-        """Parse an endpoint's ``order`` declaration."""
+    def from_declaration(cls, declaration: Mapping[str, JsonValue], tiebreak: str) -> OrderSpec:
+        """Parse an endpoint's ``order`` declaration (already checked against declaration.schema.json)."""
         if "fixed" in declaration:
             return cls(None, {"": _keys(declaration["fixed"])}, tiebreak)
-        options = {name: _keys(pairs) for name, pairs in declaration["options"].items()}
-        return cls(declaration["param"], options, tiebreak)
+        options = {
+            name: _keys(pairs) for name, pairs in as_object(declaration["options"], "order options").items()
+        }
+        return cls(str(declaration["param"]), options, tiebreak)
 
-    def keys_for(self, params: Mapping[str, Any]) -> tuple[SortKey, ...]:
+    def keys_for(self, params: Mapping[str, object]) -> tuple[SortKey, ...]:
         """The sort keys for a request whose parameters are already validated."""
-        chosen = self.options[params[self.param]] if self.param is not None else self.options[""]
+        chosen = self.options[str(params[self.param])] if self.param is not None else self.options[""]
         if any(field == self.tiebreak for field, _ in chosen):
             return chosen
         return (*chosen, (self.tiebreak, "asc"))

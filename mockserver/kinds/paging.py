@@ -176,7 +176,8 @@ class CursorPaging(Pager):
     def _size(self, params: Mapping[str, Any]) -> int:
         size_param = self.declaration["size_param"]
         size = next((params[name] for name in self.size_names if params.get(name) is not None), None)
-        chosen: int = self.specs[size_param].default if size is None else size
+        default = self.specs[size_param].default
+        chosen: int = size if size is not None else default if isinstance(default, int) else 0
         limit = self._size_limit(size_param)
         return chosen if limit is None else min(chosen, limit)
 

@@ -10,17 +10,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 from urllib.parse import parse_qsl
 
+from mockserver.documents.json_types import JsonValue
 from mockserver.documents.schemas import is_uuid
 
 RepeatPolicy = Literal["reject", "first", "last"]
 EmptyPolicy = Literal["reject", "ignore"]
 UnknownPolicy = Literal["ignore", "reject"]
+ParamType: TypeAlias = Literal["string", "integer"]
+ParamValue: TypeAlias = int | str
+"""A parsed query value: an ``integer`` parameter's int, a ``string`` parameter's text."""
 MAX_NAME_SHOWN = 100
 SUPPORTED_KEYWORDS = frozenset({"type", "enum", "default", "minimum", "maximum", "minLength", "format"})
-SUPPORTED_TYPES = frozenset({"string", "integer"})
+PARAM_TYPES: dict[str, ParamType] = {"string": "string", "integer": "integer"}
+SUPPORTED_TYPES = frozenset(PARAM_TYPES)
 INTEGER = re.compile(r"-?[0-9]+")
 # JSON numbers the emulator echoes (current_page, offset) must fit a signed 64-bit integer, as they do in
 # the vendors' backends; a document must therefore declare a maximum at most this for every integer.
@@ -34,7 +39,7 @@ class Violation:
 
     field: str
     rule: str
-    limit: Any = None
+    limit: int | None = None
     allowed: tuple[str, ...] = ()
     detail: str = ""
 
@@ -53,47 +58,48 @@ class ParamSpec:
     """One documented query parameter."""
 
     name: str
-    type: str
+    type: ParamType
     enum: tuple[str, ...] | None = None
-    default: Any = None
+    default: ParamValue | None = None
     minimum: int | None = None
     maximum: int | None = None
     min_length: int | None = None
     format: str | None = None
 
     @classmethod
-    def from_openapi(cls, parameter: Mapping[str, Any]) -> ParamSpec:
+    def from_openapi(cls, parameter: Mapping[str, JsonValue]) -> ParamSpec:
         """Build from an OpenAPI parameter object; raises ValueError on what we cannot emulate."""
-        schema = parameter.get("schema", {})
-        unsupported = sorted(set(schema) - SUPPORTED_KEYWORDS)
         name = parameter.get("name")
+        schema = parameter.get("schema", {})
+        if not isinstance(name, str) or not isinstance(schema, dict):
+            # ValueError, as every other refusal here: the loader reports it as a declaration error
+            raise ValueError(f"parameter {name!r}: needs a name and a schema object")  # noqa: TRY004
+        unsupported = sorted(set(schema) - SUPPORTED_KEYWORDS)
         if unsupported:
             supported = ", ".join(sorted(SUPPORTED_KEYWORDS))
             raise ValueError(
                 f"parameter {name!r}: unsupported {', '.join(unsupported)}; supported: {supported}"
             )
-        if schema.get("type") not in SUPPORTED_TYPES:
+        kind = schema.get("type")
+        if not isinstance(kind, str) or kind not in PARAM_TYPES:
             types = ", ".join(sorted(SUPPORTED_TYPES))
-            raise ValueError(
-                f"parameter {name!r}: unsupported type {schema.get('type')!r}; supported: {types}"
-            )
-        enum = schema.get("enum")
+            raise ValueError(f"parameter {name!r}: unsupported type {kind!r}; supported: {types}")
         return cls(
-            name=parameter["name"],
-            type=schema["type"],
-            enum=tuple(enum) if enum is not None else None,
-            default=schema.get("default"),
-            minimum=schema.get("minimum"),
-            maximum=schema.get("maximum"),
-            min_length=schema.get("minLength"),
-            format=schema.get("format"),
+            name=name,
+            type=PARAM_TYPES[kind],
+            enum=_strings(name, schema.get("enum")),
+            default=_default(name, PARAM_TYPES[kind], schema.get("default")),
+            minimum=_integer(name, "minimum", schema.get("minimum")),
+            maximum=_integer(name, "maximum", schema.get("maximum")),
+            min_length=_integer(name, "minLength", schema.get("minLength")),
+            format=_text(name, "format", schema.get("format")),
         )
 
     def without_maximum(self) -> ParamSpec:
         """The same parameter with no upper bound (for page sizes that are clamped, not rejected)."""
         return replace(self, maximum=None)
 
-    def parse(self, raw: str) -> Any:
+    def parse(self, raw: str) -> ParamValue | Violation:
         """The typed value of ``raw``, or the Violation it commits."""
         if self.type == "integer":
             return self._parse_integer(raw)
@@ -129,6 +135,33 @@ class ParamSpec:
         if self.format == "uuid" and not is_uuid(raw):
             return Violation(self.name, "uuid")
         return raw
+
+
+def _strings(name: str, value: JsonValue) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"parameter {name!r}: enum must list strings")
+    return tuple(str(item) for item in value)
+
+
+def _integer(name: str, keyword: str, value: JsonValue) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"parameter {name!r}: {keyword} must be an integer, got {value!r}")
+
+
+def _text(name: str, keyword: str, value: JsonValue) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"parameter {name!r}: {keyword} must be a string, got {value!r}")
+
+
+def _default(name: str, kind: ParamType, value: JsonValue) -> ParamValue | None:
+    """The default, of the parameter's own type (a string default of an integer is a typo)."""
+    if kind == "integer":
+        return _integer(name, "default", value)
+    return _text(name, "default", value)
 
 
 def split_query(query_string: bytes) -> list[tuple[str, str]]:

@@ -35,7 +35,8 @@ def schemathesis_toml(emulator: Emulator, hooks: Path) -> str:
         f"hooks = {_toml_string(str(hooks))}",
     ]
     for spec in emulator.vendors.values():
-        title = str(spec.openapi.get("info", {}).get("title", spec.title))
+        info = spec.openapi.get("info")
+        title = str(info.get("title", spec.title)) if isinstance(info, dict) else spec.title
         lines += ["", "[[project]]", f"title = {_toml_string(title)}"]
         lines.append(f"headers = {_inline_table(credential_headers(spec)[0])}")
     return "\n".join(lines) + "\n"

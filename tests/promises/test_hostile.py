@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +15,7 @@ from jsonschema import Draft202012Validator
 
 from mockserver import create_app
 from mockserver.declarations.model import EndpointSpec, VendorSpec
+from mockserver.declarations.served_openapi import response_schema
 from mockserver.engine.emulator import credential_headers
 from mockserver.intercept.transport import EmulatorTransport
 from tests.conftest import data_config
@@ -111,17 +111,6 @@ CASES = [
 ]
 
 
-def _schema_for(spec: VendorSpec, path: str, status: int) -> dict[str, Any] | None:
-    operation = spec.openapi["paths"].get(path, {}).get("get")
-    if operation is None or str(status) not in operation["responses"]:
-        return None
-    response = operation["responses"][str(status)]
-    if "$ref" in response:
-        response = spec.openapi["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
-    schema: dict[str, Any] = response["content"]["application/json"]["schema"]
-    return schema
-
-
 @pytest.fixture(scope="module")
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(transport=EmulatorTransport(APP), base_url="http://emulator") as http:
@@ -154,6 +143,6 @@ def test_each_hostile_input_gets_the_vendors_documented_answer(client: httpx.Cli
     if 400 <= response.status_code < 500:
         body = response.json()
         assert len(response.text) > 20, "a message a developer can act on"
-        schema = _schema_for(spec, case.path, response.status_code)
+        schema = response_schema(spec.openapi, case.path, response.status_code)
         if schema is not None:
             Draft202012Validator({**schema, "components": spec.openapi["components"]}).validate(body)

@@ -14,6 +14,8 @@ from mockserver.authoring.fixturegen import RECIPE_FILE, default_size, generate
 from mockserver.authoring.lint import lint
 from mockserver.declarations.loading import OPENAPI_FILE
 from mockserver.declarations.model import VendorSpec
+from mockserver.declarations.served_openapi import response_schema
+from mockserver.documents.json_types import JsonObject, as_array, as_object, object_member
 from mockserver.documents.reading import pointer_get, read_json
 from mockserver.documents.schemas import SchemaStore, iter_schema_files
 from mockserver.engine.emulator import Emulator, credential_headers
@@ -100,18 +102,14 @@ def test_the_fixtures_are_exactly_what_their_recipes_write() -> None:
         assert fixture.path.read_text(encoding="utf-8") == fixture.text, fixture.path
 
 
-def _operations(spec: VendorSpec) -> list[tuple[str, dict[str, Any]]]:
-    return [(path, item["get"]) for path, item in spec.openapi["paths"].items()]
+def _operations(spec: VendorSpec) -> list[tuple[str, JsonObject]]:
+    return [
+        (path, object_member(spec.openapi, "paths", path, "get"))
+        for path in object_member(spec.openapi, "paths")
+    ]
 
 
-def _response_schema(spec: VendorSpec, response: dict[str, Any]) -> dict[str, Any]:
-    if "$ref" in response:
-        response = pointer_get(spec.openapi, response["$ref"][1:])
-    schema: dict[str, Any] = response["content"]["application/json"]["schema"]
-    return schema
-
-
-def _openapi_validator(spec: VendorSpec, schema: dict[str, Any]) -> Draft202012Validator:
+def _openapi_validator(spec: VendorSpec, schema: JsonObject) -> Draft202012Validator:
     return Draft202012Validator({**schema, "components": spec.openapi["components"]})
 
 
@@ -134,8 +132,11 @@ def test_every_error_body_matches_the_schema_the_openapi_document_gives_its_stat
         kinds = endpoint_kinds | ({"invalid_parameter"} if operation.get("parameters") else set())
         for kind in sorted(kinds):
             template = spec.errors[kind]
-            assert str(template.status) in operation["responses"], f"{path}: {kind} ({template.status})"
-            schema = _response_schema(spec, operation["responses"][str(template.status)])
+            assert str(template.status) in object_member(operation, "responses"), (
+                f"{path}: {kind} ({template.status})"
+            )
+            schema = response_schema(spec.openapi, path, template.status)
+            assert schema is not None, f"{path}: {kind} ({template.status}) has no JSON schema"
             body = render_tree(template.body, SAMPLE_VARIABLES)
             errors = list(_openapi_validator(spec, schema).iter_errors(body))
             assert not errors, f"{path} {kind}: {errors[0].message}"
@@ -211,10 +212,10 @@ def test_free_text_parameters_document_that_empty_values_are_rejected(
     spec = emulator.vendors[vendor_id]
     if spec.query.empty != "reject":
         served = [
-            parameter
-            for item in spec.openapi["paths"].values()
-            for parameter in item["get"].get("parameters", [])
-            if parameter["in"] == "query"
+            as_object(parameter)
+            for _, operation in _operations(spec)
+            for parameter in as_array(operation.get("parameters", []))
+            if as_object(parameter)["in"] == "query"
         ]
         assert all(parameter.get("allowEmptyValue") is True for parameter in served), vendor_id
         return

@@ -68,7 +68,7 @@ def _order(endpoint: EndpointSpec, query: dict[str, Any]) -> tuple[tuple[str, st
     order = endpoint.order
     if order.param is None:
         return order.options[""]
-    return order.options[query.get(order.param) or endpoint.params[order.param].default]
+    return order.options[str(query.get(order.param) or endpoint.params[order.param].default)]
 
 
 def _by(name: str) -> Any:

@@ -161,7 +161,9 @@ def _size_rewrite(endpoint: EndpointSpec, params: Params) -> Params:
     name = _size_param(endpoint)
     if name is None or any(given == name for given, _ in params):
         return params
-    return [*params, (name, int(endpoint.params[name].default) + 3)]
+    default = endpoint.params[name].default
+    assert isinstance(default, int), name
+    return [*params, (name, default + 3)]
 
 
 def _filter_rewrite(endpoint: EndpointSpec, params: Params) -> Params:
