@@ -14,6 +14,7 @@ from typing import Any
 from mockserver.kinds.auth import AuthSpec
 from mockserver.kinds.filters import Filter
 from mockserver.kinds.ordering import OrderSpec
+from mockserver.kinds.paging import Pager
 from mockserver.kinds.params import ParamSpec, QueryPolicy
 
 
@@ -48,7 +49,7 @@ class EndpointSpec:
     filters: tuple[Filter, ...]
     where: Mapping[str, Any]
     order: OrderSpec
-    paging: Mapping[str, Any]
+    paging: Pager
     envelope: Any
     response_schema: Path
 
