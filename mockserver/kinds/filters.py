@@ -144,16 +144,13 @@ class Filter(ABC):
         for field_name, names in users.items():
             listed = ", ".join(f"`{name}`" for name in names)
             properties[field_name]["description"] += f" For {listed}."
-        described = (
-            "; ".join(
-                f"`{name}`{' (the default)' if name == DEFAULT_KIND else ''}: {kind.schema['description'].rstrip('.')}"
-                for name, kind in kinds.items()
-            )
-            + "."
+        described = "; ".join(
+            f"`{name}`{' (the default)' if name == DEFAULT_KIND else ''}: {_sentence(kind)}"
+            for name, kind in kinds.items()
         )
         properties = {
             "param": PARAM,
-            "kind": {"enum": list(kinds), "description": described},
+            "kind": {"enum": list(kinds), "description": described + "."},
             **{k: v for k, v in properties.items() if k != "param"},
         }
         rules = [
@@ -208,6 +205,10 @@ class Filter(ABC):
     def enum_choices(self, spec: ParamSpec) -> tuple[str, tuple[Any, ...]] | None:
         """For an exact match on one field with enumerated values: the field and the values that filter."""
         return None
+
+
+def _sentence(kind: type[Filter]) -> str:
+    return str(kind.schema["description"]).rstrip(".")
 
 
 def equals_predicate(field_name: str, value: Any, case_insensitive: bool = False) -> Callable[[Any], bool]:
