@@ -6,11 +6,12 @@
   itself is observed by :mod:`contracts.checks.observe`.
 - **Defaults.** A request with no parameters is compared with every documented default: the page size
   (and the envelope's echo of it), the first page, the first offset, the default order and filters.
-- **Walk.** Every page is walked, the last one included, and every paging signal the envelope declares
-  is checked on every page: end-of-list flags, next cursors, totals, ``from``/``to``/``last_page``,
-  the page echo, and the counts against the items seen. A difference between pages (a total that moves,
-  an item seen twice) may be the data changing under a live walk: the walk is repeated once, and only a
-  difference that persists in an unchanged listing is drift.
+- **Walk.** Every page is walked, the last one included, as the endpoint's paging style says a client
+  walks it, and every paging signal the envelope declares is checked on every page against what the
+  style says it promises (end-of-list flags, next cursors, totals, ``from``/``to``/``last_page``, the
+  page echo, the counts); the walk then checks the counts against the items seen. A difference between
+  pages (a total that moves, an item seen twice) may be the data changing under a live walk: the walk is
+  repeated once, and only a difference that persists in an unchanged listing is drift.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from contracts.checks.findings import Finding
 from contracts.checks.observe import direction
 from contracts.checks.provenance import documented_default, site
 from mockserver.data.dataset import field_value
+from mockserver.kinds.paging import Broken
 
 MAX_PAGES = 12
 BROKEN = "pagination-contract-broken"
@@ -73,12 +75,10 @@ def defaults(check: EndpointCheck, body: Any) -> None:
     """The request with no parameters against every documented default."""
     if body is None:
         return
-    paging = check.endpoint.paging
+    handlers = {"size": _default_size, "page": _default_page}
     roles = {
-        paging.get("size_param"): _default_size,
-        paging.get("limit_param"): _default_size,
-        paging.get("page_param"): _default_page,
-        paging.get("offset_param"): _default_explicit,
+        name: handlers.get(role, _default_explicit)
+        for name, role in check.endpoint.paging.param_roles().items()
     }
     filtered = {declared.param for declared in check.endpoint.filters}
     for name, spec in check.endpoint.params.items():
@@ -136,7 +136,7 @@ def _default_explicit(check: EndpointCheck, body: Any, name: str, default: Any) 
         check.notes.append(f"the listing changed while {name}'s default was compared; not judged")
         return
     check.add(
-        BROKEN if name in check.endpoint.paging.values() else "filter-semantics-changed",
+        BROKEN if name in check.endpoint.paging.paging_params else "filter-semantics-changed",
         check.where_is("items"),
         f"a request without {name} lists other items than {name}={default!r}, its documented default",
         preview(explicit),
@@ -161,17 +161,15 @@ class Walk:
 
 def walk(check: EndpointCheck, body: Any) -> None:
     """Walk every page twice if needed; report what persists in an unchanged listing."""
-    style = check.endpoint.paging["style"]
-    if style == "none" or body is None:
+    if check.endpoint.paging.size_param is None or body is None:
         return
-    walker = {"cursor": _walk_cursor, "page": _walk_pages, "offset": _walk_offsets}[style]
     total = at(body, check.paths.get("total"))
     size = _walk_size(check, total)
-    first = walker(check, size)
+    first = _walk(check, size)
     check.findings += first.within
     if not first.across:
         return
-    second = walker(check, size)
+    second = _walk(check, size)
     if not second.across:
         check.notes.append(
             "the listing changed during a walk (totals "
@@ -193,8 +191,7 @@ def _shown(totals: list[Any]) -> str:
 
 
 def _walk_size(check: EndpointCheck, total: Any) -> int:
-    paging = check.endpoint.paging
-    name = str(paging.get("size_param") or paging.get("limit_param"))
+    name = str(check.endpoint.paging.size_param)
     spec = check.endpoint.params[name]
     if isinstance(total, int) and total > 0:
         size = math.ceil(total / MAX_PAGES)
@@ -204,14 +201,12 @@ def _walk_size(check: EndpointCheck, total: Any) -> int:
     return max(spec.minimum or 1, 1, min(size, cap))
 
 
-def _signal(  # noqa: PLR0917 - a finding's fields, in order
-    walked: Walk, check: EndpointCheck, variable: str, message: str, expected: Any, got: Any
-) -> None:
-    walked.within.append(
-        Finding(
-            check.vendor.id, check.label, BROKEN, check.where_is(variable), message, expected, got, check.doc
-        )
+def _add(walked: Walk, check: EndpointCheck, broken: Broken) -> None:
+    where = "" if broken.variable == "" else check.where_is(broken.variable)
+    finding = Finding(
+        check.vendor.id, check.label, BROKEN, where, broken.message, broken.expected, broken.got, check.doc
     )
+    (walked.across if broken.across else walked.within).append(finding)
 
 
 def _across(  # noqa: PLR0917 - a finding's fields, in order
@@ -255,148 +250,26 @@ def _finish(check: EndpointCheck, walked: Walk) -> Walk:
     return walked
 
 
-def _walk_cursor(check: EndpointCheck, size: int) -> Walk:
-    paging = check.endpoint.paging
-    params: dict[str, Any] = {paging["size_param"]: size}
+def _walk(check: EndpointCheck, size: int) -> Walk:
+    """One walk at ``size``, page after page as the paging style asks, each page judged by the style."""
+    pager = check.endpoint.paging
+    query: dict[str, Any] | None = pager.first_query(size)
     walked = Walk()
     for number in range(1, MAX_PAGES + 3):
-        body = check.json_body(check.request(params))
+        if query is None:
+            return _finish(check, walked)
+        response = check.request(query)
+        body = check.json_body(response)
         listed = check.keys(body)
         walked.keys += listed
         walked.totals.append(at(body, check.paths.get("total")))
         walked.first_page = walked.first_page or listed
-        cursor, more = at(body, check.paths.get("next_cursor")), at(body, check.paths.get("has_more"))
-        if "has_more" in check.paths and bool(cursor) != bool(more):
-            _signal(
-                walked,
-                check,
-                "has_more",
-                f"page {number}: has_more and next_cursor disagree",
-                "has_more == (next_cursor != null)",
-                {"has_more": more, "next_cursor": preview(cursor)},
-            )
-        if len(listed) > size:
-            _signal(
-                walked,
-                check,
-                "items",
-                f"page {number} lists {len(listed)} items for a page size of {size}",
-                size,
-                len(listed),
-            )
-        if not listed and (more or cursor):
-            _signal(
-                walked,
-                check,
-                "has_more",
-                f"page {number} is empty but says there is more",
-                False,
-                more if more is not None else preview(cursor),
-            )
-            return _finish(check, walked)
-        total = walked.totals[-1]
-        if isinstance(total, int) and len(set(walked.keys)) >= total and (more or cursor):
-            _across(
-                walked,
-                check,
-                check.where_is("has_more"),
-                f"page {number}: all {total} items are listed, but the end-of-list flag says there is more",
-                False,
-                more,
-            )
-        if not cursor:
-            walked.complete = True
-            return _finish(check, walked)
-        params[paging["cursor_param"]] = cursor
-    check.notes.append("pagination walk stopped at the page limit")
-    return _finish(check, walked)
-
-
-def _walk_pages(check: EndpointCheck, size: int) -> Walk:
-    paging = check.endpoint.paging
-    walked = Walk()
-    for page in range(1, MAX_PAGES + 3):
-        body = check.json_body(check.request({paging["page_param"]: page, paging["size_param"]: size}))
-        listed = check.keys(body)
-        walked.keys += listed
-        total = at(body, check.paths.get("total"))
-        walked.totals.append(total)
-        walked.first_page = walked.first_page or listed
-        last = max(1, math.ceil(total / size)) if isinstance(total, int) else None
-        count = len(listed)
-        expected_count = (
-            None
-            if last is None
-            else size
-            if page < last
-            else max(0, total - (last - 1) * size)
-            if page == last
-            else 0
-        )
-        signals = {
-            "page": page,
-            "per_page": size,
-            "last_page": last,
-            "has_more": None if last is None else page < last,
-            "from": (page - 1) * size + 1 if count else None,
-            "to": (page - 1) * size + count if count else None,
-        }
-        for variable, expected in signals.items():
-            got = at(body, check.paths.get(variable))
-            if variable not in check.paths or (expected is None and variable not in ("from", "to")):
-                continue
-            if got != expected:
-                _signal(
-                    walked,
-                    check,
-                    variable,
-                    f"page {page} at {size} per page (total {total!r}) reports {variable} {got!r}",
-                    expected,
-                    got,
-                )
-        if expected_count is not None and count != expected_count:
-            _signal(
-                walked,
-                check,
-                "total",
-                f"page {page} lists {count} items; a total of {total} at {size} per page means "
-                f"{expected_count}",
-                expected_count,
-                count,
-            )
-        more = at(body, check.paths.get("has_more"))
-        if count < size and more is not True:
-            walked.complete = True
-            return _finish(check, walked)
-        if count == 0:
-            return _finish(check, walked)
-    check.notes.append("pagination walk stopped at the page limit")
-    return _finish(check, walked)
-
-
-def _walk_offsets(check: EndpointCheck, size: int) -> Walk:
-    paging = check.endpoint.paging
-    walked = Walk()
-    for number in range(MAX_PAGES + 2):
-        offset = number * size
-        body = check.json_body(check.request({paging["limit_param"]: size, paging["offset_param"]: offset}))
-        listed = check.keys(body)
-        walked.keys += listed
-        total = at(body, check.paths.get("total"))
-        walked.totals.append(total)
-        walked.first_page = walked.first_page or listed
-        if isinstance(total, int) and len(listed) != min(size, max(0, total - offset)):
-            _signal(
-                walked,
-                check,
-                "total",
-                f"offset {offset} lists {len(listed)} items; a total of {total} at limit {size} means "
-                f"{min(size, max(0, total - offset))}",
-                min(size, max(0, total - offset)),
-                len(listed),
-            )
-        if len(listed) < size:
-            walked.complete = True
-            return _finish(check, walked)
+        verdict = pager.verdict(check.seen(query, response, body), size, number, len(set(walked.keys)))
+        for broken in verdict.broken:
+            _add(walked, check, broken)
+        walked.complete = verdict.next is None and verdict.complete
+        query = verdict.next
+    if query is None:
+        return _finish(check, walked)
     check.notes.append("pagination walk stopped at the page limit")
     return _finish(check, walked)

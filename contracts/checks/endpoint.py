@@ -7,7 +7,7 @@ responses say what a refused request looks like.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from mockserver.data.dataset import field_value
 from mockserver.declarations.model import EndpointSpec, VendorSpec
 from mockserver.declarations.served_openapi import response_schema
 from mockserver.documents.json_types import JsonObject
-from mockserver.kinds.filters import Contains, Equals, EqualsAny, Filter, IncludeFlag
+from mockserver.kinds.paging import PageSeen, read_signals
 
 INVALID_KEY = "contract-check-invalid-key"
 HTML_HINT = "an HTML page (a login page?) instead of JSON"
@@ -166,8 +166,7 @@ class EndpointCheck:
         return dict(self._widest)
 
     def _find_widest(self) -> dict[str, Any]:
-        paging = self.endpoint.paging
-        name = paging.get("size_param") or paging.get("limit_param")
+        name = self.endpoint.paging.size_param
         if name is None:
             return {}
         spec = self.endpoint.params[name]
@@ -264,45 +263,20 @@ class EndpointCheck:
                         field_value(item, name),
                     )
         for declared in self.endpoint.filters:
-            for value, predicate in self._filter_cases(declared, sample):
-                body = self._filtered(declared.param, value)
-                wrong = [index for index, item in enumerate(self.items(body)) if not predicate(item)]
+            for probe in declared.probes(self.endpoint.params[declared.param], sample):
+                body = self._filtered(probe.query)
+                wrong = [index for index, item in enumerate(self.items(body)) if not probe.matches(item)]
                 for index in wrong:
                     self.add(
                         "filter-semantics-changed",
                         f"/{'/'.join(self.paths['items'])}/{index}",
-                        f"{declared.param}={value!r} listed an item that does not match",
-                        value,
+                        f"{probe.label} listed an item that does not match",
+                        probe.expected,
                         preview(self.items(body)[index]),
                     )
 
-    def _filtered(self, param: str, value: Any) -> Any:
-        params = {**self.widest(), **({} if value is None else {param: value})}
-        return self.json_body(self.request(params)) or {}
-
-    def _filter_cases(
-        self, declared: Filter, sample: list[Any]
-    ) -> Iterator[tuple[Any, Callable[[Any], bool]]]:
-        spec = self.endpoint.params[declared.param]
-        if isinstance(declared, Equals):
-            values = [v for v in (spec.enum or []) if v != declared.match_all] or [
-                v for v in (field_value(item, declared.field) for item in sample[:1]) if v is not None
-            ]
-            for value in values:
-                yield value, _equals(declared.field, value, declared.case_insensitive)
-            if spec.default is not None and spec.default != declared.match_all:
-                yield None, _equals(declared.field, spec.default, declared.case_insensitive)
-        elif isinstance(declared, EqualsAny):
-            candidates = (field_value(item, name) for item in sample for name in declared.fields)
-            found = next((value for value in candidates if value is not None), None)
-            if found is not None:
-                yield found, _any_equals(declared.fields, found)
-        elif isinstance(declared, Contains) and sample:
-            text = str(field_value(sample[0], declared.fields[0]) or "")[-4:]
-            if text:
-                yield text, _contains(declared.fields, text)
-        elif isinstance(declared, IncludeFlag):
-            yield None, lambda item: field_value(item, declared.field) is not True
+    def _filtered(self, query: Mapping[str, Any]) -> Any:
+        return self.json_body(self.request({**self.widest(), **query})) or {}
 
     def keys(self, body: Any) -> list[Any]:
         """The key of each listed item (its JSON type when it is not an object)."""
@@ -314,21 +288,7 @@ class EndpointCheck:
         """The JSON path of an envelope variable (``/data/pagination/total``)."""
         return "/" + "/".join(self.paths.get(variable, ()))
 
-
-def _any_equals(fields: tuple[str, ...], value: Any) -> Callable[[Any], bool]:
-    return lambda item: any(field_value(item, name) == value for name in fields)
-
-
-def _contains(fields: tuple[str, ...], text: str) -> Callable[[Any], bool]:
-    needle = text.casefold()
-    return lambda item: any(needle in str(field_value(item, name) or "").casefold() for name in fields)
-
-
-def _equals(field_name: str, value: Any, case_insensitive: bool) -> Callable[[Any], bool]:
-    def matches(item: Any) -> bool:
-        actual = field_value(item, field_name) if isinstance(item, dict) else None
-        if case_insensitive and isinstance(actual, str) and isinstance(value, str):
-            return actual.casefold() == value.casefold()
-        return bool(actual == value)
-
-    return matches
+    def seen(self, query: Mapping[str, Any], response: httpx.Response, body: Any) -> PageSeen:
+        """A page as its paging style reads it: the query, the items listed, the signals and headers."""
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        return PageSeen(query, len(self.items(body)), read_signals(self.endpoint.envelope, body), headers)

@@ -20,7 +20,6 @@ from contracts.checks.drift import json_type
 from contracts.checks.endpoint import EndpointCheck, at
 from contracts.checks.provenance import Site, option_choices, option_value, sites
 from mockserver.data.dataset import field_value
-from mockserver.kinds.filters import Equals
 
 CLIENT_ERROR = range(400, 500)
 
@@ -77,9 +76,7 @@ Observer = Callable[[EndpointCheck, Site, Any], Iterator[tuple[Any, str, Any]]]
 
 
 def _size_name(check: EndpointCheck) -> str | None:
-    paging = check.endpoint.paging
-    name = paging.get("size_param") or paging.get("limit_param")
-    return str(name) if name else None
+    return check.endpoint.paging.size_param
 
 
 def _order(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[Any, str, Any]]:
@@ -164,10 +161,9 @@ def _zero_limit(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[
 
 def _first_enum_filter(check: EndpointCheck) -> tuple[str, str, tuple[str, ...]] | None:
     for declared in check.endpoint.filters:
-        spec = check.endpoint.params[declared.param]
-        values = [v for v in (spec.enum or ()) if not isinstance(declared, Equals) or v != declared.match_all]
-        if isinstance(declared, Equals) and values:
-            return declared.param, declared.field, tuple(values)
+        choices = declared.enum_choices(check.endpoint.params[declared.param])
+        if choices is not None:
+            return declared.param, choices[0], tuple(choices[1])
     return None
 
 

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contracts.checks.endpoint import EndpointCheck, at
+from contracts.checks.endpoint import EndpointCheck
 from contracts.targets.client import REDACTED, Redactor
 from mockserver.declarations.model import EndpointSpec, VendorSpec
 from mockserver.documents.schemas import SchemaStore
-from mockserver.kinds.filters import Equals, IncludeFlag
 from mockserver.state.records import fixture_path
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -100,37 +99,27 @@ def everything(endpoint: EndpointSpec) -> dict[str, Any]:
     """Filter settings that list every record (a filter's match-all value, an include flag set)."""
     params: dict[str, Any] = {}
     for declared in endpoint.filters:
-        if isinstance(declared, Equals) and declared.match_all is not None:
-            params[declared.param] = declared.match_all
-        elif isinstance(declared, IncludeFlag) and declared.true_values:
-            params[declared.param] = sorted(declared.true_values)[0]
+        params.update(declared.everything())
     return params
 
 
 def pages(check: EndpointCheck) -> Iterator[list[Any]]:
-    """Every page of the endpoint, at the widest page size, with every record included."""
-    paging = check.endpoint.paging
-    base = {**everything(check.endpoint), **check.widest()}
-    style = paging["style"]
+    """Every page of the endpoint, at the widest page size, with every record included, walked the way
+    its paging style says a client walks it."""
+    pager = check.endpoint.paging
     size = next(iter(check.widest().values()), None)
-    params = dict(base)
-    for number in range(MAX_PAGES):
-        if style == "page":
-            params[paging["page_param"]] = number + 1
-        elif style == "offset" and size:
-            params[paging["offset_param"]] = number * size
-        body = check.json_body(check.request(params))
-        items = check.items(body)
-        yield items
-        if style == "none" or not items:
+    params: dict[str, Any] | None = {
+        **everything(check.endpoint),
+        **check.widest(),
+        **pager.first_query(size),
+    }
+    for _ in range(MAX_PAGES):
+        if params is None:
             return
-        if style == "cursor":
-            cursor = at(body, check.paths.get("next_cursor"))
-            if not cursor:
-                return
-            params[paging["cursor_param"]] = cursor
-        elif size and len(items) < size:
-            return
+        response = check.request(params)
+        body = check.json_body(response)
+        yield check.items(body)
+        params = pager.next_query(check.seen(params, response, body), size)
 
 
 def record_dataset(check: EndpointCheck, store: SchemaStore, out: Path, *, keep: bool) -> Recorded:

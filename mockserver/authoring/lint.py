@@ -23,7 +23,7 @@ from mockserver.authoring.lint_pages import envelope_problems
 from mockserver.data.patterns import UnsupportedPattern
 from mockserver.data.seeding import complete
 from mockserver.declarations.loading import discover_vendors, load_vendor
-from mockserver.declarations.model import VendorSpec
+from mockserver.declarations.model import EndpointSpec, VendorSpec
 from mockserver.documents.explain import pointer
 from mockserver.documents.fields import field_schemas, key_schema
 from mockserver.documents.reading import read_json
@@ -110,19 +110,18 @@ def _field_problems(store: SchemaStore, loaded: Loaded) -> Iterator[Problem]:
                 )
 
 
-def _used_params(declaration: Mapping[str, Any]) -> set[str]:
-    paging = declaration["paging"]
-    used = {value for key, value in paging.items() if key.endswith("_param")}
-    used |= set(paging.get("size_aliases", ()))
-    used |= {item["param"] for item in declaration.get("filters", [])}
-    if "param" in declaration["order"]:
-        used.add(declaration["order"]["param"])
+def _used_params(endpoint: EndpointSpec) -> set[str]:
+    used = set(endpoint.paging.paging_params)
+    used |= {param for item in endpoint.filters for param in item.params}
+    if endpoint.order.param is not None:
+        used.add(endpoint.order.param)
     return used
 
 
 def _param_problems(store: SchemaStore, loaded: Loaded) -> Iterator[Problem]:
+    endpoints = {endpoint.path: endpoint for endpoint in loaded.spec.endpoints}
     for path, operation in _operations(loaded.raw):
-        used = _used_params(operation["x-emulator"])
+        used = _used_params(endpoints[path])
         for number, parameter in enumerate(operation.get("parameters", [])):
             if parameter.get("name") not in used:
                 yield Problem(

@@ -1,8 +1,9 @@
 """The linter's envelope check: every page an endpoint can send validates against its 200 schema.
 
 The endpoint is walked from its first page to its last at the default page size, the way a client would
-(the next offset, the next page number, or the ``next_cursor`` the envelope carries), and once more over
-an empty dataset. Each page is held to the strict variant of the endpoint's 200 response schema.
+(its paging style says how to ask for the next page: the next offset, the next page number, the
+``next_cursor`` the envelope carries...), and once more over an empty dataset. Each page is held to
+the strict variant of the endpoint's 200 response schema.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from mockserver.declarations.model import EndpointSpec
 from mockserver.documents.schemas import SchemaStore
 from mockserver.engine.pipeline import Endpoint
 from mockserver.kinds.auth import Principal
+from mockserver.kinds.paging import PageSeen, read_signals
 from mockserver.kinds.templates import placeholders
 
 MAX_PAGES = 1000
@@ -42,21 +44,6 @@ def _path_of(template: Any, name: str, prefix: tuple[str, ...] = ()) -> tuple[st
     return None
 
 
-def _next_query(spec: EndpointSpec, query: Query, body: Any, count: int) -> Query | None:
-    """The query of the page after this one, or None when this was the last."""
-    paging = spec.paging
-    style = paging["style"]
-    if count == 0 or style == "none":
-        return None
-    if style == "offset":
-        return {**query, paging["offset_param"]: query.get(paging["offset_param"], 0) + count}
-    if style == "page":
-        return {**query, paging["page_param"]: query.get(paging["page_param"], 1) + 1}
-    where = _path_of(spec.envelope, "next_cursor")
-    cursor = _at(body, where) if where is not None else None
-    return {**query, paging["cursor_param"]: cursor} if cursor else None
-
-
 def _pages(endpoint: Endpoint, spec: EndpointSpec, tenant: str) -> Iterator[tuple[Query, int, Any]]:
     """(query, status, body) of each page, first to last (a page past the last, listing nothing, is none)."""
     items_at = _path_of(spec.envelope, "items") or ()
@@ -73,7 +60,9 @@ def _pages(endpoint: Endpoint, spec: EndpointSpec, tenant: str) -> Iterator[tupl
         yield query, reply.status, body
         if reply.status != 200:
             return
-        query = _next_query(spec, query, body, count)
+        headers = {name.lower(): value for name, value in reply.headers}
+        seen = PageSeen(query, count, read_signals(spec.envelope, body), headers)
+        query = spec.paging.next_query(seen)
 
 
 def _label(number: int, total: int) -> str:

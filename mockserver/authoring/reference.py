@@ -1,4 +1,5 @@
-"""The declaration reference (``schemas/README.md``), generated from ``declaration.schema.json``.
+"""The declaration reference (``schemas/README.md``), generated from ``declaration.schema.json``
+completed by the kinds (each paging style and filter kind declares its own block).
 
 Every block of an ``x-emulator`` declaration gets a table: each field, its type or allowed values, whether
 it is required, and its meaning (the schema's ``description``). Each paging style lists the template
@@ -12,12 +13,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from mockserver.data.recipes import KIND_DOCS
-from mockserver.declarations.loading import DECLARATION_SCHEMA
-from mockserver.documents.reading import read_json
+from mockserver.declarations.loading import declaration_schema
 from mockserver.engine.config import DEFAULT_SCHEMAS_DIR
 
 REFERENCE_FILE = "README.md"
@@ -120,9 +119,9 @@ def _recipes(kinds: Sequence[tuple[str, tuple[str, str]]]) -> list[str]:
     return [*lines, *(f"| `{name}` | {_cell(spec)} | {_cell(draws)} |" for name, (spec, draws) in kinds), ""]
 
 
-def render(schema_file: Path = DECLARATION_SCHEMA) -> str:
-    """The reference's Markdown text."""
-    definitions = read_json(schema_file)["$defs"]
+def render(schema: Mapping[str, Any] | None = None) -> str:
+    """The reference's Markdown text (of the assembled declaration schema by default)."""
+    definitions = (schema or declaration_schema())["$defs"]
     lines = [HEADER]
     for name, heading in SECTIONS:
         lines += _section(name, heading, definitions[name])

@@ -13,6 +13,7 @@ needs a cast.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -29,6 +30,7 @@ from mockserver.errors import DeclarationError
 from mockserver.kinds.auth import AuthSpec, Credential
 from mockserver.kinds.filters import Filter
 from mockserver.kinds.ordering import OrderSpec
+from mockserver.kinds.paging import Pager
 from mockserver.kinds.params import INT64_MAX, ParamSpec, QueryPolicy
 from mockserver.kinds.templates import placeholders
 
@@ -36,19 +38,32 @@ DECLARATION_SCHEMA = Path(__file__).with_name("declaration.schema.json")
 OPENAPI_FILE = "openapi.json"
 
 
-def _pager_variables() -> dict[str, set[str]]:
-    """The envelope variables of each paging style, as declaration.schema.json lists them."""
-    styles = read_json(DECLARATION_SCHEMA)["$defs"]["paging"]["oneOf"]
-    return {style["properties"]["style"]["const"]: set(style["x-template-variables"]) for style in styles}
+@cache
+def _assembled_schema() -> dict[str, Any]:
+    schema = read_json(DECLARATION_SCHEMA)
+    definitions = schema["$defs"]
+    definitions["paging"]["oneOf"] = [style.declaration_schema() for style in Pager.kinds().values()]
+    definitions["filter"] = Filter.schema_definition(definitions["filter"])
+    return dict(schema)
 
 
-PAGER_VARIABLES = _pager_variables()
+def declaration_schema() -> dict[str, Any]:
+    """``declaration.schema.json`` with the declaration blocks of every paging style and filter kind.
+
+    The file holds what no kind owns; each kind's module declares its own block, so a new kind is
+    declarable without editing the file.
+    """
+    return copy.deepcopy(_assembled_schema())
+
+
+def pager_variables() -> dict[str, set[str]]:
+    """The envelope variables of each paging style."""
+    return {name: set(style.template_variables) for name, style in Pager.kinds().items()}
 
 
 @cache
 def _declaration_validator(definition: str) -> Draft202012Validator:
-    schema = read_json(DECLARATION_SCHEMA)
-    return Draft202012Validator({**schema, "$ref": f"#/$defs/{definition}"})
+    return Draft202012Validator({**_assembled_schema(), "$ref": f"#/$defs/{definition}"})
 
 
 def _check_declaration(source: Path, where: str, declaration: Any, definition: str) -> None:
@@ -121,9 +136,10 @@ def _cross_check(
     if endpoint.dataset not in datasets:
         problems.append(f"dataset {endpoint.dataset!r} is not declared")
     problems += [
-        f"filter on undeclared parameter {f.param!r}"
+        f"filter on undeclared parameter {param!r}"
         for f in endpoint.filters
-        if f.param not in endpoint.params
+        for param in f.params
+        if param not in endpoint.params
     ]
     order_param = endpoint.order.param
     if order_param is not None:
@@ -134,14 +150,16 @@ def _cross_check(
             )
         elif spec.default is None:
             problems.append(f"order parameter {order_param!r} needs a default")
-    for key, value in endpoint.paging.items():
-        if key.endswith("_param") and value not in endpoint.params:
-            problems.append(f"paging parameter {value!r} is not declared")
+    problems += [
+        f"paging parameter {name!r} is not declared"
+        for name in sorted(endpoint.paging.paging_params)
+        if name not in endpoint.params
+    ]
     problems += [problem for spec in endpoint.params.values() if (problem := _bound_problem(spec))]
-    unknown = placeholders(endpoint.envelope) - PAGER_VARIABLES[endpoint.paging["style"]]
+    unknown = placeholders(endpoint.envelope) - set(endpoint.paging.template_variables)
     if unknown:
         problems.append(
-            f"envelope uses {sorted(unknown)}, which a {endpoint.paging['style']!r} pager does not provide"
+            f"envelope uses {sorted(unknown)}, which a {endpoint.paging.style!r} pager does not provide"
         )
     if problems:
         raise DeclarationError(source, f"{where}: " + "; ".join(problems))
@@ -154,17 +172,18 @@ def _endpoint(
     where = "#" + pointer(["paths", path, "get", "x-emulator"])
     _check_declaration(source, where, declaration, "endpoint")
     dataset = datasets.get(declaration["dataset"])
+    params = _params(source, operation)
     endpoint = EndpointSpec(
         path=path,
         operation_id=operation.get("operationId", path),
         summary=operation.get("summary", ""),
         docs=operation.get("externalDocs", {}).get("url", ""),
         dataset=declaration["dataset"],
-        params=_params(source, operation),
+        params=params,
         filters=tuple(Filter.from_declaration(item) for item in declaration.get("filters", [])),
         where=declaration.get("where", {}),
         order=OrderSpec.from_declaration(declaration["order"], dataset.key if dataset else ""),
-        paging=declaration["paging"],
+        paging=Pager.from_declaration(declaration["paging"], params),
         envelope=declaration["envelope"],
         response_schema=_response_schema(source, operation),
     )

@@ -13,13 +13,14 @@ evaluated annotations only (Python 3.11), and the agreement test reads ``__requi
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NotRequired, TypeAlias, TypedDict
+from typing import NotRequired, TypeAlias, TypedDict
 
 from mockserver.documents.json_types import JsonValue
 from mockserver.kinds.auth import AuthSpec
 from mockserver.kinds.filters import Filter
 from mockserver.kinds.messages import MessageStyleName
 from mockserver.kinds.ordering import OrderSpec
+from mockserver.kinds.paging import Pager
 from mockserver.kinds.params import ParamSpec, QueryPolicy
 
 OptionValue: TypeAlias = str | int | float | bool
@@ -58,7 +59,7 @@ class EndpointSpec:
     dataset: str
     params: Mapping[str, ParamSpec]
     order: OrderSpec
-    paging: Mapping[str, Any]  # typed by the paging kinds' own declaration (issue 19, item 2)
+    paging: Pager
     envelope: JsonValue
     response_schema: Path
     filters: tuple[Filter, ...] = ()

@@ -6,8 +6,9 @@ Two things no JSON Schema can say are written into the served copy as annotation
 ``empty: ignore``), every query parameter is marked ``allowEmptyValue``, so a schema-driven client or
 fuzzer (Schemathesis) knows the empty value is accepted, not refused.
 
-**Opaque cursors.** A cursor is valid only when the server issued it. Each cursor parameter of a served
-document gets an ``x-opaque-cursor`` extension naming where a page carries the next cursor
+**Paging parameters.** Each paging style adds what it knows about its parameters (its
+``openapi_annotations``). A cursor is valid only when the server issued it, so each cursor parameter of
+a served document gets an ``x-opaque-cursor`` extension naming where a page carries the next cursor
 (a JSON pointer into the 200 body) and the page-size parameters, so that a fuzzer can fetch a real one
 (:mod:`mockserver.testing.schemathesis_hooks` does) instead of sending a generated string that is
 rightly refused.
@@ -25,34 +26,18 @@ from mockserver.kinds.params import QueryPolicy
 if TYPE_CHECKING:
     from mockserver.declarations.model import EndpointSpec
 
-NEXT_CURSOR = "${next_cursor}"
-EXTENSION = "x-opaque-cursor"
-
-
-def _pointer_to(tree: Any, wanted: str, path: tuple[str, ...] = ()) -> str | None:
-    if tree == wanted:
-        return "/" + "/".join(token.replace("~", "~0").replace("/", "~1") for token in path)
-    if isinstance(tree, Mapping):
-        for key, value in tree.items():
-            found = _pointer_to(value, wanted, (*path, str(key)))
-            if found is not None:
-                return found
-    return None
-
 
 def annotate_cursors(document: Mapping[str, Any], endpoints: Iterable[EndpointSpec]) -> dict[str, Any]:
-    """A copy of ``document`` whose cursor parameters carry the ``x-opaque-cursor`` extension."""
+    """A copy of ``document`` whose paging parameters carry their style's extensions (``x-opaque-cursor``)."""
     annotated = copy.deepcopy(dict(document))
     for endpoint in endpoints:
-        paging = endpoint.paging
-        pointer = _pointer_to(endpoint.envelope, NEXT_CURSOR)
-        if paging.get("style") != "cursor" or pointer is None:
+        extensions = endpoint.paging.openapi_annotations(endpoint.envelope)
+        if not extensions:
             continue
-        sizes = [name for name in [paging.get("size_param"), *paging.get("size_aliases", [])] if name]
         operation = annotated.get("paths", {}).get(endpoint.path, {}).get("get", {})
         for parameter in operation.get("parameters", []):
-            if parameter.get("in") == "query" and parameter.get("name") == paging["cursor_param"]:
-                parameter[EXTENSION] = {"next": pointer, "page_size": sizes}
+            if parameter.get("in") == "query" and parameter.get("name") in extensions:
+                parameter.update(copy.deepcopy(extensions[parameter["name"]]))
     return annotated
 
 

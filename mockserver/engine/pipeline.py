@@ -24,7 +24,7 @@ from mockserver.kinds.auth import Principal
 from mockserver.kinds.cursors import CursorCodec, cursor_scope
 from mockserver.kinds.filters import fixed_constraints
 from mockserver.kinds.messages import STYLES
-from mockserver.kinds.paging import Page, Pager, PageRequest
+from mockserver.kinds.paging import Page, PageRequest
 from mockserver.kinds.params import ARRAY_KEY, Violation, parse_query, split_query
 from mockserver.kinds.templates import CompiledTemplate, render_tree
 from mockserver.state.datasets import VendorState
@@ -149,7 +149,8 @@ class Endpoint:
         self.vendor = vendor
         self.spec = spec
         self.state = state
-        self.pager = Pager.from_declaration(spec.paging, spec.params, codec)
+        self.pager = spec.paging
+        self.codec = codec
         self.request_specs = self.pager.request_specs()
         self.envelope = CompiledTemplate(spec.envelope)
         self.fixed = fixed_constraints(spec.where)
@@ -167,12 +168,15 @@ class Endpoint:
     def _page(self, principal: Principal, params: Mapping[str, Any], dataset: Dataset) -> Page | Violation:
         constraints = [*self.fixed]
         for item in self.spec.filters:
-            constraint = item.constraint(params.get(item.param))
+            constraint = item.constraint_for(params)
+            if isinstance(constraint, Violation):
+                return constraint
             if constraint is not None:
                 constraints.append(constraint)
         ordering = dataset.ordering(self.spec.order.keys_for(params))
         selection = dataset.select(constraints, ordering)
-        request = PageRequest(params, dataset, selection, self._scope(principal, params, ordering.keys))
+        scope = self._scope(principal, params, ordering.keys)
+        request = PageRequest(params, dataset, selection, scope, self.codec)
         return self.pager.page(request)
 
     def answer(self, principal: Principal, query_string: bytes) -> Reply:
@@ -213,4 +217,4 @@ class Endpoint:
         if isinstance(page, Violation):
             return self.errors.violation(page)
         body = self.envelope.render({**page.variables, "items": dataset.json_array(page.positions)})
-        return Reply(200, body)
+        return Reply(200, body, page.headers)

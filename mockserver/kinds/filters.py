@@ -1,18 +1,26 @@
-"""Filters: how a query parameter narrows a list. One class per *kind*, chosen by declaration.
+"""Filters: how query parameters narrow a list. One class per *kind*, each carrying all its knowledge.
 
-A declaration such as ``{"param": "status", "field": "status"}`` becomes an :class:`Equals` filter.
-Each filter turns the parameter's parsed value into a :class:`~mockserver.data.dataset.Constraint`
-(or None when the value asks for no narrowing) that the dataset answers from its indexes.
+A declaration such as ``{"param": "status", "field": "status"}`` becomes an ``equals`` filter. Each
+filter turns its parameters' parsed values into a :class:`~mockserver.data.dataset.Constraint` (or None
+when the values ask for no narrowing) that the dataset answers from its indexes. It also knows how to
+probe itself (the queries a contract check sends and what every listed item must then satisfy), which
+values list everything (the recorder), which values fixtures must match (the fixture generator), and the
+JSON Schema of its declaration.
+
+The kinds are the modules of :mod:`mockserver.kinds.filter_kinds`; each registers itself by ``kind``.
+Adding a kind is adding one module there.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from mockserver.data.dataset import Constraint, Dataset, normalise
+from mockserver.data.dataset import Constraint, Dataset, field_value, normalise
+from mockserver.kinds.discovery import discover
+from mockserver.kinds.params import ParamSpec, Violation
 
 EMPTY: frozenset[int] = frozenset()
 
@@ -74,10 +82,32 @@ class TextContains:
         )
 
 
+DEFAULT_KIND = "equals"
+PARAM = {"type": "string", "description": "The query parameter (declared in the operation's `parameters`)."}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One filtered request of a contract check: the query sent (empty: the parameter left out), how it
+    is shown, and what every item listed must then satisfy."""
+
+    query: Mapping[str, Any]
+    label: str
+    expected: Any
+    matches: Callable[[Any], bool]
+
+
 class Filter(ABC):
-    """A declared filter, bound to one query parameter. Subclasses register by ``kind``."""
+    """A declared filter, bound to its query parameter(s). Subclasses register by ``kind``.
+
+    Class attributes a kind declares: ``kind``; ``schema``, its declaration's ``description``, the
+    ``properties`` it adds to ``param`` and ``kind`` (each with a description) and the ones it
+    ``required``s; ``rank``, where it is listed in the declaration reference.
+    """
 
     kind: ClassVar[str]
+    schema: ClassVar[Mapping[str, Any]]
+    rank: ClassVar[int] = 100
     registry: ClassVar[dict[str, type[Filter]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -88,71 +118,109 @@ class Filter(ABC):
         self.param: str = declaration["param"]
 
     @classmethod
+    def kinds(cls) -> dict[str, type[Filter]]:
+        """Every registered kind, in reference order (the kinds' modules are imported first)."""
+        discover("mockserver.kinds.filter_kinds")
+        return dict(sorted(Filter.registry.items(), key=lambda item: (item[1].rank, item[0])))
+
+    @classmethod
     def from_declaration(cls, declaration: Mapping[str, Any]) -> Filter:
         """The filter a declaration describes (``kind`` defaults to ``equals``)."""
-        return cls.registry[declaration.get("kind", "equals")](declaration)
+        return cls.kinds()[declaration.get("kind", DEFAULT_KIND)](declaration)
+
+    @classmethod
+    def schema_definition(cls, base: Mapping[str, Any]) -> dict[str, Any]:
+        """The declaration's ``filter`` definition: ``base`` (its description) with every kind's fields.
+
+        A field several kinds use is described once and names them; each kind requires its own fields.
+        """
+        kinds = cls.kinds()
+        properties: dict[str, Any] = {"param": PARAM}
+        users: dict[str, list[str]] = {}
+        for name, kind in kinds.items():
+            for field_name, schema in kind.schema.get("properties", {}).items():
+                properties.setdefault(field_name, dict(schema))
+                users.setdefault(field_name, []).append(name)
+        for field_name, names in users.items():
+            listed = ", ".join(f"`{name}`" for name in names)
+            properties[field_name]["description"] += f" For {listed}."
+        described = "; ".join(
+            f"`{name}`{' (the default)' if name == DEFAULT_KIND else ''}: {_sentence(kind)}"
+            for name, kind in kinds.items()
+        )
+        properties = {
+            "param": PARAM,
+            "kind": {"enum": list(kinds), "description": described + "."},
+            **{k: v for k, v in properties.items() if k != "param"},
+        }
+        rules = [
+            {
+                "if": {
+                    "properties": {"kind": {"const": name}},
+                    **({} if name == DEFAULT_KIND else {"required": ["kind"]}),
+                },
+                "then": {"required": list(kind.schema["required"])},
+            }
+            for name, kind in kinds.items()
+            if kind.schema.get("required")
+        ]
+        return {
+            "type": "object",
+            "required": ["param"],
+            "properties": properties,
+            "additionalProperties": False,
+            "allOf": rules,
+            **base,
+        }
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """Every query parameter this filter reads."""
+        return (self.param,)
 
     @abstractmethod
     def constraint(self, value: Any) -> Constraint | None:
         """The constraint for the parameter's value; None when nothing is filtered."""
 
+    def constraint_for(self, params: Mapping[str, Any]) -> Constraint | Violation | None:
+        """The constraint for a request's parsed parameters, or the Violation they commit."""
+        return self.constraint(params.get(self.param))
 
-class Equals(Filter):
-    """``?status=free``: the field equals the value. ``match_all`` names a value meaning 'no filter'."""
+    def probe(self, value: Any, matches: Callable[[Any], bool]) -> Probe:
+        """The probe that sends ``value`` (None: leaves the parameter out)."""
+        return Probe({} if value is None else {self.param: value}, f"{self.param}={value!r}", value, matches)
 
-    kind = "equals"
+    def probes(self, spec: ParamSpec, sample: Sequence[Any]) -> Iterator[Probe]:
+        """The requests a contract check sends, from the parameter's spec and a sample of listed items."""
+        return iter(())
 
-    def __init__(self, declaration: Mapping[str, Any]) -> None:
-        super().__init__(declaration)
-        self.field: str = declaration["field"]
-        self.case_insensitive: bool = declaration.get("case_insensitive", False)
-        self.match_all: str | None = declaration.get("match_all")
+    def everything(self) -> dict[str, Any]:
+        """The parameters that list every record (a match-all value, an include flag set)."""
+        return {}
 
-    def constraint(self, value: Any) -> Constraint | None:
-        if value is None or value == self.match_all:
-            return None
-        return FieldEquals(self.field, value, self.case_insensitive)
+    def coverage(self, spec: ParamSpec) -> Iterator[dict[str, Any]]:
+        """Queries that must each list at least one record of generated fixtures."""
+        return iter(())
 
-
-class EqualsAny(Filter):
-    """``?bound_to_agent_uuid=...``: any of several fields equals the value."""
-
-    kind = "equals-any"
-
-    def __init__(self, declaration: Mapping[str, Any]) -> None:
-        super().__init__(declaration)
-        self.fields: tuple[str, ...] = tuple(declaration["fields"])
-        self.case_insensitive: bool = declaration.get("case_insensitive", False)
-
-    def constraint(self, value: Any) -> Constraint | None:
-        return None if value is None else AnyFieldEquals(self.fields, value, self.case_insensitive)
+    def enum_choices(self, spec: ParamSpec) -> tuple[str, tuple[Any, ...]] | None:
+        """For an exact match on one field with enumerated values: the field and the values that filter."""
+        return None
 
 
-class Contains(Filter):
-    """``?search=...``: free text, a case-insensitive substring of any of the fields."""
-
-    kind = "contains"
-
-    def __init__(self, declaration: Mapping[str, Any]) -> None:
-        super().__init__(declaration)
-        self.fields: tuple[str, ...] = tuple(declaration["fields"])
-
-    def constraint(self, value: Any) -> Constraint | None:
-        return None if value is None else TextContains(self.fields, value)
+def _sentence(kind: type[Filter]) -> str:
+    return str(kind.schema["description"]).rstrip(".")
 
 
-class IncludeFlag(Filter):
-    """``?include_external=1``: records flagged by ``field`` are listed only when the flag is true."""
+def equals_predicate(field_name: str, value: Any, case_insensitive: bool = False) -> Callable[[Any], bool]:
+    """Whether an item's ``field_name`` equals ``value`` (strings ignoring case, if asked)."""
 
-    kind = "include-flag"
+    def matches(item: Any) -> bool:
+        actual = field_value(item, field_name) if isinstance(item, dict) else None
+        if case_insensitive and isinstance(actual, str) and isinstance(value, str):
+            return actual.casefold() == value.casefold()
+        return bool(actual == value)
 
-    def __init__(self, declaration: Mapping[str, Any]) -> None:
-        super().__init__(declaration)
-        self.field: str = declaration["field"]
-        self.true_values: frozenset[str] = frozenset(declaration["true_values"])
-
-    def constraint(self, value: Any) -> Constraint | None:
-        return None if value in self.true_values else FieldEquals(self.field, False)
+    return matches
 
 
 def fixed_constraints(where: Mapping[str, Any]) -> tuple[Constraint, ...]:

@@ -1,19 +1,38 @@
-"""Pagination styles: ``none``, ``offset``, ``page`` and ``cursor``, one class each, chosen by declaration.
+"""Pagination styles: one class per *style*, each carrying everything about it, chosen by declaration.
 
-A pager takes the selected records and the request's parameters, and returns the positions of the
-records on this page plus the variables its envelope template needs (``total``, ``next_cursor``...).
+A pager serves a page (the positions of the records on it plus the variables its envelope template
+needs: ``total``, ``next_cursor``...), and it is also the client of its own style: how a client asks for
+the first and the next page, where the end is, and what the page's signals (totals, end-of-list flags,
+next cursors, headers) promise, so that the linter, the recorder and the contract checks walk every
+style the same way. It declares the JSON Schema of its declaration block, the envelope variables it
+provides, and what it adds to the served OpenAPI document.
+
+The styles are the modules of :mod:`mockserver.kinds.paging_styles`; each registers itself by ``style``.
+Adding a style is adding one module there.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from mockserver.data.dataset import Dataset, Selection
-from mockserver.kinds.cursors import CursorCodec, CursorProblem
+from mockserver.kinds.cursors import CursorCodec
+from mockserver.kinds.discovery import discover
 from mockserver.kinds.params import ParamSpec, Violation
+
+Query = dict[str, Any]
+
+OVER_MAX = {
+    "enum": ["reject", "clamp"],
+    "description": "A size above the parameter's maximum: `reject` it (4xx) or `clamp` it to the maximum.",
+}
+SIZE_PARAM = {
+    "type": "string",
+    "description": "The parameter with the page size (its default is the default size).",
+}
 
 
 @dataclass(frozen=True)
@@ -24,44 +43,115 @@ class PageRequest:
     dataset: Dataset
     selection: Selection
     scope: str
+    codec: CursorCodec
 
 
 @dataclass(frozen=True)
 class Page:
-    """The positions of the records on this page and the envelope's variables."""
+    """The positions of the records on this page, the envelope's variables and any response headers."""
 
     positions: Sequence[int]
     variables: dict[str, Any] = field(default_factory=dict)
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PageSeen:
+    """One page as a client saw it.
+
+    ``signals`` holds the envelope variables the endpoint's envelope declares, read at their places
+    (a variable the envelope does not carry is absent; one it carries but the body lacks is None).
+    ``headers`` are the response headers, names in lower case.
+    """
+
+    query: Mapping[str, Any]
+    listed: int
+    signals: Mapping[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A paging signal that does not keep its promise: which variable, why, what was due and what came.
+
+    ``across`` marks a difference between pages, which the data changing under a live walk may explain.
+    """
+
+    variable: str
+    message: str
+    expected: Any
+    got: Any
+    across: bool = False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one page of a walk shows: broken promises, the next page's query, and whether the end is
+    properly reached (``next`` None and ``complete``) or the walk had to stop short."""
+
+    broken: list[Broken]
+    next: Query | None
+    complete: bool = False
 
 
 class Pager(ABC):
-    """One pagination style. Subclasses register by ``style``."""
+    """One pagination style. Subclasses register by ``style``.
+
+    Class attributes a style declares: ``style``; ``schema``, the JSON Schema of its declaration block
+    (a ``oneOf`` branch of the declaration's ``paging``, with ``title`` and ``description``);
+    ``template_variables``, the ``${...}`` variables it gives the envelope and what they mean; ``rank``,
+    where it is listed in the declaration reference.
+    """
 
     style: ClassVar[str]
+    schema: ClassVar[Mapping[str, Any]]
+    template_variables: ClassVar[Mapping[str, str]]
+    rank: ClassVar[int] = 100
     registry: ClassVar[dict[str, type[Pager]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         Pager.registry[cls.style] = cls
 
-    def __init__(
-        self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec], codec: CursorCodec
-    ) -> None:
+    def __init__(self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> None:
         self.declaration = declaration
         self.specs = dict(specs)
-        self.codec = codec
 
     @classmethod
-    def from_declaration(
-        cls, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec], codec: CursorCodec
-    ) -> Pager:
+    def kinds(cls) -> dict[str, type[Pager]]:
+        """Every registered style, in reference order (the styles' modules are imported first)."""
+        discover("mockserver.kinds.paging_styles")
+        return dict(sorted(Pager.registry.items(), key=lambda item: (item[1].rank, item[0])))
+
+    @classmethod
+    def from_declaration(cls, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> Pager:
         """The pager a declaration describes."""
-        return cls.registry[declaration["style"]](declaration, specs, codec)
+        return cls.kinds()[declaration["style"]](declaration, specs)
+
+    @classmethod
+    def declaration_schema(cls) -> dict[str, Any]:
+        """The style's declaration block, as a branch of ``paging``'s ``oneOf``."""
+        return {
+            **cls.schema,
+            "properties": {
+                "style": {"const": cls.style, "description": f"`{cls.style}`."},
+                **cls.schema.get("properties", {}),
+            },
+            "additionalProperties": False,
+            "x-template-variables": dict(cls.template_variables),
+        }
+
+    # ------------------------------------------------------------------ serving
 
     @property
     def paging_params(self) -> frozenset[str]:
         """The query parameters that move through pages (they do not change what is listed)."""
         return frozenset()
+
+    @property
+    def size_param(self) -> str | None:
+        """The page-size parameter (its default is the default page size); None when pages have no size."""
+        return None
 
     def request_specs(self) -> dict[str, ParamSpec]:
         """The parameter specs to validate requests with (a pager may relax a bound it enforces itself)."""
@@ -81,135 +171,65 @@ class Pager(ABC):
     def page(self, request: PageRequest) -> Page | Violation:
         """This request's page, or the Violation its paging parameters commit."""
 
+    # ------------------------------------------------------------------ the client's side
 
-class NoPaging(Pager):
-    """Every selected record in one response."""
+    def default_size(self) -> int | None:
+        """The default page size (None when the endpoint is not paginated or declares none)."""
+        name = self.size_param
+        default = self.specs[name].default if name is not None and name in self.specs else None
+        return default if isinstance(default, int) and not isinstance(default, bool) else None
 
-    style = "none"
+    def records_for(self, pages: int) -> int | None:
+        """How many records fill ``pages`` pages at the default size (None when pages have no size)."""
+        size = self.default_size()
+        return None if size is None else pages * size
 
-    def page(self, request: PageRequest) -> Page:
-        members = request.selection.members
-        return Page(members, {"total": len(members)})
+    def param_roles(self) -> dict[str, str]:
+        """What each paging parameter is to a client: ``size``, ``page`` (a page number) or ``position``."""
+        return {} if self.size_param is None else {self.size_param: "size"}
 
+    def first_query(self, size: int | None) -> Query:
+        """The paging parameters of the first page at ``size`` (the default size when None)."""
+        return {} if size is None or self.size_param is None else {self.size_param: size}
 
-class OffsetPaging(Pager):
-    """``limit``/``offset``; ``zero_limit`` says what limit=0 means, ``count_scope`` what the total counts."""
+    def next_query(self, seen: PageSeen, size: int | None = None) -> Query | None:
+        """The query of the page after ``seen``, or None when it was the last.
 
-    style = "offset"
+        With ``size`` (the size asked for), a page listing fewer records is the last unless its signals
+        say there is more; without it, the walk ends at a page listing nothing.
+        """
+        return None
 
-    @property
-    def paging_params(self) -> frozenset[str]:
-        return frozenset({self.declaration["limit_param"], self.declaration["offset_param"]})
+    def verdict(self, seen: PageSeen, size: int, number: int, distinct: int) -> Verdict:
+        """Page ``number`` (from 1) of a walk at ``size``: the promises its signals break, and what is next.
 
-    def page(self, request: PageRequest) -> Page:
-        limit = request.params[self.declaration["limit_param"]]
-        offset = request.params[self.declaration["offset_param"]]
-        members = request.selection.members
-        if limit == 0 and self.declaration.get("zero_limit") == "all":
-            window = members[offset:]
-        else:
-            window = members[offset : offset + limit]
-        scope = self.declaration.get("count_scope", "filtered")
-        total = len(members) if scope == "filtered" else len(request.dataset)
-        return Page(window, {"total": total, "limit": limit, "offset": offset})
+        ``distinct`` counts the distinct records listed so far, this page's included.
+        """
+        following = self.next_query(seen, size)
+        return Verdict([], following, complete=following is None)
 
-
-class PagePaging(Pager):
-    """Laravel-style ``page``/``per_page`` with ``current_page``, ``last_page``, ``from`` and ``to``."""
-
-    style = "page"
-
-    @property
-    def paging_params(self) -> frozenset[str]:
-        return frozenset({self.declaration["page_param"], self.declaration["size_param"]})
-
-    def request_specs(self) -> dict[str, ParamSpec]:
-        return self._relaxed(self.declaration["size_param"])
-
-    def page(self, request: PageRequest) -> Page:
-        size_param = self.declaration["size_param"]
-        per_page = request.params[size_param]
-        limit = self._size_limit(size_param)
-        if limit is not None:
-            per_page = min(per_page, limit)
-        page = request.params[self.declaration["page_param"]]
-        members = request.selection.members
-        total = len(members)
-        last_page = max(1, -(-total // per_page))
-        start = (page - 1) * per_page
-        window = members[start : start + per_page]
-        return Page(
-            window,
-            {
-                "page": page,
-                "per_page": per_page,
-                "total": total,
-                "last_page": last_page,
-                "from": start + 1 if window else None,
-                "to": start + len(window) if window else None,
-                "has_more": page < last_page,
-            },
-        )
+    def openapi_annotations(self, envelope: Any) -> dict[str, dict[str, Any]]:
+        """Extensions to write onto the served document's query parameters, by parameter name."""
+        return {}
 
 
-class CursorPaging(Pager):
-    """Opaque ``cursor`` plus a page size (with aliases); keyset continuation after the last record."""
+def signal_paths(template: Any, prefix: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
+    """Where each ``${variable}`` of an envelope template sits (``{"items": ("data", "items")}``)."""
+    found: dict[str, tuple[str, ...]] = {}
+    if isinstance(template, Mapping):
+        for key, value in template.items():
+            found.update(signal_paths(value, (*prefix, str(key))))
+    elif isinstance(template, str) and template.startswith("${") and template.endswith("}"):
+        found[template[2:-1]] = prefix
+    return found
 
-    style = "cursor"
 
-    @property
-    def size_names(self) -> tuple[str, ...]:
-        """The page-size parameter and its aliases, in order of precedence."""
-        return (self.declaration["size_param"], *self.declaration.get("size_aliases", ()))
-
-    @property
-    def paging_params(self) -> frozenset[str]:
-        return frozenset({self.declaration["cursor_param"], *self.size_names})
-
-    def request_specs(self) -> dict[str, ParamSpec]:
-        specs = self._relaxed(*self.size_names)
-        size_param = self.declaration["size_param"]
-        # The default is applied here, after aliases: a parsed default would hide an alias.
-        specs[size_param] = replace(specs[size_param], default=None)
-        return specs
-
-    def _size(self, params: Mapping[str, Any]) -> int:
-        size_param = self.declaration["size_param"]
-        size = next((params[name] for name in self.size_names if params.get(name) is not None), None)
-        default = self.specs[size_param].default
-        chosen: int = size if size is not None else default if isinstance(default, int) else 0
-        limit = self._size_limit(size_param)
-        return chosen if limit is None else min(chosen, limit)
-
-    def _start(self, request: PageRequest) -> int | Violation:
-        name = self.declaration["cursor_param"]
-        token = request.params.get(name)
-        if token is None:
-            return 0
-        last_id = self.codec.read(token, request.scope)
-        if isinstance(last_id, CursorProblem):
-            return Violation(name, "cursor", detail=last_id.reason)
-        position = request.dataset.positions.get(last_id)
-        if position is None:
-            return Violation(
-                name, "cursor", detail="the record it points at no longer exists; restart the listing"
-            )
-        return request.selection.after(position)
-
-    def page(self, request: PageRequest) -> Page | Violation:
-        start = self._start(request)
-        if isinstance(start, Violation):
-            return start
-        size = self._size(request.params)
-        members = request.selection.members
-        window = members[start : start + size]
-        has_more = start + len(window) < len(members)
-        next_cursor = None
-        if has_more:
-            last = request.dataset.records[window[-1]][request.dataset.key]
-            next_cursor = self.codec.issue(last, request.scope)
-        reported = len(window) if self.declaration.get("page_size_reports", "items") == "items" else size
-        return Page(
-            window,
-            {"next_cursor": next_cursor, "has_more": has_more, "page_size": reported, "total": len(members)},
-        )
+def read_signals(template: Any, body: Any) -> dict[str, Any]:
+    """The envelope variables of ``template`` read from ``body`` (None where the body lacks them)."""
+    signals: dict[str, Any] = {}
+    for name, path in signal_paths(template).items():
+        value = body
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        signals[name] = value
+    return signals

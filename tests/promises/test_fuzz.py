@@ -33,14 +33,14 @@ CLIENT = httpx.Client(transport=EmulatorTransport(APP), base_url="http://fuzz.te
 
 def _cursor_endpoints(vendor_id: str) -> dict[str, EndpointSpec]:
     spec = APP.state.emulator.vendors[vendor_id]
-    return {e.path: e for e in spec.endpoints if e.paging["style"] == "cursor"}
+    return {e.path: e for e in spec.endpoints if e.paging.declaration["style"] == "cursor"}
 
 
 def _real_cursor(
     vendor_id: str, endpoint: EndpointSpec, query: dict[str, Any], headers: dict[str, str]
 ) -> Any:
     """A cursor the emulator issued for this query's filters (None when there is no second page)."""
-    sizes = [endpoint.paging["size_param"], *endpoint.paging.get("size_aliases", ())]
+    sizes = [endpoint.paging.declaration["size_param"], *endpoint.paging.declaration.get("size_aliases", ())]
     first_page = {**query, **dict.fromkeys(sizes, 1)}
     response = CLIENT.get(f"/{vendor_id}{endpoint.path}", params=first_page, headers=headers)
     where = template_paths(endpoint.envelope).get("next_cursor")
@@ -59,7 +59,7 @@ def _schema(vendor_id: str) -> Any:
         """An opaque cursor is valid only if the server issued it: positive cases get a real one."""
         case = with_integral_numbers(case)
         endpoint = cursor_endpoints.get(case.operation.path)
-        name = endpoint.paging["cursor_param"] if endpoint else None
+        name = endpoint.paging.declaration["cursor_param"] if endpoint else None
         query = case.query or {}
         if endpoint and name in query and case.meta is not None and case.meta.generation.mode.is_positive:
             rest = {key: value for key, value in query.items() if key != name}

@@ -61,7 +61,7 @@ def _parameter_cases(spec: VendorSpec, endpoint: EndpointSpec) -> Iterator[Hosti
                 ("not a uuid", b"agent-7"),
                 ("uuid without hyphens", b"3c90c3cc0d444b5088888dd25736052a"),
             ]
-        elif name == endpoint.paging.get("cursor_param"):
+        elif name == endpoint.paging.declaration.get("cursor_param"):
             values += [
                 ("garbage cursor", b"garbage"),
                 ("truncated cursor", b"eyJpZCI6InBob25f"),

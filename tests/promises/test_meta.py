@@ -171,7 +171,7 @@ def test_every_enum_filter_value_matches_at_least_one_fixture_record(
 
 def _widest_page(endpoint: Any) -> dict[str, Any]:
     """The query of the endpoint's largest page (at most 100 records)."""
-    paging = endpoint.paging
+    paging = endpoint.paging.declaration
     size = {"cursor": "size_param", "page": "size_param", "offset": "limit_param"}.get(paging["style"])
     if not size:
         return {}

@@ -17,7 +17,11 @@ from contracts.checks.endpoint import at, template_paths
 from mockserver.data.dataset import field_value
 from mockserver.declarations.model import EndpointSpec
 from mockserver.engine.emulator import Emulator, build_emulator
-from mockserver.kinds.filters import Contains, Equals, EqualsAny, Filter, IncludeFlag
+from mockserver.kinds.filter_kinds.contains import Contains
+from mockserver.kinds.filter_kinds.equals import Equals
+from mockserver.kinds.filter_kinds.equals_any import EqualsAny
+from mockserver.kinds.filter_kinds.include_flag import IncludeFlag
+from mockserver.kinds.filters import Filter
 from tests.conftest import VendorClient, data_config
 
 SPECS = build_emulator(data_config()).vendors
@@ -95,9 +99,9 @@ def _filter_values(item: Filter, endpoint: EndpointSpec, records: list[Record]) 
 def queries(draw: st.DrawFn, endpoint: EndpointSpec, records: list[Record]) -> dict[str, Any]:
     """A page size, some filters and an order, each within what the endpoint declares."""
     query: dict[str, Any] = {}
-    size_name = SIZE_PARAMS.get(endpoint.paging["style"])
+    size_name = SIZE_PARAMS.get(endpoint.paging.declaration["style"])
     if size_name is not None:
-        spec = endpoint.params[endpoint.paging[size_name]]
+        spec = endpoint.params[endpoint.paging.declaration[size_name]]
         query[spec.name] = draw(
             st.integers(max(1, spec.minimum or 1), min(spec.maximum or MAX_SIZE, MAX_SIZE))
         )
@@ -110,7 +114,7 @@ def queries(draw: st.DrawFn, endpoint: EndpointSpec, records: list[Record]) -> d
 
 
 def _next(endpoint: EndpointSpec, query: dict[str, Any], body: Any, count: int) -> dict[str, Any] | None:
-    paging, style = endpoint.paging, endpoint.paging["style"]
+    paging, style = endpoint.paging.declaration, endpoint.paging.declaration["style"]
     size = query.get(paging.get(SIZE_PARAMS.get(style, ""), ""), 0)
     if style == "none" or (style != "cursor" and count < size):
         return None

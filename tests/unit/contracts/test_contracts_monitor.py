@@ -27,7 +27,7 @@ from contracts.checks.runner import Report
 from contracts.targets.client import MAX_RETRY_AFTER_SECONDS
 from mockserver.declarations.model import EndpointSpec, VendorSpec
 from mockserver.engine.emulator import build_emulator
-from mockserver.kinds.filters import Equals
+from mockserver.kinds.filter_kinds.equals import Equals
 from mockserver.kinds.templates import placeholders
 from mockserver.testing import VendorMock
 from tests import drifting_upstream as drift
@@ -37,7 +37,7 @@ from tests.drifting_upstream import Exchange, Params, Upstream
 CONFIG = data_config()
 SPECS = build_emulator(CONFIG).vendors
 ENDPOINTS = [(spec, e) for spec in SPECS.values() for e in spec.endpoints]
-PAGED = [(spec, e) for spec, e in ENDPOINTS if e.paging["style"] != "none"]
+PAGED = [(spec, e) for spec, e in ENDPOINTS if e.paging.declaration["style"] != "none"]
 
 
 def _changed_value(spec: VendorSpec, name: str) -> Any:
@@ -135,7 +135,7 @@ def _documented(spec: VendorSpec, endpoint: EndpointSpec, name: str | None) -> b
 
 
 def _size_param(endpoint: EndpointSpec) -> str | None:
-    name = endpoint.paging.get("size_param") or endpoint.paging.get("limit_param")
+    name = endpoint.paging.declaration.get("size_param") or endpoint.paging.declaration.get("limit_param")
     return str(name) if name else None
 
 
@@ -241,7 +241,7 @@ def _is_last(exchange: Exchange) -> bool:
     if "next_cursor" in paths:
         return not at(exchange.body, paths["next_cursor"])
     total = at(exchange.body, paths.get("total"))
-    offset_param = exchange.endpoint.paging.get("offset_param")
+    offset_param = exchange.endpoint.paging.declaration.get("offset_param")
     offset = next((int(str(v)) for k, v in exchange.params if k == offset_param), 0)
     return isinstance(total, int) and offset + len(exchange.items()) >= total
 
@@ -317,7 +317,7 @@ def test_an_end_of_list_flag_that_never_turns_false_and_a_total_that_is_the_page
 
 def _later_page(exchange: Exchange) -> bool:
     assert exchange.endpoint is not None
-    paging = exchange.endpoint.paging
+    paging = exchange.endpoint.paging.declaration
     for name, value in exchange.params:
         if name == paging.get("cursor_param") or (name == paging.get("page_param") and str(value) == "2"):
             return True

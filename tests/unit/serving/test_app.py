@@ -155,11 +155,11 @@ def test_each_cursor_parameter_says_where_a_page_carries_the_next_cursor(
         for endpoint in spec.endpoints:
             parameters = document["paths"][endpoint.path]["get"].get("parameters", [])
             marked = [p for p in parameters if "x-opaque-cursor" in p]
-            if endpoint.paging["style"] != "cursor":
+            if endpoint.paging.declaration["style"] != "cursor":
                 assert marked == []
                 continue
             (parameter,) = marked
-            assert parameter["name"] == endpoint.paging["cursor_param"]
+            assert parameter["name"] == endpoint.paging.declaration["cursor_param"]
             pointer = parameter["x-opaque-cursor"]["next"]
             page = http.get(
                 f"/{vendor_id}{endpoint.path}",

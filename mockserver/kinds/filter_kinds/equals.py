@@ -1,0 +1,60 @@
+"""``kind: equals`` (the default): ``?status=free``, a field equals the value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+from mockserver.data.dataset import Constraint, field_value
+from mockserver.kinds.filters import FieldEquals, Filter, Probe, equals_predicate
+from mockserver.kinds.params import ParamSpec
+
+FIELD = {"type": "string", "description": "The record field (dotted for nested: `compliance.status`)."}
+CASE_INSENSITIVE = {"type": "boolean", "description": "Compare strings ignoring case."}
+
+
+class Equals(Filter):
+    """``?status=free``: the field equals the value. ``match_all`` names a value meaning 'no filter'."""
+
+    kind = "equals"
+    rank = 10
+    schema: ClassVar[Mapping[str, Any]] = {
+        "description": "`field` equals the value.",
+        "properties": {
+            "field": FIELD,
+            "case_insensitive": CASE_INSENSITIVE,
+            "match_all": {"type": "string", "description": 'A value meaning "no filter" (`?status=all`).'},
+        },
+        "required": ["field"],
+    }
+
+    def __init__(self, declaration: Mapping[str, Any]) -> None:
+        super().__init__(declaration)
+        self.field: str = declaration["field"]
+        self.case_insensitive: bool = declaration.get("case_insensitive", False)
+        self.match_all: str | None = declaration.get("match_all")
+
+    def constraint(self, value: Any) -> Constraint | None:
+        if value is None or value == self.match_all:
+            return None
+        return FieldEquals(self.field, value, self.case_insensitive)
+
+    def probes(self, spec: ParamSpec, sample: Sequence[Any]) -> Iterator[Probe]:
+        values = [v for v in (spec.enum or []) if v != self.match_all] or [
+            v for v in (field_value(item, self.field) for item in sample[:1]) if v is not None
+        ]
+        for value in values:
+            yield self.probe(value, equals_predicate(self.field, value, self.case_insensitive))
+        if spec.default is not None and spec.default != self.match_all:
+            yield self.probe(None, equals_predicate(self.field, spec.default, self.case_insensitive))
+
+    def everything(self) -> dict[str, Any]:
+        return {} if self.match_all is None else {self.param: self.match_all}
+
+    def coverage(self, spec: ParamSpec) -> Iterator[dict[str, Any]]:
+        for value in spec.enum or ():
+            yield {self.param: value}
+
+    def enum_choices(self, spec: ParamSpec) -> tuple[str, tuple[Any, ...]] | None:
+        values = tuple(v for v in (spec.enum or ()) if v != self.match_all)
+        return (self.field, values) if values else None

@@ -1,0 +1,54 @@
+"""``kind: equals-any``: ``?bound_to_agent_uuid=...``, any of several fields equals the value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+from mockserver.data.dataset import Constraint, field_value
+from mockserver.kinds.filters import AnyFieldEquals, Filter, Probe
+from mockserver.kinds.params import ParamSpec
+
+FIELDS = {
+    "type": "array",
+    "items": {"type": "string"},
+    "minItems": 1,
+    "description": "The record fields.",
+}
+
+
+def _any_equals(fields: tuple[str, ...], value: Any) -> Callable[[Any], bool]:
+    return lambda item: any(field_value(item, name) == value for name in fields)
+
+
+class EqualsAny(Filter):
+    """``?bound_to_agent_uuid=...``: any of several fields equals the value."""
+
+    kind = "equals-any"
+    rank = 20
+    schema: ClassVar[Mapping[str, Any]] = {
+        "description": "any of `fields` equals the value.",
+        "properties": {
+            "fields": FIELDS,
+            "case_insensitive": {"type": "boolean", "description": "Compare strings ignoring case."},
+        },
+        "required": ["fields"],
+    }
+
+    def __init__(self, declaration: Mapping[str, Any]) -> None:
+        super().__init__(declaration)
+        self.fields: tuple[str, ...] = tuple(declaration["fields"])
+        self.case_insensitive: bool = declaration.get("case_insensitive", False)
+
+    def constraint(self, value: Any) -> Constraint | None:
+        return None if value is None else AnyFieldEquals(self.fields, value, self.case_insensitive)
+
+    def probes(self, spec: ParamSpec, sample: Sequence[Any]) -> Iterator[Probe]:
+        candidates = (field_value(item, name) for item in sample for name in self.fields)
+        found = next((value for value in candidates if value is not None), None)
+        if found is not None:
+            yield self.probe(found, _any_equals(self.fields, found))
+
+    def coverage(self, spec: ParamSpec) -> Iterator[dict[str, Any]]:
+        for value in spec.enum or ():
+            yield {self.param: value}
