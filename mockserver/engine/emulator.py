@@ -46,12 +46,12 @@ class Emulator:
     @property
     def has_tenants(self) -> bool:
         """Whether any vendor has a tenant beyond those of its built-in and configured keys."""
-        return any(app.registered_tenants() for app in self.apps.values())
+        return any(app.tenancy.registered_tenants() for app in self.apps.values())
 
     def reset(self) -> None:
         """Every vendor back to its fixtures, initial keys, no faults and an empty journal."""
         for app in self.apps.values():
-            app.reset()
+            app.tenancy.reset()
 
     def apply(self, vendor: str, part: str, value: Any) -> None:
         """Mirror a change another process made (a shared backend calls this; nothing is put back)."""
@@ -63,7 +63,7 @@ class Emulator:
                 tenant, _, name = part[len("data:") :].partition("\x00")
                 self.states[vendor].applied(tenant, name, value)
             else:
-                app.applied(part, value)
+                app.tenancy.applied(part, value)
 
 
 def build_emulator(config: EmulatorConfig) -> Emulator:

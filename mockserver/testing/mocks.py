@@ -90,7 +90,7 @@ class VendorMock:
 
     def reset(self) -> None:
         """Back to the fixtures, the initial keys, no faults and an empty journal."""
-        self.app.reset()
+        self.app.tenancy.reset()
 
     def _only_dataset(self) -> str:
         names = list(self.spec.datasets)
@@ -105,11 +105,11 @@ class VendorMock:
 
     def register_key(self, key: str, tenant: str | None = None) -> str:
         """Accept ``key`` as a new tenant (isolated data, journal, faults and cursors); returns its name."""
-        return self.app.register(key, tenant)
+        return self.app.tenancy.register(key, tenant)
 
     def revoke(self, key: str) -> bool:
         """From now on ``key`` gets the vendor's invalid-key 401 (a key rotation); True if it was accepted."""
-        return self.app.revoke(key)
+        return self.app.tenancy.revoke(key)
 
     # ------------------------------------------------------------------ faults
 
@@ -131,7 +131,7 @@ class VendorMock:
 
     def rate_limits(self, enabled: bool = True) -> None:
         """Emulate the vendor's documented rate limits (where it documents any)."""
-        self.app.rate_limits = enabled
+        self.app.tenancy.rate_limits = enabled
 
     # ------------------------------------------------------------------ journal
 
