@@ -22,7 +22,7 @@ from mockserver.engine.emulator import Emulator
 from mockserver.engine.tenancy import KeyConflictError, TenantLimitError
 from mockserver.engine.vendor_app import VendorApp
 from mockserver.kinds.auth import DEFAULT_TENANT
-from mockserver.limits import DEFAULT_LIMITS, Limits
+from mockserver.limits import Limits
 from mockserver.serving.admin_scope import (
     ALL_TENANTS,
     TOKEN_HEADER,
@@ -50,7 +50,6 @@ def _vendor(emulator: Emulator, vendor_id: str) -> VendorApp:
     return emulator.apps[vendor_id]
 
 
-MAX_BODY_BYTES = DEFAULT_LIMITS.max_body_bytes
 CONTAINERS_PER_RECORD = 32  # objects and arrays a seed may hold per allowed record, before it is parsed
 
 

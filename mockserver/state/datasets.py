@@ -132,10 +132,6 @@ class VendorState:
                 f" {limits.max_records_total} (--max-records-total)"
             )
 
-    def seeded_records(self) -> int:
-        """How many seeded records all tenants hold (fixtures not counted)."""
-        return sum(len(data) for data in self._tenants.values())
-
     def own_datasets(self) -> dict[tuple[str, str], Dataset]:
         """Every tenant's own datasets, by (tenant, dataset name)."""
         return dict(self._tenants)
