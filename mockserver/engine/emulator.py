@@ -18,7 +18,7 @@ from mockserver.errors import ConfigurationError
 from mockserver.kinds.cursors import CursorCodec
 from mockserver.limits import Limits
 from mockserver.state.backends import SharedState, open_state
-from mockserver.state.datasets import VendorState
+from mockserver.state.datasets import VendorDatasets
 from mockserver.state.faults import FaultIds
 from mockserver.state.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalBudget
 
@@ -37,7 +37,7 @@ class Emulator:
 
     config: EmulatorConfig
     vendors: dict[str, VendorSpec]
-    states: dict[str, VendorState]
+    states: dict[str, VendorDatasets]
     apps: dict[str, VendorApp]
     journal: Journal
     shared: SharedState
@@ -87,7 +87,7 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
         spec = load_vendor(config.schemas_dir / vendor_id, store, config.options.get(vendor_id))
         _check_credentials(spec, config)
         vendors[vendor_id] = spec
-        states[vendor_id] = VendorState(spec, store, config.fixtures_dir, limits, shared)
+        states[vendor_id] = VendorDatasets(spec, store, config.fixtures_dir, limits, shared)
         extra = config.credentials.get(vendor_id, ())
         limiter = (
             shared.rate_limiter(vendor_id, spec.rate_limits, time.monotonic) if spec.rate_limits else None

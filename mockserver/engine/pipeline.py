@@ -27,7 +27,7 @@ from mockserver.kinds.messages import STYLES
 from mockserver.kinds.paging import Page, Pager, PageRequest
 from mockserver.kinds.params import ARRAY_KEY, Violation, parse_query, split_query
 from mockserver.kinds.templates import CompiledTemplate, render_tree
-from mockserver.state.datasets import VendorState
+from mockserver.state.datasets import VendorDatasets
 
 logger = logging.getLogger("mockserver")
 FAULT_KINDS = (
@@ -142,7 +142,7 @@ class Endpoint:
         self,
         vendor: VendorSpec,
         spec: EndpointSpec,
-        state: VendorState,
+        state: VendorDatasets,
         codec: CursorCodec,
         cache: AnswerCache | None = None,
     ) -> None:

@@ -17,7 +17,7 @@ from mockserver.engine.answer_cache import AnswerCache
 from mockserver.kinds.auth import DEFAULT_TENANT, Authenticator, Credential
 from mockserver.limits import Limits
 from mockserver.state.backends import SharedState
-from mockserver.state.datasets import VendorState
+from mockserver.state.datasets import VendorDatasets
 from mockserver.state.fault_store import Faults
 from mockserver.state.journal import Journal
 from mockserver.state.rate_limiter import RateLimiter
@@ -47,7 +47,7 @@ class Tenancy:
         self,
         spec: VendorSpec,
         *,
-        state: VendorState,
+        datasets: VendorDatasets,
         journal: Journal,
         faults: Faults,
         cache: AnswerCache,
@@ -58,7 +58,7 @@ class Tenancy:
         rate_limits: bool = False,
     ) -> None:
         self.spec = spec
-        self.state = state
+        self.datasets = datasets
         self.journal = journal
         self.faults = faults
         self.cache = cache
@@ -135,7 +135,7 @@ class Tenancy:
 
     def free(self, tenant: str) -> None:
         """Forget everything held for ``tenant`` (its keys stay as they are)."""
-        self.state.forget(tenant)
+        self.datasets.forget(tenant)
         self.journal.clear(self.spec.id, tenant)
         self.faults.clear(tenant)
         self.cache.forget(tenant)
@@ -164,7 +164,7 @@ class Tenancy:
 
     def reset_here(self) -> None:
         """``reset`` of this process's memory only (another process reset the vendor for everyone)."""
-        self.state.reset()
+        self.datasets.reset()
         self.faults.applied([])
         self.cache.clear()
         self.authenticator = Authenticator(self.spec.auth, self._initial_credentials)

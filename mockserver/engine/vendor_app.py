@@ -34,7 +34,7 @@ from mockserver.kinds.auth import Credential, Denied
 from mockserver.kinds.cursors import CursorCodec
 from mockserver.limits import DEFAULT_LIMITS, Limits
 from mockserver.state.backends import InMemory, SharedState, StateUnavailable
-from mockserver.state.datasets import VendorState
+from mockserver.state.datasets import VendorDatasets
 from mockserver.state.fault_store import Faults
 from mockserver.state.faults import Fault, FaultIds, combined, preferred
 from mockserver.state.journal import Journal
@@ -51,7 +51,7 @@ class VendorApp:
     def __init__(
         self,
         spec: VendorSpec,
-        state: VendorState,
+        datasets: VendorDatasets,
         codec: CursorCodec,
         journal: Journal,
         credentials: tuple[Credential, ...] = (),
@@ -67,7 +67,7 @@ class VendorApp:
         self.spec = spec
         self.limits = limits
         self.cache = cache if cache is not None else AnswerCache(limits.answer_cache_bytes)
-        self.state = state
+        self.datasets = datasets
         self.journal = journal
         shared = shared or InMemory()
         self.faults = Faults(limits.max_faults, spec.id, shared, fault_ids)
@@ -75,11 +75,12 @@ class VendorApp:
             limiter = RateLimiter.from_declaration(spec.rate_limits, clock)
         self.limiter = limiter
         self.tenancy = Tenancy(
-            spec, state=state, journal=journal, faults=self.faults, cache=self.cache, limiter=limiter,
+            spec, datasets=datasets, journal=journal, faults=self.faults, cache=self.cache, limiter=limiter,
             shared=shared, limits=limits, credentials=credentials, rate_limits=rate_limits,
         )  # fmt: skip
         self.endpoints = {
-            endpoint.path: Endpoint(spec, endpoint, state, codec, self.cache) for endpoint in spec.endpoints
+            endpoint.path: Endpoint(spec, endpoint, datasets, codec, self.cache)
+            for endpoint in spec.endpoints
         }
         self.errors = ErrorRenderer(spec)
         self.content_type = spec.content_type

@@ -80,8 +80,9 @@ def scope_for_url(method: str, url: str, headers: HeaderPairs) -> dict[str, Any]
 
 
 @dataclass(frozen=True)
-class Answer:
-    """What a client library needs to build its response: status, headers, body and the delay before it."""
+class ClientReply:
+    """An engine Reply as a client library builds its response from it: status, the headers as sent
+    (text), the body (none for HEAD) and the delay before it."""
 
     status: int
     headers: list[tuple[str, str]]
@@ -90,18 +91,18 @@ class Answer:
 
     @property
     def content_type(self) -> str | None:
-        """The Content-Type header, if the answer has one."""
+        """The Content-Type header, if the reply has one."""
         return next((value for name, value in self.headers if name == "content-type"), None)
 
 
-def answer(vendor_app: VendorApp, scope: dict[str, Any]) -> Answer:
+def answer(vendor_app: VendorApp, scope: dict[str, Any]) -> ClientReply:
     """The vendor engine's answer to one request (journaled, faults applied, as over HTTP)."""
     reply = vendor_app.reply(scope)
     headers = [
         (name.decode("latin-1"), value.decode("latin-1")) for name, value in vendor_app.raw_headers(reply)
     ]
     body = b"" if scope["method"] == "HEAD" else reply.body
-    return Answer(reply.status, headers, body, reply.delay)
+    return ClientReply(reply.status, headers, body, reply.delay)
 
 
 def read_timeout(timeout: object) -> float | None:

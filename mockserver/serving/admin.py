@@ -188,7 +188,7 @@ class AdminAPI:
         tenant = target_tenant(self.emulator, caller, str(asked) if asked else None, "a seed") or test_tenant(
             app
         )
-        seed = partial(app.state.seed, tenant, str(name), records, mode=body.get("mode", "replace"))
+        seed = partial(app.datasets.seed, tenant, str(name), records, mode=body.get("mode", "replace"))
         try:
             stored = await run_in_threadpool(seed)  # large seeds must not stall other tenants' requests
         except InvalidRecord as error:

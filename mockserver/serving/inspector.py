@@ -188,7 +188,7 @@ def _whole(name: str, text: str | None, default: int, low: int, high: int) -> in
 def _tenants(app: VendorApp, journaled: set[tuple[str, str | None]]) -> list[str]:
     """Every tenant of a vendor the emulator knows of: test credentials, seeded data, requests seen."""
     found = app.tenancy.authenticator.tenants()
-    found += [tenant for tenant, _ in app.state.tenants()]
+    found += [tenant for tenant, _ in app.datasets.tenants()]
     found += [tenant for vendor, tenant in journaled if vendor == app.spec.id and tenant]
     return list(dict.fromkeys(found))
 
@@ -272,13 +272,13 @@ class Inspector:
             for tenant in _tenants(app, journaled):
                 if not _sees(scope, vendor_id, tenant):
                     continue
-                counts = {name: len(app.state.dataset(tenant, name)) for name in app.spec.datasets}
+                counts = {name: len(app.datasets.dataset(tenant, name)) for name in app.spec.datasets}
                 tenants.append(
                     {
                         "vendor": vendor_id,
                         "tenant": tenant,
                         "records": counts,
-                        "own_data": any(owner == tenant for owner, _ in app.state.tenants()),
+                        "own_data": any(owner == tenant for owner, _ in app.datasets.tenants()),
                         "requests": requests[(vendor_id, tenant)],
                     }
                 )

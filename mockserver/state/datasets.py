@@ -31,8 +31,8 @@ def data_part(tenant: str, name: str) -> str:
     return f"data:{tenant}\x00{name}"
 
 
-class VendorState:
-    """The data one vendor serves."""
+class VendorDatasets:
+    """The datasets one vendor serves: its fixtures, and each tenant's own records."""
 
     def __init__(
         self,

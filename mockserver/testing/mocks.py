@@ -80,12 +80,12 @@ class VendorMock:
         name = dataset or self._only_dataset()
         if isinstance(records, str | Path):
             records = records_from_file(Path(records))
-        stored = self.app.state.seed(tenant or self._default_tenant(), name, records or [], mode=mode)
+        stored = self.app.datasets.seed(tenant or self._default_tenant(), name, records or [], mode=mode)
         return stored.copies()
 
     def records(self, dataset: str | None = None, *, tenant: str | None = None) -> list[dict[str, Any]]:
         """The records the vendor currently serves."""
-        current = self.app.state.dataset(tenant or self._default_tenant(), dataset or self._only_dataset())
+        current = self.app.datasets.dataset(tenant or self._default_tenant(), dataset or self._only_dataset())
         return current.copies()
 
     def reset(self) -> None:
