@@ -17,16 +17,6 @@ from jsonschema.exceptions import ValidationError
 
 from mockserver.documents.schemas import SchemaStore
 
-JSON_TYPES = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "object": (dict,),
-    "array": (list,),
-    "null": (type(None),),
-}
-
 
 @dataclass(frozen=True)
 class Drift:

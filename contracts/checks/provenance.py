@@ -10,7 +10,7 @@ maximum). Everything else a check compares is documented, and its doc URL is the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -127,19 +127,6 @@ def fix(spec: VendorSpec, name: str, value: Any) -> str:
     return f"--option {line} (options-file line: {line})"
 
 
-def doc_url(spec: VendorSpec, endpoint: EndpointSpec) -> str:
-    """Where an endpoint's documented facts are documented."""
-    return endpoint.docs or spec.docs
-
-
 def documented_default(spec: VendorSpec, endpoint: EndpointSpec, param: str) -> bool:
     """Whether a parameter's default is documented (no option sets it)."""
     return site(spec, "param-default", param, endpoint) is None
-
-
-def options_by_site(spec: VendorSpec) -> Mapping[str, list[Site]]:
-    """The sites of each option."""
-    out: dict[str, list[Site]] = {}
-    for found in sites(spec):
-        out.setdefault(found.option, []).append(found)
-    return out

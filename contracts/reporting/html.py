@@ -273,9 +273,3 @@ finding of the endpoint is about a value the emulator assumes where the vendor's
 option, with its text); "drift": at least one finding is about documented behaviour.</p>
 </main></body></html>
 """
-
-
-def write_html(path: Path, report: Report, runs: Sequence[HistoryRun] = ()) -> None:
-    """Write the report to ``path`` (its folder is created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(report, runs), encoding="utf-8")

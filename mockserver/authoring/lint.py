@@ -32,7 +32,7 @@ from mockserver.engine.pipeline import Endpoint
 from mockserver.engine.routing import canonical
 from mockserver.errors import DeclarationError, EmulatorError
 from mockserver.kinds.cursors import CursorCodec
-from mockserver.state.datasets import VendorState
+from mockserver.state.datasets import VendorDatasets
 
 Check = Callable[[SchemaStore, "Loaded"], Iterable["Problem"]]
 MOUNT = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -54,11 +54,11 @@ class Problem:
 
 @dataclass(frozen=True)
 class Loaded:
-    """A vendor that loaded: its spec, its raw document, and its state (None if its fixtures failed)."""
+    """A vendor that loaded: its spec, its raw document, and its datasets (None if its fixtures failed)."""
 
     spec: VendorSpec
     raw: Mapping[str, Any]
-    state: VendorState | None
+    datasets: VendorDatasets | None
 
 
 def _from_error(error: DeclarationError) -> Problem:
@@ -148,12 +148,12 @@ def _unique_problems(vendors: list[Loaded]) -> Iterator[Problem]:
 
 
 def _seeding_problems(store: SchemaStore, loaded: Loaded) -> Iterator[Problem]:
-    if loaded.state is None:
+    if loaded.datasets is None:
         return
     spec = loaded.spec
     for name, dataset in spec.datasets.items():
         where = pointer(["x-emulator", "datasets", name, "key"])
-        templates = loaded.state.dataset("default", name).records
+        templates = loaded.datasets.dataset("default", name).records
         if not templates:
             continue
         schema = key_schema(store, dataset.schema, dataset.key)
@@ -175,11 +175,11 @@ def _seeding_problems(store: SchemaStore, loaded: Loaded) -> Iterator[Problem]:
 
 
 def _envelope_problems(store: SchemaStore, loaded: Loaded) -> Iterator[Problem]:
-    if loaded.state is None:
+    if loaded.datasets is None:
         return
     codec = CursorCodec("lint")
     for endpoint in loaded.spec.endpoints:
-        served = Endpoint(loaded.spec, endpoint, loaded.state, codec)
+        served = Endpoint(loaded.spec, endpoint, loaded.datasets, codec)
         where = pointer(["paths", endpoint.path, "get", "x-emulator", "envelope"])
         for message in envelope_problems(store, served, endpoint):
             yield Problem(str(loaded.spec.source), where, message)
@@ -193,12 +193,12 @@ def _load(schemas_dir: Path, fixtures_dir: Path, store: SchemaStore, problems: l
         except DeclarationError as error:
             problems.append(_from_error(error))
             continue
-        state = None
+        datasets = None
         try:
-            state = VendorState(spec, store, fixtures_dir)
+            datasets = VendorDatasets(spec, store, fixtures_dir)
         except DeclarationError as error:
             problems.append(_from_error(error))
-        vendors.append(Loaded(spec, read_json(spec.source), state))
+        vendors.append(Loaded(spec, read_json(spec.source), datasets))
     return vendors
 
 

@@ -22,10 +22,10 @@ def check(arguments: argparse.Namespace) -> int:
     vendors, problems = lint(arguments.schemas, arguments.fixtures)
     failed = {problem.file for problem in problems}
     for loaded in vendors:
-        if str(loaded.spec.source) in failed or loaded.state is None:
+        if str(loaded.spec.source) in failed or loaded.datasets is None:
             continue
         counts = ", ".join(
-            f"{name}: {len(loaded.state.dataset('default', name))}" for name in loaded.spec.datasets
+            f"{name}: {len(loaded.datasets.dataset('default', name))}" for name in loaded.spec.datasets
         )
         print(f"ok  {loaded.spec.id:<12} {len(loaded.spec.endpoints)} endpoint(s); {counts}")
     for problem in problems:

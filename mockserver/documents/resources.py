@@ -12,7 +12,6 @@ from importlib import resources
 from pathlib import Path
 
 PACKAGED_DATA = "_data"
-SHIPPED_DESCRIPTION = "the {name} shipped with the package"
 
 
 def shipped_dir(name: str) -> Path:

@@ -20,7 +20,7 @@ from mockserver.errors import ConfigurationError
 from mockserver.kinds.cursors import CursorCodec
 from mockserver.limits import Limits
 from mockserver.state.backends import SharedState, open_state
-from mockserver.state.datasets import VendorState
+from mockserver.state.datasets import VendorDatasets
 from mockserver.state.faults import FaultIds
 from mockserver.state.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalBudget
 
@@ -39,7 +39,7 @@ class Emulator:
 
     config: EmulatorConfig
     vendors: dict[str, VendorSpec]
-    states: dict[str, VendorState]
+    states: dict[str, VendorDatasets]
     apps: dict[str, VendorApp]
     journal: Journal
     shared: SharedState
@@ -54,12 +54,12 @@ class Emulator:
     @property
     def has_tenants(self) -> bool:
         """Whether any vendor has a tenant beyond those of its built-in and configured keys."""
-        return any(app.registered_tenants() for app in self.apps.values())
+        return any(app.tenancy.registered_tenants() for app in self.apps.values())
 
     def reset(self) -> None:
         """Every vendor back to its fixtures, initial keys, no faults and an empty journal."""
         for app in self.apps.values():
-            app.reset()
+            app.tenancy.reset()
 
     def apply(self, vendor: str, part: str, value: Any) -> None:
         """Mirror a change another process made (a shared backend calls this; nothing is put back)."""
@@ -71,7 +71,7 @@ class Emulator:
                 tenant, _, name = part[len("data:") :].partition("\x00")
                 self.states[vendor].applied(tenant, name, value)
             else:
-                app.applied(part, value)
+                app.tenancy.applied(part, value)
 
 
 def build_emulator(config: EmulatorConfig) -> Emulator:
@@ -95,7 +95,7 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
         spec = load_vendor(config.schemas_dir / vendor_id, store, config.options.get(vendor_id))
         _check_credentials(spec, config)
         vendors[vendor_id] = spec
-        states[vendor_id] = VendorState(spec, store, config.fixtures_dir, limits, shared)
+        states[vendor_id] = VendorDatasets(spec, store, config.fixtures_dir, limits, shared)
         extra = config.credentials.get(vendor_id, ())
         limiter = (
             shared.rate_limiter(vendor_id, spec.rate_limits, time.monotonic) if spec.rate_limits else None

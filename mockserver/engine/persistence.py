@@ -35,13 +35,13 @@ FORMAT = 1
 def _vendor_state(app: VendorApp) -> dict[str, Any]:
     datasets = [
         {"tenant": tenant, "dataset": name, "records": orjson.Fragment(data.json_array(range(len(data))))}
-        for (tenant, name), data in app.state.own_datasets().items()
+        for (tenant, name), data in app.datasets.own_datasets().items()
     ]
     return {
-        "keys": [list(item) for item in app.authenticator.snapshot()],
+        "keys": [list(item) for item in app.tenancy.authenticator.snapshot()],
         "datasets": datasets,
         "faults": [rule.as_dict() for rule in app.faults.rules()],
-        "rate_limits": app.rate_limits,
+        "rate_limits": app.tenancy.rate_limits,
     }
 
 
@@ -73,10 +73,10 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def _restore_vendor(app: VendorApp, saved: dict[str, Any]) -> None:
-    app.authenticator.restore((str(digest), tenant) for digest, tenant in saved.get("keys", []))
+    app.tenancy.authenticator.restore((str(digest), tenant) for digest, tenant in saved.get("keys", []))
     for item in saved.get("datasets", []):
-        app.state.replace(str(item["tenant"]), str(item["dataset"]), item["records"])
-    app.rate_limits = bool(saved.get("rate_limits", app.rate_limits))
+        app.datasets.replace(str(item["tenant"]), str(item["dataset"]), item["records"])
+    app.tenancy.rate_limits = bool(saved.get("rate_limits", app.tenancy.rate_limits))
 
 
 def _restore_faults(emulator: Emulator, vendors: dict[str, Any]) -> None:

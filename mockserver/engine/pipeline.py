@@ -27,7 +27,7 @@ from mockserver.kinds.messages import STYLES
 from mockserver.kinds.paging import Page, PageRequest
 from mockserver.kinds.params import ARRAY_KEY, Violation, parse_query, split_query
 from mockserver.kinds.templates import CompiledTemplate, render_tree
-from mockserver.state.datasets import VendorState
+from mockserver.state.datasets import VendorDatasets
 
 logger = logging.getLogger("mockserver")
 FAULT_KINDS = (
@@ -58,6 +58,10 @@ class Reply:
     headers: tuple[tuple[str, str], ...] = ()
     content_type: str | None = None
     delay: float = 0.0
+
+    def body_for(self, method: str) -> bytes:
+        """The body sent in answer to ``method``: none for HEAD (RFC 9110 9.3.2), headers unchanged."""
+        return b"" if method == "HEAD" else self.body
 
 
 def route_path(scope: Scope) -> str:
@@ -142,7 +146,7 @@ class Endpoint:
         self,
         vendor: VendorSpec,
         spec: EndpointSpec,
-        state: VendorState,
+        state: VendorDatasets,
         codec: CursorCodec,
         cache: AnswerCache | None = None,
     ) -> None:

@@ -3,7 +3,7 @@
 Each client library describes a request its own way (``httpx.Request``, ``requests.PreparedRequest``,
 aiohttp's URL and keyword arguments). Each interceptor turns its request into the ASGI scope the engine
 reads; :func:`answer` adapts the engine's :class:`~mockserver.engine.pipeline.Reply` to the request once
-(status, headers, the HEAD rule, the delay fault and the client's read timeout) into an :class:`Answer`,
+(status, headers, the HEAD rule, the delay fault and the client's read timeout) into a :class:`ClientReply`,
 which each interceptor only translates into its library's response or read-timeout error. So every
 client sees the same statuses, headers, bodies, journal entries, faults and tenants as over HTTP.
 """
@@ -68,8 +68,8 @@ def scope_for_url(method: str, url: str, headers: HeaderPairs) -> dict[str, Any]
 
 
 @dataclass(frozen=True)
-class Answer:
-    """What a client library turns into its own response, decided once for every client.
+class ClientReply:
+    """An engine Reply as a client library turns it into its own response, decided once for every client.
 
     The engine's reply, adapted to one request: the headers as the engine sends them, no body for
     ``HEAD``, and how long the body takes to arrive. When that is longer than the client's read timeout,
@@ -99,17 +99,17 @@ class Answer:
 TIMEOUT_MESSAGE = "the emulated vendor is slower than the read timeout"
 
 
-def answer(vendor_app: VendorApp, scope: dict[str, Any], timeout: float | None = None) -> Answer:
+def answer(vendor_app: VendorApp, scope: dict[str, Any], timeout: float | None = None) -> ClientReply:
     """The vendor engine's answer to one request (journaled, faults applied, as over HTTP).
 
     ``timeout`` is the client's read timeout in seconds (None: it waits as long as it takes).
     """
     reply = vendor_app.reply(scope)
-    body = b"" if scope["method"] == "HEAD" else reply.body
+    body = reply.body_for(scope["method"])
     headers = vendor_app.raw_headers(reply)
     if reply.delay and timeout is not None and reply.delay > timeout:
-        return Answer(reply.status, headers, b"", timeout, timed_out=True)
-    return Answer(reply.status, headers, body, reply.delay)
+        return ClientReply(reply.status, headers, b"", timeout, timed_out=True)
+    return ClientReply(reply.status, headers, body, reply.delay)
 
 
 def read_timeout(timeout: object) -> float | None:

@@ -19,9 +19,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver.engine.emulator import Emulator
-from mockserver.engine.vendor_app import KeyConflictError, TenantLimitError, VendorApp
+from mockserver.engine.tenancy import KeyConflictError, TenantLimitError
+from mockserver.engine.vendor_app import VendorApp
 from mockserver.kinds.auth import DEFAULT_TENANT
-from mockserver.limits import DEFAULT_LIMITS, Limits
+from mockserver.limits import Limits
 from mockserver.serving.admin_scope import (
     ALL_TENANTS,
     TOKEN_HEADER,
@@ -49,7 +50,6 @@ def _vendor(emulator: Emulator, vendor_id: str) -> VendorApp:
     return emulator.apps[vendor_id]
 
 
-MAX_BODY_BYTES = DEFAULT_LIMITS.max_body_bytes
 CONTAINERS_PER_RECORD = 32  # objects and arrays a seed may hold per allowed record, before it is parsed
 
 
@@ -160,14 +160,14 @@ class AdminAPI:
                 )
             app = _vendor(self.emulator, vendor_id)
             require_tenant(_caller(self.emulator, request, app), tenant)
-            app.free(tenant)
+            app.tenancy.free(tenant)
             return JSONResponse({"reset": vendor_id, "tenant": tenant})
         scoped = _vendor(self.emulator, vendor_id) if vendor_id is not None else None
         require_global(self.emulator, _caller(self.emulator, request, scoped), "a reset")
         if scoped is None:
             self.emulator.reset()
         else:
-            scoped.reset()
+            scoped.tenancy.reset()
         return JSONResponse({"reset": vendor_id or "all"})
 
     async def seed(self, request: Request) -> Response:
@@ -188,7 +188,7 @@ class AdminAPI:
         tenant = target_tenant(self.emulator, caller, str(asked) if asked else None, "a seed") or test_tenant(
             app
         )
-        seed = partial(app.state.seed, tenant, str(name), records, mode=body.get("mode", "replace"))
+        seed = partial(app.datasets.seed, tenant, str(name), records, mode=body.get("mode", "replace"))
         try:
             stored = await run_in_threadpool(seed)  # large seeds must not stall other tenants' requests
         except InvalidRecord as error:
@@ -205,10 +205,10 @@ class AdminAPI:
         key, tenant = body.get("key"), body.get("tenant")
         if not isinstance(key, str) or not key:
             raise AdminError(400, "invalid_key", 'give the key as {"key": "..."}')
-        if isinstance(tenant, str) and tenant and not app.is_new_tenant(tenant):
+        if isinstance(tenant, str) and tenant and not app.tenancy.is_new_tenant(tenant):
             require_tenant(caller, tenant)  # adding a key to an existing tenant is acting on it
         try:
-            tenant = app.register(key, tenant)
+            tenant = app.tenancy.register(key, tenant)
         except KeyConflictError as error:
             raise AdminError(409, "key_conflict", str(error)) from None
         except TenantLimitError as error:
@@ -220,10 +220,10 @@ class AdminAPI:
     async def revoke(self, request: Request) -> Response:
         app, body = _vendor(self.emulator, request.path_params["vendor"]), await _body(request)
         key = str(body.get("key", ""))
-        bound = app.authenticator.credential(key) if key else None
+        bound = app.tenancy.authenticator.credential(key) if key else None
         if bound is not None:
             require_tenant(_caller(self.emulator, request, app), bound.tenant or DEFAULT_TENANT)
-        return JSONResponse({"revoked": app.revoke(key)})
+        return JSONResponse({"revoked": app.tenancy.revoke(key)})
 
     async def journal(self, request: Request) -> Response:
         app = _vendor(self.emulator, request.path_params["vendor"])
@@ -271,8 +271,8 @@ class AdminAPI:
         enabled = body.get("enabled", True)
         if not isinstance(enabled, bool):
             raise AdminError(400, "invalid_body", f"enabled is true or false, got {enabled!r}")
-        app.rate_limits = enabled
-        return JSONResponse({"enabled": app.rate_limits, "declared": app.limiter is not None})
+        app.tenancy.rate_limits = enabled
+        return JSONResponse({"enabled": app.tenancy.rate_limits, "declared": app.limiter is not None})
 
     def routes(self) -> list[Route]:
         """The Starlette routes, each behind the token check."""

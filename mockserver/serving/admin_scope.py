@@ -60,9 +60,9 @@ def identify(emulator: Emulator, app: VendorApp | None, headers: Mapping[str, st
     admin = token_ok(emulator, headers)
     if app is None:
         return Caller(admin, None)
-    if app.authenticator.header not in headers:
+    if app.tenancy.authenticator.header not in headers:
         return Caller(admin, test_tenant(app))
-    who = app.authenticator.authenticate(headers)
+    who = app.tenancy.authenticator.authenticate(headers)
     if isinstance(who, Denied):
         raise ScopeError(
             401, "invalid_credentials", f"the {who.header} sent with this admin request is not accepted"

@@ -82,10 +82,10 @@ def visible_tenants(request: Request, emulator: Emulator) -> TenantScope:
     presented = False
     own: set[tuple[str, str | None]] = set()
     for vendor_id, app in emulator.apps.items():
-        if app.authenticator.header not in headers:
+        if app.tenancy.authenticator.header not in headers:
             continue
         presented = True
-        who = app.authenticator.authenticate(headers)
+        who = app.tenancy.authenticator.authenticate(headers)
         if not isinstance(who, Denied):
             own.add((vendor_id, who.tenant))
     if presented and not own:
@@ -187,8 +187,8 @@ def _whole(name: str, text: str | None, default: int, low: int, high: int) -> in
 
 def _tenants(app: VendorApp, journaled: set[tuple[str, str | None]]) -> list[str]:
     """Every tenant of a vendor the emulator knows of: test credentials, seeded data, requests seen."""
-    found = app.authenticator.tenants()
-    found += [tenant for tenant, _ in app.state.tenants()]
+    found = app.tenancy.authenticator.tenants()
+    found += [tenant for tenant, _ in app.datasets.tenants()]
     found += [tenant for vendor, tenant in journaled if vendor == app.spec.id and tenant]
     return list(dict.fromkeys(found))
 
@@ -272,13 +272,13 @@ class Inspector:
             for tenant in _tenants(app, journaled):
                 if not _sees(scope, vendor_id, tenant):
                     continue
-                counts = {name: len(app.state.dataset(tenant, name)) for name in app.spec.datasets}
+                counts = {name: len(app.datasets.dataset(tenant, name)) for name in app.spec.datasets}
                 tenants.append(
                     {
                         "vendor": vendor_id,
                         "tenant": tenant,
                         "records": counts,
-                        "own_data": any(owner == tenant for owner, _ in app.state.tenants()),
+                        "own_data": any(owner == tenant for owner, _ in app.datasets.tenants()),
                         "requests": requests[(vendor_id, tenant)],
                     }
                 )

@@ -31,8 +31,8 @@ def data_part(tenant: str, name: str) -> str:
     return f"data:{tenant}\x00{name}"
 
 
-class VendorState:
-    """The data one vendor serves."""
+class VendorDatasets:
+    """The datasets one vendor serves: its fixtures, and each tenant's own records."""
 
     def __init__(
         self,
@@ -131,10 +131,6 @@ class VendorState:
                 f"{others + new + kept} seeded records of {self.spec.id} in all; at most"
                 f" {limits.max_records_total} (--max-records-total)"
             )
-
-    def seeded_records(self) -> int:
-        """How many seeded records all tenants hold (fixtures not counted)."""
-        return sum(len(data) for data in self._tenants.values())
 
     def own_datasets(self) -> dict[tuple[str, str], Dataset]:
         """Every tenant's own datasets, by (tenant, dataset name)."""

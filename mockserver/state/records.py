@@ -23,22 +23,13 @@ def fixture_path(fixtures_dir: Path, vendor_id: str, dataset: DatasetSpec) -> Pa
     return fixtures_dir / vendor_id / f"{dataset.name}.json"
 
 
-def check_records(
-    store: SchemaStore, dataset: DatasetSpec, records: Iterable[Any]
-) -> list[Mapping[str, Any]]:
-    """The records, if every one is valid (strictly: closed objects, formats) and keys are unique.
-
-    Valid records are confirmed by the fast validator; the first invalid one is explained by the
-    reference validator, so the message names the field and the rule.
-    """
-    return list(checked_records(store, dataset, records))
-
-
 def checked_records(
     store: SchemaStore, dataset: DatasetSpec, records: Iterable[Any]
 ) -> Iterator[Mapping[str, Any]]:
-    """``check_records`` one record at a time: raises InvalidRecord when it reaches a bad one.
+    """The records, checked one at a time: each valid (strictly: closed objects, formats), keys unique.
 
+    Valid records are confirmed by the fast validator; the first invalid one is explained by the
+    reference validator, so the message of the InvalidRecord raised names the field and the rule.
     A consumer that builds something from the records must discard it when this raises (Dataset does:
     the swap happens only once every record has been read).
     """
@@ -86,8 +77,3 @@ def iter_fixture(store: SchemaStore, path: Path, dataset: DatasetSpec) -> Iterat
         yield from checked_records(store, dataset, _consumed(records))
     except InvalidRecord as error:
         raise DeclarationError(path, str(error)) from None
-
-
-def load_fixture(store: SchemaStore, path: Path, dataset: DatasetSpec) -> list[Mapping[str, Any]]:
-    """Read and check a fixture file: ``{"records": [...]}``."""
-    return list(iter_fixture(store, path, dataset))

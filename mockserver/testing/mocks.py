@@ -80,17 +80,17 @@ class VendorMock:
         name = dataset or self._only_dataset()
         if isinstance(records, str | Path):
             records = records_from_file(Path(records))
-        stored = self.app.state.seed(tenant or self._default_tenant(), name, records or [], mode=mode)
+        stored = self.app.datasets.seed(tenant or self._default_tenant(), name, records or [], mode=mode)
         return stored.copies()
 
     def records(self, dataset: str | None = None, *, tenant: str | None = None) -> list[dict[str, Any]]:
         """The records the vendor currently serves."""
-        current = self.app.state.dataset(tenant or self._default_tenant(), dataset or self._only_dataset())
+        current = self.app.datasets.dataset(tenant or self._default_tenant(), dataset or self._only_dataset())
         return current.copies()
 
     def reset(self) -> None:
         """Back to the fixtures, the initial keys, no faults and an empty journal."""
-        self.app.reset()
+        self.app.tenancy.reset()
 
     def _only_dataset(self) -> str:
         names = list(self.spec.datasets)
@@ -105,11 +105,11 @@ class VendorMock:
 
     def register_key(self, key: str, tenant: str | None = None) -> str:
         """Accept ``key`` as a new tenant (isolated data, journal, faults and cursors); returns its name."""
-        return self.app.register(key, tenant)
+        return self.app.tenancy.register(key, tenant)
 
     def revoke(self, key: str) -> bool:
         """From now on ``key`` gets the vendor's invalid-key 401 (a key rotation); True if it was accepted."""
-        return self.app.revoke(key)
+        return self.app.tenancy.revoke(key)
 
     # ------------------------------------------------------------------ faults
 
@@ -131,7 +131,7 @@ class VendorMock:
 
     def rate_limits(self, enabled: bool = True) -> None:
         """Emulate the vendor's documented rate limits (where it documents any)."""
-        self.app.rate_limits = enabled
+        self.app.tenancy.rate_limits = enabled
 
     # ------------------------------------------------------------------ journal
 

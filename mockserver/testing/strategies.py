@@ -165,12 +165,12 @@ def _list_response(draw: st.DrawFn, vendor: str, path: str, data: tuple[Path, Pa
     drawn_records = records(vendor, endpoint.dataset, schemas_dir=data[0], fixtures_dir=data[1])
     drawn = draw(st.lists(drawn_records, max_size=12, unique_by=lambda record: record[key]))
     tenant = f"strategies-{draw(st.integers(0, 2**32))}"
-    app.state.replace(tenant, endpoint.dataset, drawn)
+    app.datasets.replace(tenant, endpoint.dataset, drawn)
     query = urlencode(draw(_query(endpoint.params)))
     try:
         reply = app.endpoints[path].answer(Principal(tenant), query.encode())
     finally:
-        app.state.forget(tenant)
+        app.datasets.forget(tenant)
     body: dict[str, Any] = orjson.loads(reply.body)
     return body
 

@@ -515,7 +515,7 @@ def test_keys_and_fault_rules_are_capped_too() -> None:
     limits = replace(DEFAULT_LIMITS, max_keys=4, max_faults=2)
     app = create_app(EmulatorConfig(limits=limits))
     with httpx.Client(transport=EmulatorTransport(app), base_url="http://e") as client:
-        builtin = len(app.state.emulator.apps["famulor"].authenticator.snapshot())
+        builtin = len(app.state.emulator.apps["famulor"].tenancy.authenticator.snapshot())
         statuses = [
             client.post("/__mock__/famulor/keys", json={"key": f"k{n}"}).status_code
             for n in range(5 - builtin)

@@ -2,7 +2,7 @@
 
 The emulator always answers vendor requests from its own memory. A backend decides who else sees a
 change: :class:`~mockserver.state.backends.memory.InMemory` (nobody: one process, no extra service) or
-:class:`~mockserver.state.backends.redis.RedisState` (every process using the same Redis: ``serve
+:class:`~mockserver.state.backends.redis_state.RedisState` (every process using the same Redis: ``serve
 --workers N --state redis://...``). The interface is :class:`~mockserver.state.backends.base.SharedState`.
 """
 
@@ -18,7 +18,7 @@ def open_state(url: str | None) -> SharedState:
     if url is None or url == "memory":
         return InMemory()
     if url.startswith(("redis://", "rediss://", "unix://")):
-        from mockserver.state.backends.redis import RedisState  # noqa: PLC0415 - needs the redis extra
+        from mockserver.state.backends.redis_state import RedisState  # noqa: PLC0415 - needs the redis extra
 
         return RedisState(url)
     raise ConfigurationError(f"--state is 'memory' or a redis:// URL, got {redacted_url(url)!r}")

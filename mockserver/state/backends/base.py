@@ -37,7 +37,7 @@ def redacted_url(url: str) -> str:
 
 
 class SharedState(Protocol):
-    """What VendorState, Faults, VendorApp and the journal need from a backend."""
+    """What VendorDatasets, Faults, VendorApp and the journal need from a backend."""
 
     @property
     def shared(self) -> bool:

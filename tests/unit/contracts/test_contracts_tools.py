@@ -273,18 +273,18 @@ def test_record_writes_valid_fixtures_without_personal_data_that_serve(
         for dataset in spec.datasets:
             recorded = json.loads((out / vendor_id / f"{dataset}.json").read_text())["records"]
             second = json.loads((again / vendor_id / f"{dataset}.json").read_text())["records"]
-            original = served.apps[vendor_id].state.dataset("default", dataset).copies()
+            original = served.apps[vendor_id].datasets.dataset("default", dataset).copies()
             assert len(recorded) == len(original), (vendor_id, dataset)
             assert recorded == second, "fakes are stable"
             personal = _originals(original)
             assert personal, "the fixtures hold personal data to replace"
             assert not personal & _originals(recorded), (vendor_id, dataset)
-            assert emulator.apps[vendor_id].state.dataset("default", dataset).copies() == recorded
+            assert emulator.apps[vendor_id].datasets.dataset("default", dataset).copies() == recorded
     kept = tmp_path / "kept"
     assert main(["record", "--target", "live", "--out", str(kept), "--keep", "--vendor", "butter"]) == 0
     records = json.loads((kept / "butter" / "phone-numbers.json").read_text())["records"]
     assert _originals(records) == _originals(
-        served.apps["butter"].state.dataset("default", "phone-numbers").copies()
+        served.apps["butter"].datasets.dataset("default", "phone-numbers").copies()
     )
 
 
