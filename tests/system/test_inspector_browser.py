@@ -1,6 +1,6 @@
 """The inspector page and the HTML drift report, in a real headless Chromium (the system's package).
 
-``.ci/run`` installs Debian's ``chromium`` when it is missing; Playwright drives it through
+``make test`` installs Debian's ``chromium`` when it is missing; Playwright drives it through
 ``executable_path`` (no browser download). The emulator runs as ``python -m mockserver serve`` with an
 admin token, and every request the page makes is recorded: none may go to another host. Screenshots go
 to ``artifacts/browser/`` (kept by CI, ignored by git); copies are in ``docs/img/`` for the README.
@@ -29,10 +29,10 @@ playwright = pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Browser, Page, Route  # noqa: E402 - after the skip above
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).is_file():  # pragma: no cover - .ci/run installs it
+if not Path(CHROMIUM).is_file():  # pragma: no cover - make test installs it
     if os.environ.get("CI"):
-        pytest.fail("CI must run the browser tests: .ci/run installs Debian's chromium", pytrace=False)
-    pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
+        pytest.fail("CI must run the browser tests: make test installs Debian's chromium", pytrace=False)
+    pytest.skip("Debian's chromium is not installed (make test installs it)", allow_module_level=True)
 
 ARTIFACTS = Path(os.environ.get("VENDOR_EMULATOR_ARTIFACTS") or ROOT / "artifacts") / "browser"
 TOKEN = "inspector-test-token"
