@@ -24,7 +24,7 @@ import httpx
 import pytest
 import yaml
 
-from mockserver.emulator import Emulator, credential_headers
+from mockserver.engine.emulator import Emulator, credential_headers
 from tests.conftest import ROOT
 
 REPORT = ROOT / "reports" / "container.json"
@@ -205,6 +205,10 @@ def test_the_image_serves_every_vendor_hardened_as_a_non_root_user_and_stops_at_
     assert pip.returncode != 0, "no pip in the image"
     logs = subprocess.run(["docker", "logs", name], capture_output=True, text=True, check=False)
     assert token[TOKEN_VARIABLE] not in logs.stdout + logs.stderr
+    assert "http://127.0.0.1:8080/__mock__/ui" in logs.stdout, (
+        "the banner links to where the port is published"
+    )
+    assert "http://0.0.0.0" not in logs.stdout
 
     started = time.monotonic()
     docker("stop", name)
