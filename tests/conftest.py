@@ -180,7 +180,7 @@ _IMPORTED = time.time()  # when this run began (the controller imports this file
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print the container measurements (tests/test_container_run.py) when this run wrote them."""
+    """Print the container measurements (tests/system/test_container_run.py) when this run wrote them."""
     report = ROOT / "reports" / "container.json"
     if report.exists() and report.stat().st_mtime >= _IMPORTED:
         terminalreporter.write_sep("-", "container image (reports/container.json)")

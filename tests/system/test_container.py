@@ -1,4 +1,4 @@
-"""The container image, checked without a Docker daemon (tests/test_container_run.py builds and runs it).
+"""The container image, checked without a Docker daemon (test_container_run.py builds and runs it).
 
 The Dockerfile is linted with hadolint and held to what a service container needs; its install steps
 (docker/install.sh, the only thing the image runs at build time) run here, offline, into a fresh

@@ -1,6 +1,6 @@
 """The journal's server-sent events (mockserver.serving.inspector_events): bounded subscribers and bytes.
 
-The page's use of them is tested in Chromium (tests/test_inspector_browser.py); here the bounds: the
+The page's use of them is tested in Chromium (tests/system/test_inspector_browser.py); here the bounds: the
 number of streams, each stream's byte budget (a slow reader is dropped, its events let go), no listener
 on the journal while nobody follows it, and each stream getting only what its filter lets through.
 """
