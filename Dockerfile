@@ -1,6 +1,5 @@
-# syntax=docker/dockerfile:1
 # The emulator as a service container: `docker build -t vendor-emulator .` then
-#   docker run -p 8080:8080 -e VENDOR_EMULATOR_ADMIN_TOKEN=change-me vendor-emulator
+#   docker run --rm -p 127.0.0.1:8080:8080 -e VENDOR_EMULATOR_ADMIN_TOKEN=change-me vendor-emulator
 # It listens beyond loopback, so the /__mock__ controls need the admin token (from the environment).
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -15,12 +14,14 @@ COPY fixtures/ fixtures/
 COPY docker/install.sh docker/install.sh
 RUN sh docker/install.sh /src /opt/venv /tmp/build
 
-# ---- runtime: the virtualenv only; no compiler, no pip, no source tree
+# ---- runtime: the virtualenv only; no compiler, no pip (the base image's is removed), no source tree
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="vendor-emulator" \
       org.opencontainers.image.description="Emulator of the phone-number APIs of Famulor, Butter AI, Contactship and Mindhunters" \
       org.opencontainers.image.licenses="MIT"
-RUN groupadd --system --gid 10001 emulator \
+RUN (python -m pip uninstall --yes --quiet --root-user-action=ignore pip setuptools wheel 2>/dev/null || true) \
+    && ! python -m pip --version 2>/dev/null \
+    && groupadd --system --gid 10001 emulator \
     && useradd --system --uid 10001 --gid emulator --no-create-home --shell /usr/sbin/nologin emulator
 COPY --from=build /opt/venv /opt/venv
 ENV PATH="/opt/venv/bin:${PATH}" \

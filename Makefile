@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 ARGS   ?=
 
-.PHONY: serve test lint typecheck unit fuzz bench soak lock clean fixtures
+.PHONY: serve test services lint typecheck unit fuzz bench soak lock clean fixtures
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 not found)"; exit 2; }
@@ -27,7 +27,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# What the tests need beyond Python (redis-server, chromium; Docker for the container tests), installed
+# and started as root, else one line naming the command to run. Only checks when all is there.
+services:
+	@sh scripts/test-services.sh
+
+unit: $(STAMP) services
 	$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=term $(ARGS)
 
 fuzz: $(STAMP)

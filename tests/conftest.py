@@ -174,3 +174,14 @@ def local_server() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
+
+
+_IMPORTED = time.time()  # when this run began (the controller imports this file first)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the container measurements (tests/system/test_container_run.py) when this run wrote them."""
+    report = ROOT / "reports" / "container.json"
+    if report.exists() and report.stat().st_mtime >= _IMPORTED:
+        terminalreporter.write_sep("-", "container image (reports/container.json)")
+        terminalreporter.write_line(report.read_text(encoding="utf-8").strip())

@@ -47,6 +47,16 @@ def _is_loopback(host: str) -> bool:
     return all(ipaddress.ip_address(str(address).split("%")[0]).is_loopback for address in addresses)
 
 
+UNSPECIFIED = {"0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104 - recognised, not bound
+
+
+def link_base(host: str, port: int) -> str:
+    """The base URL the banner prints: bound to every interface (0.0.0.0, ::), a link to 0.0.0.0 does
+    not open from the host, so the loopback address (where a container's published port also lands)."""
+    shown = UNSPECIFIED.get(host, host)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
 def banner(emulator: Emulator, base: str) -> str:
     """What the server prints at start: where each vendor is, and the keys it accepts."""
     lines = [f"vendor-emulator {emulator_version()} on {base}  (index: {base}/__mock__)"]
@@ -121,9 +131,9 @@ def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, 
     gc.freeze()  # start-up objects (schemas, fixtures, indexes) live for ever: keep the collector off them
     _release_freed_memory()
     host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
     if worker == 0:
-        print(banner(emulator, f"http://{shown}:{port}") + _state_line(arguments), flush=True)
+        every = f"  (listening on every interface, {host} port {port})\n" if host in UNSPECIFIED else ""
+        print(banner(emulator, link_base(host, port)) + every + _state_line(arguments), flush=True)
     log_format = "off" if arguments.no_access_log else arguments.log_format
     limits = emulator.config.limits
     stream = None if arguments.log_file is None else RotatingFile(arguments.log_file, limits)

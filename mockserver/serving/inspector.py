@@ -1,15 +1,18 @@
 """The inspector: a page at ``/__mock__/ui`` to look at a running emulator, and the JSON it reads.
 
-The page is rendered server-side from the declarations (:mod:`mockserver.serving.inspector_page`); a small
-script (``static/inspector.js``, no framework, nothing from the internet) polls the JSON endpoints below
-for the journal, faults and tenants, and changes state through the same admin API as any other caller:
-the admin token header when one is set, same-origin, JSON bodies.
+The page is rendered server-side from the declarations (:mod:`mockserver.serving.inspector_page`); a
+small script (``static/inspector.js``, no framework, nothing from the internet) follows the journal as
+server-sent events (polling where they are refused), polls the JSON endpoints below for faults and
+tenants, and changes state through the same admin API as any other caller: the admin token header when
+one is set, same-origin, JSON bodies.
 
 JSON endpoints (behind the admin token, like the rest of ``/__mock__/``):
 
 - ``GET /__mock__/journal``: the request journal, newest first; ``vendor``, ``tenant``, ``status``
   (``429`` or ``4xx``) filter it, ``since=<sequence>`` returns only newer entries (the page polls this),
   ``limit`` caps the answer (default 200, at most 1000).
+- ``GET /__mock__/journal/events``: the same entries as server-sent events, as they come (the page
+  follows this and polls only to catch up; :mod:`mockserver.serving.inspector_events`).
 - ``GET /__mock__/journal/{sequence}``: one entry in full: redacted request headers and query, the
   response status, latency, fault and body.
 - ``DELETE /__mock__/journal``: clear the journal (``vendor``, ``tenant`` narrow it).
@@ -46,6 +49,7 @@ from mockserver.serving.admin_scope import (
     test_tenant,
     token_ok,
 )
+from mockserver.serving.inspector_events import JournalEvents
 from mockserver.serving.inspector_page import UI_PATH, render_page, vendor_state
 from mockserver.state.journal import JournalEntry
 
@@ -204,6 +208,7 @@ class Inspector:
         self.emulator = emulator
         self.assets = {name: _static(name) for name in STATIC_FILES}
         self.versions = {name: hashlib.sha256(data).hexdigest()[:12] for name, data in self.assets.items()}
+        self.events = JournalEvents(emulator.journal, _summary)
 
     def _app(self, vendor_id: str | None) -> VendorApp | None:
         if vendor_id is None or vendor_id == "":
@@ -245,6 +250,25 @@ class Inspector:
                 "matched": len(selected),
             }
         )
+
+    async def journal_events(self, request: Request) -> Response:
+        """New entries as server-sent events, filtered as ``GET /__mock__/journal`` filters them."""
+        query = request.query_params
+        app = self._app(query.get("vendor"))
+        vendor = app.spec.id if app is not None else None
+        scope = _asked_tenant(
+            request, self.emulator, visible_tenants(request, self.emulator), "every journal"
+        )
+        status = _status_filter(query.get("status"))
+
+        def matches(entry: JournalEntry) -> bool:
+            return (
+                vendor in (None, entry.vendor)
+                and status(entry.status)
+                and _sees(scope, entry.vendor, entry.tenant)
+            )
+
+        return self.events.response(request, matches)
 
     async def entry(self, request: Request) -> Response:
         text = request.path_params["sequence"]
@@ -330,6 +354,7 @@ class Inspector:
         """The page and its files (no token: they hold only the declarations), and the JSON behind it."""
         guarded: list[tuple[str, Handler, list[str]]] = [
             ("/__mock__/journal", self.journal, ["GET", "DELETE"]),
+            ("/__mock__/journal/events", self.journal_events, ["GET"]),
             ("/__mock__/journal/{sequence}", self.entry, ["GET"]),
             ("/__mock__/state", self.state, ["GET"]),
             ("/__mock__/faults/{id}", self.remove_fault, ["DELETE"]),

@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -206,6 +206,8 @@ class Journal:
         self._bodies = 0  # entries of _with_body that still hold a body
         self.watching = False  # an inspector looked within WATCH_SECONDS: keep latency, fault and body
         self._watched_until = 0.0
+        # Told of each recorded entry while an inspector follows the journal (inspector_events), else None.
+        self.listener: Callable[[JournalEntry], None] | None = None
 
     def watch(self, seconds: float = WATCH_SECONDS) -> None:
         """Keep the details of the next requests for ``seconds`` (the inspector calls this on each poll)."""
@@ -277,6 +279,8 @@ class Journal:
             latency=latency, fault=fault, response=response, response_type=response_type,
         )  # fmt: skip
         self._store(entry)
+        if self.listener is not None:
+            self.listener(entry)
         if latency is not None and time.monotonic() > self._watched_until:
             self.watching = False  # nobody looked for a while: back to the plain journal
         return entry

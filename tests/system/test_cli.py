@@ -170,3 +170,29 @@ def test_state_dir_with_shared_or_several_processes_is_refused(
     assert message in error
     assert error.count("\n") == 1
     assert not (tmp_path / "state").exists(), "nothing was written"
+
+
+def test_bound_to_every_interface_the_banner_links_to_loopback() -> None:
+    """``serve --host 0.0.0.0`` (the container's command): links that open from the host, not 0.0.0.0."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--host", "0.0.0.0", "--port", "0", "--no-access-log"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "VENDOR_EMULATOR_ADMIN_TOKEN": "banner-test-token"},
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while (line := process.stdout.readline()) not in ("\n", ""):  # up to the blank line (or the end)
+            lines.append(line)
+        banner = "".join(lines)
+        port = re.search(r"on http://127\.0\.0\.1:(\d+)  \(index: ", banner)
+        assert port, banner
+        assert "0.0.0.0:" not in banner.replace(f"0.0.0.0 port {port.group(1)}", "")
+        assert f"inspector: http://127.0.0.1:{port.group(1)}/__mock__/ui" in banner
+        assert f"(listening on every interface, 0.0.0.0 port {port.group(1)})" in banner
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)

@@ -1,6 +1,6 @@
 """The inspector page and the HTML drift report, in a real headless Chromium (the system's package).
 
-``.ci/run`` installs Debian's ``chromium`` when it is missing; Playwright drives it through
+``make test`` installs Debian's ``chromium`` when it is missing; Playwright drives it through
 ``executable_path`` (no browser download). The emulator runs as ``python -m mockserver serve`` with an
 admin token, and every request the page makes is recorded: none may go to another host. Screenshots go
 to ``artifacts/browser/`` (kept by CI, ignored by git); copies are in ``docs/img/`` for the README.
@@ -29,10 +29,10 @@ playwright = pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Browser, Page, Route  # noqa: E402 - after the skip above
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).is_file():  # pragma: no cover - .ci/run installs it
+if not Path(CHROMIUM).is_file():  # pragma: no cover - make test installs it
     if os.environ.get("CI"):
-        pytest.fail("CI must run the browser tests: .ci/run installs Debian's chromium", pytrace=False)
-    pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
+        pytest.fail("CI must run the browser tests: make test installs Debian's chromium", pytrace=False)
+    pytest.skip("Debian's chromium is not installed (make test installs it)", allow_module_level=True)
 
 ARTIFACTS = Path(os.environ.get("VENDOR_EMULATOR_ARTIFACTS") or ROOT / "artifacts") / "browser"
 TOKEN = "inspector-test-token"
@@ -205,6 +205,41 @@ def test_a_request_appears_in_the_journal_within_two_seconds_and_opens_redacted(
     browser_page.locator("#journal").scroll_into_view_if_needed()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser_page.screenshot(path=ARTIFACTS / "inspector-journal.png")
+
+
+def test_the_journal_follows_server_sent_events_without_polling(
+    page: tuple[Page, Recorder], server: str
+) -> None:
+    """Each request reaches the journal view over the event stream, not the 250 ms poll."""
+    browser_page, recorder = page
+    _open(browser_page, server)
+    browser_page.wait_for_function("() => document.body.dataset.journal === 'events'")
+    assert any("/__mock__/journal/events" in url for url in recorder.urls)
+    shown = "document.querySelectorAll('#journal-rows tr[data-sequence]').length"
+    delays = []
+    polls_before = sum("/__mock__/journal?" in url for url in recorder.urls)
+    with httpx.Client() as client:
+        for _ in range(5):
+            before = browser_page.evaluate(shown)
+            sent = time.monotonic()
+            assert client.get(f"{server}/butter/api/phone-numbers", headers=BUTTER).status_code == 200
+            browser_page.wait_for_function(f"() => {shown} > {before}", polling="raf", timeout=2000)
+            delays.append(time.monotonic() - sent)
+    polls = sum("/__mock__/journal?" in url for url in recorder.urls) - polls_before
+    assert polls <= 2, f"{polls} journal polls: the rows came over the stream (a catch-up poll every 2 s)"
+    assert sorted(delays)[2] < 0.25, f"median {sorted(delays)[2] * 1000:.0f} ms: faster than a poll"
+    assert browser_page.evaluate("document.body.dataset.journal") == "events"
+
+
+def test_where_the_events_are_refused_the_journal_polls(browser: Browser, server: str) -> None:
+    context = browser.new_context()
+    context.route("**/__mock__/journal/events*", lambda route: route.fulfill(status=503, body="{}"))
+    opened = context.new_page()
+    _open(opened, server)
+    opened.wait_for_function("() => document.body.dataset.journal === 'polling'")
+    assert httpx.get(f"{server}/butter/api/phone-numbers", headers=BUTTER).status_code == 200
+    opened.locator("#journal-rows tr[data-vendor='butter']").first.wait_for(timeout=2000)
+    context.close()
 
 
 def test_a_fault_applied_from_the_page_reaches_the_next_request(

@@ -22,7 +22,7 @@ T1 = {"X-API-Key": "bk_tenant_one", "X-Organization-Id": "org_one"}
 T2 = {"X-API-Key": "bk_tenant_two", "X-Organization-Id": "org_two"}
 
 pytestmark = [
-    pytest.mark.skipif(REDIS is None, reason="redis-server not found (.ci/run installs the Debian package)"),
+    pytest.mark.skipif(REDIS is None, reason="redis-server not found (make test installs it)"),
     pytest.mark.xdist_group("shared-state"),
 ]
 

@@ -1,6 +1,6 @@
 """State shared by several server processes through a real Redis on loopback (``--state redis://``).
 
-Each test starts its own ``redis-server`` on a free 127.0.0.1 port (``.ci/run`` installs it) and real
+Each test starts its own ``redis-server`` on a free 127.0.0.1 port (``make test`` installs it) and real
 ``serve`` processes; nothing leaves the machine. Two single-worker servers on two ports make "seed via
 one, read via the other" deterministic; a ``--workers 2`` server checks that one port's workers agree.
 """
@@ -29,7 +29,7 @@ NUMBERS = "/butter/api/phone-numbers"
 REDIS = shutil.which("redis-server")
 
 pytestmark = [
-    pytest.mark.skipif(REDIS is None, reason="redis-server not found (.ci/run installs the Debian package)"),
+    pytest.mark.skipif(REDIS is None, reason="redis-server not found (make test installs it)"),
     pytest.mark.xdist_group("shared-state"),
 ]
 

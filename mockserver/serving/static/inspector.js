@@ -1,8 +1,11 @@
-// The inspector's script: polls the emulator's own admin JSON (same origin, nothing else) and renders it.
+// The inspector's script: reads the emulator's own admin JSON (same origin, nothing else) and renders it.
+// The journal follows server-sent events (/__mock__/journal/events) and polls only where they are
+// refused or end, and every 2 s to catch up (requests answered by other servers sharing the state).
 // Controls go through the admin API like any other caller: JSON bodies, the admin token header if set.
 "use strict";
 (function () {
-  const POLL_MS = 250; // the journal, while the page is visible
+  const POLL_MS = 250; // the journal, while the page is visible and cannot follow its events
+  const RETRY_EVENTS_MS = 5000; // after the event stream failed or ended: poll this long, then try again
   const STATE_MS = 2000; // faults and tenants
   const MAX_ROWS = 500; // rows kept in the journal table
   const POLL_LIMIT = 100; // newest entries fetched per poll (under load, older ones are skipped)
@@ -14,6 +17,8 @@
   const filter = document.getElementById("journal-filter");
   const detail = document.getElementById("detail");
   let latest = 0;
+  let stream = null; // the AbortController of the open event stream
+  let eventsRetryAt = 0;
   let generation = 0; // bumped when the filter changes, so a late answer for the old filter is dropped
 
   if (tokenInput) {
@@ -95,6 +100,22 @@
     return params;
   }
 
+  function addEntries(entries) { // newest first; an entry already shown (by the stream or a poll) is skipped
+    const fresh = entries.filter(function (entry) {
+      return !rows.querySelector('tr[data-sequence="' + entry.sequence + '"]');
+    });
+    if (fresh.length) {
+      const empty = rows.querySelector("tr.empty");
+      if (empty) empty.remove();
+      const fragment = document.createDocumentFragment();
+      for (const entry of fresh) fragment.append(row(entry));
+      rows.prepend(fragment);
+      while (rows.rows.length > MAX_ROWS) rows.deleteRow(rows.rows.length - 1);
+    }
+    for (const entry of entries) latest = Math.max(latest, entry.sequence);
+    document.getElementById("journal-count").textContent = "(" + rows.querySelectorAll("tr[data-sequence]").length + " shown)";
+  }
+
   async function pollJournal() {
     const mine = generation;
     const params = filterQuery();
@@ -102,16 +123,53 @@
     params.set("limit", String(POLL_LIMIT));
     const data = await call("GET", "/__mock__/journal?" + params.toString());
     if (mine !== generation) return;
-    if (data.entries.length) {
-      const empty = rows.querySelector("tr.empty");
-      if (empty) empty.remove();
-      const fragment = document.createDocumentFragment();
-      for (const entry of data.entries) fragment.append(row(entry));
-      rows.prepend(fragment);
-      while (rows.rows.length > MAX_ROWS) rows.deleteRow(rows.rows.length - 1);
-    }
+    addEntries(data.entries);
     latest = Math.max(latest, data.latest);
-    document.getElementById("journal-count").textContent = "(" + rows.querySelectorAll("tr[data-sequence]").length + " shown)";
+  }
+
+  function journalMode(name) { document.body.dataset.journal = name; }
+
+  function handleEvent(frame) {
+    let name = "message";
+    let data = "";
+    for (const line of frame.split("\n")) {
+      if (line.startsWith("event:")) name = line.slice(6).trim();
+      else if (line.startsWith("data:")) data += line.slice(5).trim();
+    }
+    if (name === "entry") addEntries([JSON.parse(data)]);
+    else if (name === "changed") pollJournal().catch(function () {}); // numbered later (shared state)
+  }
+
+  // Follow the journal's event stream until it ends (the server dropped a slow reader, or went away).
+  async function follow(mine) {
+    const controller = new AbortController();
+    stream = controller;
+    const sent = Object.assign(headers(false), { Accept: "text/event-stream" });
+    const response = await fetch("/__mock__/journal/events?" + filterQuery().toString(), {
+      headers: sent, credentials: "same-origin", cache: "no-store", signal: controller.signal,
+    });
+    if (!response.ok || !response.body) { controller.abort(); throw new Error(String(response.status)); }
+    if (mine !== generation) { controller.abort(); return; }
+    journalMode("events");
+    await pollJournal(); // what came before the stream opened
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done || mine !== generation) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        handleEvent(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+      }
+    }
+  }
+
+  function stopFollowing() {
+    if (stream) stream.abort();
+    stream = null;
   }
 
   function table(pairs, caption) {
@@ -182,21 +240,32 @@
   async function journalLoop() {
     journalTimer = null;
     if (!live()) return;
+    const mine = generation;
+    if (Date.now() >= eventsRetryAt) {
+      try { await follow(mine); } catch (error) { /* refused or cut: poll for a while */ }
+      if (mine !== generation) return;
+      stream = null;
+      eventsRetryAt = Date.now() + RETRY_EVENTS_MS;
+    }
+    journalMode("polling");
     try { await pollJournal(); if (statusLine.dataset.error) { say(""); delete statusLine.dataset.error; } }
     catch (error) { say("Journal: " + error.message); statusLine.dataset.error = "1"; }
-    if (journalTimer === null && live()) journalTimer = setTimeout(journalLoop, POLL_MS);
+    if (journalTimer === null && live() && mine === generation) journalTimer = setTimeout(journalLoop, POLL_MS);
   }
 
   async function stateLoop() {
     stateTimer = null;
     if (document.hidden) return;
     try { await refreshState(); } catch (error) { say("State: " + error.message); }
+    if (stream) pollJournal().catch(function () {}); // catch up: requests answered by other servers
     if (stateTimer === null && !document.hidden) stateTimer = setTimeout(stateLoop, STATE_MS);
   }
 
   function restart() {
     generation += 1;
     latest = 0;
+    stopFollowing();
+    eventsRetryAt = 0;
     rows.replaceChildren(el("tr", { class: "empty" }, [el("td", { colspan: "8", text: "No requests yet." })]));
     clearTimeout(journalTimer); journalTimer = null;
     clearTimeout(stateTimer); stateTimer = null;
@@ -217,7 +286,10 @@
 
   filter.addEventListener("change", restart);
   filter.addEventListener("submit", function (event) { event.preventDefault(); });
-  document.addEventListener("visibilitychange", function () { if (!document.hidden) restart(); });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) restart();
+    else { generation += 1; stopFollowing(); } // a hidden page neither follows nor polls
+  });
 
   rows.addEventListener("click", function (event) {
     const button = event.target.closest("button.open");

@@ -1,0 +1,58 @@
+#!/bin/sh
+# The services `make test` needs beyond Python, installed and started here (`make test` runs this first;
+# .ci/run runs only `make test`). With everything present it only checks: well under a second.
+#
+#   required: redis-server (shared-state tests), chromium (inspector browser tests); without them those
+#             tests skip and coverage falls under its floor, so their absence stops `make test` here.
+#   optional: docker.io, debootstrap, docker-compose and a running dockerd (the container tests); without
+#             them those tests skip, each with its reason.
+#
+# Debian packages, installed with apt-get when run as root; otherwise one line names the command to run.
+set -eu
+
+missing() {  # the packages of "command:package" pairs whose command is not found
+    for pair in "$@"; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || printf ' %s' "${pair#*:}"
+    done
+}
+
+install() {  # install Debian packages; false when this user or machine cannot
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+    echo "installing$* (Debian packages)"
+    # shellcheck disable=SC2068
+    apt-get install -y -qq $@ >/dev/null 2>&1 \
+        || { apt-get update -qq >/dev/null && apt-get install -y -qq $@ >/dev/null; }
+}
+
+required=$(missing redis-server:redis-server chromium:chromium)
+if [ -n "$required" ] && ! install "$required"; then
+    echo "make test needs$required: run  sudo apt-get install -y$required  then make test again" >&2
+    exit 2
+fi
+
+optional=$(missing dockerd:docker.io debootstrap:debootstrap)
+if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
+    optional="$optional docker-compose"
+fi
+if [ -n "$optional" ] && ! install "$optional"; then
+    echo "note: the container tests will skip; to run them:  sudo apt-get install -y$optional" >&2
+    exit 0
+fi
+
+if ! docker info >/dev/null 2>&1; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "note: the container tests will skip; to run them, start Docker:  sudo dockerd &  (or systemctl start docker)" >&2
+        exit 0
+    fi
+    echo "starting dockerd (log: /var/log/dockerd.log)"
+    nohup dockerd >/var/log/dockerd.log 2>&1 &
+    tries=0
+    until docker info >/dev/null 2>&1; do
+        tries=$((tries + 1))
+        if [ "$tries" -gt 100 ]; then
+            echo "note: dockerd did not start (see /var/log/dockerd.log); the container tests will skip" >&2
+            exit 0
+        fi
+        sleep 0.2
+    done
+fi
