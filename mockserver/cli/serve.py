@@ -13,6 +13,8 @@ import socket
 import sys
 from typing import Any
 
+import uvicorn
+
 from mockserver.cli.arguments import EXIT_USAGE, config_from
 from mockserver.engine.emulator import Emulator, credential_headers, emulator_version
 from mockserver.engine.persistence import StateDir
@@ -125,8 +127,6 @@ def _workers_problem(workers: int, state: str | None) -> str | None:
 
 def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, worker: int = 0) -> int:
     """Run uvicorn on ``sock`` until SIGTERM or Ctrl-C; the banner from the first worker only."""
-    import uvicorn  # noqa: PLC0415 - only the serve command needs the server
-
     emulator: Emulator = app.state.emulator
     gc.freeze()  # start-up objects (schemas, fixtures, indexes) live for ever: keep the collector off them
     _release_freed_memory()
@@ -144,7 +144,8 @@ def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, 
     if arguments.workers > 1 and not emulator.shared.shared:
         served = ControlsRefused(served)
     served, protocol = guarded(served, emulator, arguments.host, arguments.allowed_host)
-    server = uvicorn.Server(
+    server = StoppingServer(
+        emulator,
         uvicorn.Config(
             served,
             log_level=arguments.log_level,
@@ -152,7 +153,7 @@ def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, 
             lifespan="off",
             proxy_headers=False,
             http=protocol(fitting(limits)),
-        )
+        ),
     )
     logging.getLogger("uvicorn.access").addFilter(RedactQuerySecrets())  # if anyone turns it back on
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the previous handler:
@@ -168,6 +169,23 @@ def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, 
             stream.close()
         emulator.shared.close()
     return 0
+
+
+class StoppingServer(uvicorn.Server):
+    """uvicorn's server that, on stopping, first ends the responses that never end by themselves.
+
+    A graceful stop waits for every response under way; an open inspector page's event stream would hold
+    it up for ever (until a second Ctrl-C). The emulator's ``stopping`` hooks end those streams.
+    """
+
+    def __init__(self, emulator: Emulator, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.emulator = emulator
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for stop in self.emulator.stopping:
+            stop()
+        await super().shutdown(sockets)
 
 
 def _state_dir_problem(arguments: argparse.Namespace) -> str | None:

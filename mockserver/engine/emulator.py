@@ -44,6 +44,9 @@ class Emulator:
     journal: Journal
     shared: SharedState
     changed: list[Callable[[], None]] = field(default_factory=list)  # called after each admin write
+    # called when the server stops: responses that never end by themselves (event streams) end then,
+    # so that a stop (Ctrl-C, SIGTERM, docker stop) is not held up by an open page
+    stopping: list[Callable[[], None]] = field(default_factory=list)
 
     @cached_property
     def routes(self) -> Routes[VendorApp]:

@@ -209,6 +209,7 @@ class Inspector:
         self.assets = {name: _static(name) for name in STATIC_FILES}
         self.versions = {name: hashlib.sha256(data).hexdigest()[:12] for name, data in self.assets.items()}
         self.events = JournalEvents(emulator.journal, _summary)
+        emulator.stopping.append(self.events.close_all)
 
     def _app(self, vendor_id: str | None) -> VendorApp | None:
         if vendor_id is None or vendor_id == "":

@@ -147,6 +147,12 @@ class JournalEvents:
             self._ticking = self._loop.call_later(WATCH_SECONDS / 2, self._tick, 0.0)
         return subscriber
 
+    def close_all(self) -> None:
+        """End every open stream (the server is stopping); the page falls back to polling, then retries."""
+        for subscriber in self.subscribers:
+            subscriber.dropped = True
+            subscriber.wake()
+
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
         if not self.subscribers:

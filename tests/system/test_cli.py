@@ -20,7 +20,7 @@ import pytest
 from mockserver.cli import main
 from mockserver.declarations.loading import discover_vendors
 from mockserver.engine.config import DEFAULT_SCHEMAS_DIR
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_until_serving
 
 
 def test_check_loads_every_vendor(capsys: pytest.CaptureFixture[str]) -> None:
@@ -196,3 +196,23 @@ def test_bound_to_every_interface_the_banner_links_to_loopback() -> None:
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def test_an_open_inspector_event_stream_does_not_hold_up_the_stop(
+    server: tuple[subprocess.Popen[str], str, str],
+) -> None:
+    """The inspector page keeps an event stream open for ever; SIGTERM ends it and the server in < 2 s."""
+    process, base, _ = server
+    wait_until_serving(base)
+    with (
+        httpx.Client(timeout=10) as client,
+        client.stream("GET", f"{base}/__mock__/journal/events") as stream,
+    ):
+        assert stream.status_code == 200
+        assert next(stream.iter_raw()).startswith(b"retry:")
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+        stopped = time.monotonic() - started
+    assert process.returncode == 0
+    assert stopped < 2.0, f"the stop waited {stopped:.1f} s for the open stream"

@@ -63,7 +63,11 @@ def _serving(*extra: str) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.communicate(timeout=10)
+        try:
+            process.communicate(timeout=10)
+        finally:  # a stop that hangs is the failure reported: the process and its pipe go either way
+            process.kill()
+            process.stdout.close()
 
 
 @pytest.fixture(scope="module")
