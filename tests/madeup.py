@@ -53,11 +53,27 @@ def write_madeup(root: Path, source_schemas: Path, vendor_id: str = "madeup") ->
     schemas, fixtures = root / "schemas", root / "fixtures"
     shutil.copytree(source_schemas / "_shared", schemas / "_shared")
     fixtures.mkdir(parents=True)
+    _add(vendor_id, schemas, fixtures)
+    return schemas, fixtures
+
+
+def write_fifth(
+    root: Path, source_schemas: Path, source_fixtures: Path, vendor_id: str = "madeup"
+) -> tuple[Path, Path]:
+    """schemas/ and fixtures/ under ``root``: a copy of every vendor of the sources, and the made-up one."""
+    schemas, fixtures = root / "schemas", root / "fixtures"
+    shutil.copytree(source_schemas, schemas)
+    shutil.copytree(source_fixtures, fixtures)
+    _add(vendor_id, schemas, fixtures)
+    return schemas, fixtures
+
+
+def _add(vendor_id: str, schemas: Path, fixtures: Path) -> None:
     scaffold(vendor_id, schemas, fixtures)
     edit(schemas / vendor_id / "openapi.json", _vary)
     edit(schemas / vendor_id / "number-list.json", _vary_list)
     written, problems = generate(schemas, fixtures)
     assert problems == []
     for fixture in written:
-        fixture.path.write_text(fixture.text, encoding="utf-8")
-    return schemas, fixtures
+        if fixture.path.parent == fixtures / vendor_id:
+            fixture.path.write_text(fixture.text, encoding="utf-8")

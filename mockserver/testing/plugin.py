@@ -1,7 +1,7 @@
 """pytest plugin (entry point ``pytest11``): fixtures that put the emulator behind the vendors' hosts.
 
-- ``vendor_mocks``: all four vendors; ``vendor_mocks.butter`` etc. are their controls.
-- ``<vendor id>_mock`` for each vendor in ``schemas/`` (``famulor_mock``, ``butter_mock``,
+- ``vendor_mocks``: every vendor; ``vendor_mocks.butter`` etc. are their controls.
+- ``<vendor id>_mock`` for each vendor in ``schemas/`` (e.g. ``famulor_mock``, ``butter_mock``,
   ``contactship_mock``, ``mindhunters_mock``): one vendor each; the other vendors' hosts are refused unless
   their fixtures are requested too.
 - the marker ``@pytest.mark.mock_vendors("butter", ..., other_hosts="allow")``: the named vendors (all,
@@ -13,18 +13,21 @@ to a vendor host fails at once.
 The emulator is built once per session (per xdist worker) and reset before every test, so each test
 starts from the fixtures with no faults and an empty journal. Requests to hosts that are not mocked are
 refused; set ``vendor_emulator_other_hosts = allow`` in the pytest ini file to let them through.
+
+Importing this module does nothing but define the hooks and fixtures: the vendor fixtures are made in
+``pytest_configure`` (from the folder names under ``schemas/``) and the emulator when a test first asks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import cast
 
 import pytest
 
-from mockserver.declarations.loading import OPENAPI_FILE, discover_vendors
-from mockserver.documents.reading import read_json
+from mockserver.declarations.loading import discover_vendors
 from mockserver.engine.config import DEFAULT_SCHEMAS_DIR, EmulatorConfig
 from mockserver.engine.emulator import Emulator, build_emulator
 from mockserver.engine.options_file import read_options_file
@@ -35,10 +38,11 @@ from mockserver.testing import EmulatorMock, OtherHosts, VendorMock
 OTHER_HOSTS_OPTION = "vendor_emulator_other_hosts"
 OPTIONS_FILE_OPTION = "vendor_emulator_options_file"
 MARKER = "mock_vendors"
+VENDOR_FIXTURES_PLUGIN = "vendor_emulator_vendors"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the marker; stop at once if another distribution owns ``mockserver`` or ``contracts``."""
+    """Register the marker and the ``<vendor id>_mock`` fixtures; stop on a clashing distribution."""
     config.addinivalue_line(
         "markers",
         f"{MARKER}(*vendor_ids, other_hosts='refuse'): answer these vendors' hosts in-process (all if none)",
@@ -46,6 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
     messages = clash_messages()
     if messages:
         raise pytest.UsageError("vendor-emulator: " + "\n".join(messages))
+    if not config.pluginmanager.has_plugin(VENDOR_FIXTURES_PLUGIN):
+        config.pluginmanager.register(vendor_fixtures(DEFAULT_SCHEMAS_DIR), VENDOR_FIXTURES_PLUGIN)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -108,16 +114,21 @@ def _vendor_emulator_marker(request: pytest.FixtureRequest) -> None:
         routing.activate(vendor_id)
 
 
-def _vendor_fixture(vendor_id: str, host: str) -> Callable[[EmulatorMock], VendorMock]:
+def _vendor_fixture(vendor_id: str) -> Callable[[EmulatorMock], VendorMock]:
     def fixture(_vendor_routing: EmulatorMock) -> VendorMock:
         return _vendor_routing.activate(vendor_id)
 
     fixture.__name__ = fixture.__qualname__ = f"{vendor_id}_mock"
-    fixture.__doc__ = f"{vendor_id} behind {host}."
+    fixture.__doc__ = f"{vendor_id} behind its hosts (the x-emulator hosts of its openapi.json)."
     return pytest.fixture(name=f"{vendor_id}_mock")(fixture)
 
 
-# One ``<vendor id>_mock`` fixture per vendor found in the schemas: a new vendor gets its fixture too.
-for _vendor_id in discover_vendors(DEFAULT_SCHEMAS_DIR):
-    _hosts = read_json(DEFAULT_SCHEMAS_DIR / _vendor_id / OPENAPI_FILE)["x-emulator"]["hosts"]
-    globals()[f"{_vendor_id}_mock"] = _vendor_fixture(_vendor_id, ", ".join(_hosts))
+def vendor_fixtures(schemas_dir: Path) -> ModuleType:
+    """A plugin holding one ``<vendor id>_mock`` fixture per vendor declared under ``schemas_dir``.
+
+    Only the folder names are read (no declaration is parsed), so a new vendor gets its fixture too.
+    """
+    holder = ModuleType(VENDOR_FIXTURES_PLUGIN, "One <vendor id>_mock fixture per declared vendor.")
+    for vendor_id in discover_vendors(schemas_dir):
+        setattr(holder, f"{vendor_id}_mock", _vendor_fixture(vendor_id))
+    return holder

@@ -211,3 +211,10 @@ def test_white_space_other_than_space_and_tab_is_part_of_the_key(butter: VendorC
         assert response.status_code == 401, key
     spaced = {"X-API-Key": " bk_test_butter\t", "X-Organization-Id": "org_test "}
     assert butter.get(LIST, auth=False, headers=spaced).status_code == 200
+
+
+def test_the_index_shows_the_documented_test_credential(butter: VendorClient) -> None:
+    index = {vendor["id"]: vendor for vendor in butter.client.get("/__mock__").json()["vendors"]}
+    assert index["butter"]["test_credentials"] == [
+        {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
+    ]

@@ -123,3 +123,8 @@ def test_the_default_first_page_opens_with_the_documented_numbers_newest_first(
     contactship: VendorClient,
 ) -> None:
     assert contactship.get(LIST).json()["data"][:2] == list(reversed(CONTACTSHIP_PHONE_NUMBERS))
+
+
+def test_the_index_shows_the_documented_test_credential(contactship: VendorClient) -> None:
+    index = {vendor["id"]: vendor for vendor in contactship.client.get("/__mock__").json()["vendors"]}
+    assert index["contactship"]["test_credentials"] == [{"x-api-key": "contactship-test-key"}]

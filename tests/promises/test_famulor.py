@@ -144,3 +144,8 @@ def test_options_answers_204_with_the_allowed_methods(famulor: VendorClient) -> 
         b"",
     )
     assert "content-length" not in response.headers
+
+
+def test_the_index_shows_the_documented_test_credential(famulor: VendorClient) -> None:
+    index = {vendor["id"]: vendor for vendor in famulor.client.get("/__mock__").json()["vendors"]}
+    assert index["famulor"]["test_credentials"] == [{"Authorization": "Bearer famulor-test-key"}]

@@ -245,3 +245,8 @@ def test_a_page_beyond_64_bits_is_a_422_not_a_500(mindhunters: VendorClient) -> 
     response = mindhunters.get(LIST, params={"page": str(2**64)})
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "page"
+
+
+def test_the_index_shows_the_documented_test_credential(mindhunters: VendorClient) -> None:
+    index = {vendor["id"]: vendor for vendor in mindhunters.client.get("/__mock__").json()["vendors"]}
+    assert index["mindhunters"]["test_credentials"] == [{"Authorization": "Bearer mindhunters-test-token"}]

@@ -52,15 +52,18 @@ def test_the_recipe_writes_a_config_and_runs_every_check() -> None:
     assert "$vendor" in run
 
 
-def test_the_printed_commands_pass_for_every_vendor(server: str, emulator: Emulator, tmp_path: Path) -> None:
-    """Positive and negative data (Schemathesis' default mode), all checks, no failure."""
+def test_the_printed_commands_pass_for_every_vendor(server: str, tmp_path: Path) -> None:
+    """Positive and negative data (Schemathesis' default mode), all checks, no failure, for every vendor
+    the installed server declares."""
     lines = _recipe()
     configure = next(line for line in lines if line.startswith("vendor-emulator schemathesis-config"))
     command = shlex.split(configure.split("#", 1)[0])
     subprocess.run([str(BIN / command[0]), *command[1:]], cwd=tmp_path, check=True, capture_output=True)
     assert (tmp_path / "schemathesis.toml").is_file()
     (template,) = [line.strip() for line in lines if line.strip().startswith("schemathesis run")]
-    for vendor_id in emulator.vendors:
+    served = [vendor["id"] for vendor in httpx.get(f"{server}/__mock__").json()["vendors"]]
+    assert served
+    for vendor_id in served:
         printed = template.replace("$vendor", vendor_id).replace("http://127.0.0.1:8080", server)
         words = shlex.split(printed)
         result = subprocess.run(

@@ -240,6 +240,8 @@ def _is_last(exchange: Exchange) -> bool:
         return at(exchange.body, paths["has_more"]) is False
     if "next_cursor" in paths:
         return not at(exchange.body, paths["next_cursor"])
+    if "page" in paths and "last_page" in paths:  # page paging: an offset is not sent
+        return bool(at(exchange.body, paths["page"]) >= at(exchange.body, paths["last_page"]))
     total = at(exchange.body, paths.get("total"))
     offset_param = exchange.endpoint.paging.declaration.get("offset_param")
     offset = next((int(str(v)) for k, v in exchange.params if k == offset_param), 0)
