@@ -76,17 +76,18 @@ def vendor_section(vendor: str) -> list[str]:
     return [*lines, ""] if len(lines) > 4 else []  # a vendor that assumes nothing gets no table
 
 
-def render() -> str:
-    """The generated block, markers included."""
-    body = [line for vendor in discover_vendors(SCHEMAS) for line in vendor_section(vendor)]
+def render(vendors: list[str] | None = None) -> str:
+    """The generated block for ``vendors`` (every declared vendor by default), markers included."""
+    chosen = discover_vendors(SCHEMAS) if vendors is None else vendors
+    body = [line for vendor in chosen for line in vendor_section(vendor)]
     return "\n".join([START, "", *body, END])
 
 
-def updated(page: str) -> str:
-    """The page's text with its block replaced."""
+def updated(page: str, vendors: list[str] | None = None) -> str:
+    """The page's text with its block replaced (for ``vendors``; every declared vendor by default)."""
     head, _, rest = page.partition(START)
     _, _, tail = rest.partition(END)
-    return head + render() + tail
+    return head + render(vendors) + tail
 
 
 def main(argv: list[str]) -> int:
