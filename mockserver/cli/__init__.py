@@ -2,6 +2,8 @@
 
 The command line is the composition root of the product: ``arguments`` parses, ``serve`` runs the server,
 ``authoring`` holds the commands for vendor authors, and ``contracts`` hands over to the contract suite.
+
+Layer 11, the top: may import any layer; the one module of mockserver allowed to import ``contracts``.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@
 
 Anything else that tries to reach a vendor host (urllib, urllib3, http.client, raw sockets) is stopped by
 :class:`~mockserver.intercept.guard.SocketGuard` with an error saying what to do.
+
+Layer 8: imports the engine and below; one adapter (``exchange``) turns the engine's reply into what each
+client kit builds its response from.
 """
 
 from __future__ import annotations
