@@ -133,10 +133,22 @@ def _param_problems(store: SchemaStore, loaded: Loaded) -> Iterator[Problem]:
 
 
 def _unique_problems(vendors: list[Loaded]) -> Iterator[Problem]:
-    """Mounts (``/<id>``) are lowercase so that no two differ only in case; no host has two vendors."""
+    """Mounts (``/<id>``) are lowercase so that no two differ only in case; no host has two vendors; no
+    two documents share a title (Schemathesis picks a ``[[project]]``, credentials included, by title)."""
     owners: dict[str, str] = {}
+    titles: dict[str, str] = {}
     for loaded in vendors:
         spec, source = loaded.spec, str(loaded.spec.source)
+        info = spec.openapi.get("info")
+        title = info.get("title") if isinstance(info, dict) else None
+        if isinstance(title, str):
+            other = titles.setdefault(title, spec.id)
+            if other != spec.id:
+                message = (
+                    f"title {title!r} is also the title of vendor {other}'s document: schemathesis-config"
+                    " tells vendors apart by title"
+                )
+                yield Problem(source, pointer(["info", "title"]), message)
         if not MOUNT.match(spec.id):
             message = f"mount /{spec.id}: a vendor id (its folder name) is lowercase letters, digits and '-'"
             yield Problem(source, "", message)

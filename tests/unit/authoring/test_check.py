@@ -18,6 +18,7 @@ from tests.conftest import SCHEMAS
 from tests.madeup import PATH, edit, write_madeup
 
 OPERATION = f"#/paths/{PATH.replace('/', '~1')}/get"
+OTHER_TITLE = "Other phone-number API (emulated)"
 
 
 @pytest.fixture
@@ -76,6 +77,12 @@ BROKEN: list[tuple[str, str, Callable[[Any], None], str]] = [
         "openapi.json",
         lambda d: d["x-emulator"]["hosts"].append("api.other.example"),
         "#/x-emulator/hosts/0: host 'api.other.example' is also claimed by vendor madeup",
+    ),
+    (
+        "document-title-of-another-vendor",
+        "openapi.json",
+        lambda d: d["info"].update(title=OTHER_TITLE),
+        f"#/info/title: title {OTHER_TITLE!r} is also the title of vendor madeup's document",
     ),
     (
         "documented-parameter-not-declared",
@@ -138,6 +145,18 @@ BROKEN: list[tuple[str, str, Callable[[Any], None], str]] = [
 ]
 
 
+def _copy_madeup(data: tuple[Path, Path], vendor_id: str, host: str, title: str) -> None:
+    """A second vendor: the made-up one under another id, with a host and a title of its own."""
+    shutil.copytree(data[0] / "madeup", data[0] / vendor_id)
+    shutil.copytree(data[1] / "madeup", data[1] / vendor_id)
+
+    def distinct(document: Any) -> None:
+        document["x-emulator"].update(hosts=[host])
+        document["info"].update(title=title)
+
+    edit(data[0] / vendor_id / "openapi.json", distinct)
+
+
 @pytest.mark.parametrize(("file", "change", "message"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN])
 def test_a_broken_declaration_is_refused_in_one_line(
     data: tuple[Path, Path],
@@ -146,16 +165,13 @@ def test_a_broken_declaration_is_refused_in_one_line(
     change: Callable[[Any], None],
     message: str,
 ) -> None:
-    if "other.example" in message:
-        shutil.copytree(data[0] / "madeup", data[0] / "other")
-        shutil.copytree(data[1] / "madeup", data[1] / "other")
-        edit(
-            data[0] / "other" / "openapi.json", lambda d: d["x-emulator"].update(hosts=["api.other.example"])
-        )
+    second = "also claimed by" in message or "also the title of" in message
+    if second:
+        _copy_madeup(data, "other", "api.other.example", OTHER_TITLE)
     edit(data[0] / "madeup" / file, change)
     found = problems(data, capsys)
     assert len(found) == 1, found
-    vendor = "other" if "other.example" in message else "madeup"
+    vendor = "other" if second else "madeup"
     assert found[0].startswith(f"error: {data[0] / vendor / 'openapi.json'}: #/")
     assert message in found[0]
 
@@ -163,9 +179,7 @@ def test_a_broken_declaration_is_refused_in_one_line(
 def test_a_mount_that_could_clash_by_case_is_refused(
     data: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.copytree(data[0] / "madeup", data[0] / "Madeup")
-    shutil.copytree(data[1] / "madeup", data[1] / "Madeup")
-    edit(data[0] / "Madeup" / "openapi.json", lambda d: d["x-emulator"].update(hosts=["api.upper.example"]))
+    _copy_madeup(data, "Madeup", "api.upper.example", "Upper phone-number API (emulated)")
     assert problems(data, capsys) == [
         f"error: {data[0] / 'Madeup' / 'openapi.json'}: mount /Madeup: a vendor id (its folder name) is "
         "lowercase letters, digits and '-'"
