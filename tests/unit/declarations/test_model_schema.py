@@ -10,6 +10,8 @@ their kinds (``mockserver.kinds``), which carry their own declaration, so they a
 """
 
 import dataclasses
+import functools
+import operator
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -33,7 +35,7 @@ from mockserver.declarations.model import (
     VendorSpec,
     WhereValue,
 )
-from mockserver.documents.reading import pointer_get, read_json
+from mockserver.documents.reading import pointer_tokens, read_json
 from mockserver.kinds.auth import AuthSpec, Credential
 from mockserver.kinds.ordering import OrderSpec
 from mockserver.kinds.params import QueryPolicy
@@ -128,7 +130,7 @@ SCALARS: tuple[tuple[str, object], ...] = (
 
 
 def block(pointer: str) -> dict[str, Any]:
-    found: dict[str, Any] = pointer_get(SCHEMA, pointer)
+    found: dict[str, Any] = functools.reduce(operator.getitem, pointer_tokens(pointer), SCHEMA)
     return found
 
 
