@@ -10,8 +10,6 @@ their kinds (``mockserver.kinds``), which carry their own declaration, so they a
 """
 
 import dataclasses
-import functools
-import operator
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -130,7 +128,10 @@ SCALARS: tuple[tuple[str, object], ...] = (
 
 
 def block(pointer: str) -> dict[str, Any]:
-    found: dict[str, Any] = functools.reduce(operator.getitem, pointer_tokens(pointer), SCHEMA)
+    found: Any = SCHEMA
+    for token in pointer_tokens(pointer):
+        found = found[int(token)] if isinstance(found, list) else found[token]
+    assert isinstance(found, dict), pointer
     return found
 
 
