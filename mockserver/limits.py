@@ -40,6 +40,9 @@ class Limits:
     head_timeout: float = 10.0  # seconds to receive a request line and headers
     body_timeout: float = 30.0  # seconds to receive a request body, once the head is in
     max_connections: int = 1000
+    max_event_streams: int = 1024  # inspector event streams open at a time (GET /__mock__/journal/events)
+    event_stream_bytes: int = 256 * KIB  # of events one stream holds, not yet written to its socket
+    event_streams_bytes: int = 16 * MIB  # of those events, all streams together
     log_max_bytes: int = 10 * MIB  # per access-log file, when logging to a file
     log_backups: int = 3
 
@@ -85,6 +88,12 @@ HELP = {
     "body_timeout": "seconds a client has to send a request body after its head; then it is cut off",
     "max_connections": "open connections; at the cap a new one closes the one that has waited longest for its"
     " request head, or gets 503 if every connection is busy (lowered to fit the descriptor limit)",
+    "max_event_streams": "inspector event streams (GET /__mock__/journal/events) open at a time; one more:"
+    " 503, and the page polls instead",
+    "event_stream_bytes": "bytes of events one event stream holds, not yet written to its socket; a reader"
+    " further behind is dropped (its stream ends, the page catches up by polling)",
+    "event_streams_bytes": "bytes of events all event streams hold together; beyond it the reader furthest"
+    " behind is dropped",
     "log_max_bytes": "bytes per access-log file (--log-file); then it is rotated",
     "log_backups": "rotated access-log files kept (--log-file)",
 }

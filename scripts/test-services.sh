@@ -7,8 +7,10 @@
 #   optional: docker.io, debootstrap, docker-compose and a running dockerd (the container tests); without
 #             them those tests skip, each with its reason.
 #
-# Debian packages, installed with apt-get when run as root; otherwise one line names the command to run.
+# Debian packages, installed with apt-get when run as root; otherwise one line names what is missing and
+# how to install it (the apt-get command where apt-get exists, else the system's own package manager).
 set -eu
+export DEBIAN_FRONTEND=noninteractive  # apt-get never stops to ask (tzdata, service restarts)
 
 missing() {  # the packages of "command:package" pairs whose command is not found
     for pair in "$@"; do
@@ -24,9 +26,17 @@ install() {  # install Debian packages; false when this user or machine cannot
         || { apt-get update -qq >/dev/null && apt-get install -y -qq $@ >/dev/null; }
 }
 
+how_to_install() {  # how this user installs the Debian packages "$@" on this machine
+    if command -v apt-get >/dev/null 2>&1; then
+        printf 'sudo apt-get install -y%s' "$*"
+    else
+        printf "install them with this system's package manager (Debian's names:%s)" "$*"
+    fi
+}
+
 required=$(missing redis-server:redis-server chromium:chromium)
 if [ -n "$required" ] && ! install "$required"; then
-    echo "make test needs$required: run  sudo apt-get install -y$required  then make test again" >&2
+    echo "make test needs$required (not found): $(how_to_install "$required"), then make test again" >&2
     exit 2
 fi
 
@@ -35,7 +45,7 @@ if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev
     optional="$optional docker-compose"
 fi
 if [ -n "$optional" ] && ! install "$optional"; then
-    echo "note: the container tests will skip; to run them:  sudo apt-get install -y$optional" >&2
+    echo "note: the container tests will skip (${optional# } not found); to run them: $(how_to_install "$optional")" >&2
     exit 0
 fi
 

@@ -87,7 +87,7 @@ class VendorClient:
         self.client = client
         self.vendor_id = vendor_id
         self.spec = emulator.vendors[vendor_id]
-        self.state = emulator.states[vendor_id]
+        self.state = emulator.datasets[vendor_id]
         self.auth = credential_headers(self.spec)[0]
 
     def records(self, dataset: str) -> list[Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -10,6 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from mockserver.engine.routing import canonical, is_loopback
 
 MAX_RETRY_AFTER_SECONDS = 60.0
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
@@ -28,20 +29,10 @@ class Unreachable(Exception):  # noqa: N818 - it names what the target is
     """The target did not answer (connection refused, DNS, timeout)."""
 
 
-def is_loopback(url: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def cleartext_to_remote(url: str) -> bool:
     """True when credentials sent to ``url`` would cross a network unencrypted."""
-    return urlsplit(url).scheme == "http" and not is_loopback(url)
+    parts = urlsplit(url)
+    return parts.scheme == "http" and not is_loopback(canonical(parts.hostname or ""))
 
 
 @dataclass

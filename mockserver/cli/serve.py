@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import ipaddress
 import logging
 import os
 import signal
@@ -18,11 +17,12 @@ import uvicorn
 from mockserver.cli.arguments import EXIT_USAGE, config_from
 from mockserver.engine.emulator import Emulator, credential_headers, emulator_version
 from mockserver.engine.persistence import StateDir
+from mockserver.engine.routing import resolves_to_loopback
 from mockserver.errors import EmulatorError
-from mockserver.serving.accesslog import AccessLog, RotatingFile
+from mockserver.serving.accesslog import AccessLog, RedactQuerySecrets, RotatingFile
 from mockserver.serving.app import create_app
 from mockserver.serving.inspector_page import UI_PATH
-from mockserver.serving.middleware import ControlsRefused, RedactQuerySecrets
+from mockserver.serving.middleware import ControlsRefused
 from mockserver.serving.server import fitting, guarded
 
 
@@ -38,15 +38,6 @@ def bind(host: str, port: int) -> socket.socket:
         raise
     sock.listen(2048)
     return sock
-
-
-def _is_loopback(host: str) -> bool:
-    """Whether every address ``host`` resolves to is a loopback address (decided before binding)."""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
-    except OSError:
-        return False
-    return all(ipaddress.ip_address(str(address).split("%")[0]).is_loopback for address in addresses)
 
 
 UNSPECIFIED = {"0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104 - recognised, not bound
@@ -76,7 +67,7 @@ def banner(emulator: Emulator, base: str) -> str:
 
 def serve(arguments: argparse.Namespace) -> int:
     """Bind, print the banner, and serve until Ctrl-C or SIGTERM (from N processes with --workers N)."""
-    if not _is_loopback(arguments.host) and not arguments.admin_token:
+    if not resolves_to_loopback(arguments.host) and not arguments.admin_token:
         message = (
             f"error: listening on {arguments.host} would expose the /__mock__/ controls: set --admin-token"
         )

@@ -56,11 +56,6 @@ def declaration_schema() -> dict[str, Any]:
     return copy.deepcopy(_assembled_schema())
 
 
-def pager_variables() -> dict[str, set[str]]:
-    """The envelope variables of each paging style."""
-    return {name: set(style.template_variables) for name, style in Pager.kinds().items()}
-
-
 @cache
 def _declaration_validator(definition: str) -> Draft202012Validator:
     return Draft202012Validator({**_assembled_schema(), "$ref": f"#/$defs/{definition}"})

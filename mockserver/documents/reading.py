@@ -53,14 +53,6 @@ def _step(node: Any, token: str) -> Any:
     raise KeyError(token)
 
 
-def pointer_get(document: Any, pointer: str) -> Any:
-    """Return the value at ``pointer``; raises KeyError, IndexError or ValueError when absent."""
-    node = document
-    for token in pointer_tokens(pointer):
-        node = _step(node, token)
-    return node
-
-
 def pointer_set(document: Any, pointer: str, value: Any) -> None:
     """Replace the value at an existing ``pointer``."""
     *parents, last = pointer_tokens(pointer)

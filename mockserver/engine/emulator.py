@@ -39,7 +39,7 @@ class Emulator:
 
     config: EmulatorConfig
     vendors: dict[str, VendorSpec]
-    states: dict[str, VendorDatasets]
+    datasets: dict[str, VendorDatasets]  # each vendor's data, by vendor id
     apps: dict[str, VendorApp]
     journal: Journal
     shared: SharedState
@@ -53,6 +53,12 @@ class Emulator:
         """Which vendor app answers a path, and which vendor a host name belongs to (the one owner)."""
         hosts = {vendor_id: spec.hosts for vendor_id, spec in self.vendors.items()}
         return Routes(self.apps, self.config.root_vendor, hosts)
+
+    @property
+    def states(self) -> dict[str, VendorDatasets]:
+        """The old name of :attr:`datasets` (each vendor's data, by vendor id), kept so that code using it
+        keeps working; read-only."""
+        return self.datasets
 
     @property
     def has_tenants(self) -> bool:
@@ -72,7 +78,7 @@ class Emulator:
         with self.shared.applying():
             if part.startswith("data:"):
                 tenant, _, name = part[len("data:") :].partition("\x00")
-                self.states[vendor].applied(tenant, name, value)
+                self.datasets[vendor].applied(tenant, name, value)
             else:
                 app.tenancy.applied(part, value)
 
@@ -92,22 +98,22 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
     shared = open_state(config.state)
     journal = shared.journal(entries, journal_budget(limits))
     cache = AnswerCache(limits.answer_cache_bytes)
-    vendors, states, apps = {}, {}, {}
+    vendors, datasets, apps = {}, {}, {}
     fault_ids = FaultIds()  # one sequence for every vendor: a rule id names one rule
     for vendor_id in config.selected(discover_vendors(config.schemas_dir)):
         spec = load_vendor(config.schemas_dir / vendor_id, store, config.options.get(vendor_id))
         _check_credentials(spec, config)
         vendors[vendor_id] = spec
-        states[vendor_id] = VendorDatasets(spec, store, config.fixtures_dir, limits, shared)
+        datasets[vendor_id] = VendorDatasets(spec, store, config.fixtures_dir, limits, shared)
         extra = config.credentials.get(vendor_id, ())
         limiter = (
             shared.rate_limiter(vendor_id, spec.rate_limits, time.monotonic) if spec.rate_limits else None
         )
         apps[vendor_id] = VendorApp(
-            spec, states[vendor_id], codec, journal, extra, rate_limits=config.rate_limits,
+            spec, datasets[vendor_id], codec, journal, extra, rate_limits=config.rate_limits,
             cache=cache, limits=limits, shared=shared, limiter=limiter, fault_ids=fault_ids,
         )  # fmt: skip
-    emulator = Emulator(config, vendors, states, apps, journal, shared)
+    emulator = Emulator(config, vendors, datasets, apps, journal, shared)
     shared.start(emulator.apply, list(apps))
     return emulator
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -79,6 +80,19 @@ def is_loopback(name: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def resolves_to_loopback(host: str) -> bool:
+    """Whether every address the bind address ``host`` resolves to is a loopback address.
+
+    A different question from :func:`is_loopback`: ``serve`` asks it of ``--host`` before binding, so
+    the resolver decides (a name that resolves to nothing, or to one non-loopback address, is not).
+    """
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
+    except OSError:
+        return False
+    return all(ipaddress.ip_address(str(address).split("%")[0]).is_loopback for address in addresses)
 
 
 def is_address(name: str) -> bool:

@@ -7,13 +7,15 @@ the ASGI scope and the response status, appends it to a buffer, and writes the b
 
 Formats: ``text`` (``2026-12-02T15:48:26Z 127.0.0.1 GET /butter/api/phone-numbers?page=2 200 0.41ms``),
 ``json`` (one object a line) and ``off``. A secret-looking query parameter (``?api_key=...``) is
-redacted before the line is made; headers are never logged.
+redacted before the line is made; headers are never logged. uvicorn's own access log, off under
+``serve``, gets the same redaction from :class:`RedactQuerySecrets` should anyone turn it back on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -190,3 +192,12 @@ class RotatingFile:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self._file.close()
+
+
+class RedactQuerySecrets(logging.Filter):
+    """Keeps a key passed in a query string (``?api_key=...``) out of uvicorn's access log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            record.args = (*record.args[:2], redacted_target(record.args[2]), *record.args[3:])
+        return True

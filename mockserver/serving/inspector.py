@@ -208,7 +208,14 @@ class Inspector:
         self.emulator = emulator
         self.assets = {name: _static(name) for name in STATIC_FILES}
         self.versions = {name: hashlib.sha256(data).hexdigest()[:12] for name, data in self.assets.items()}
-        self.events = JournalEvents(emulator.journal, _summary)
+        limits = emulator.config.limits
+        self.events = JournalEvents(
+            emulator.journal,
+            _summary,
+            max_subscribers=limits.max_event_streams,
+            subscriber_bytes=limits.event_stream_bytes,
+            total_bytes=limits.event_streams_bytes,
+        )
         emulator.stopping.append(self.events.close_all)
 
     def _app(self, vendor_id: str | None) -> VendorApp | None:

@@ -2,14 +2,18 @@
 
 Each new request the caller may see (the same ``vendor``, ``tenant`` and ``status`` filters and tenant
 rules as ``GET /__mock__/journal``) is sent as ``event: entry`` with the entry's summary as ``data``, a
-moment after its answer. Bounded, so that an inspector can never cost the emulator unbounded memory:
+moment after its answer. Bounded, so that an inspector can never cost the emulator unbounded memory (the
+budgets are limits, :mod:`mockserver.limits`, each with its ``serve`` flag):
 
-- at most ``MAX_SUBSCRIBERS`` streams at a time; one more gets 503 ``too_many_subscribers`` (the page
+- at most ``max_event_streams`` streams at a time; one more gets 503 ``too_many_subscribers`` (the page
   then polls ``GET /__mock__/journal`` instead);
-- each stream holds at most ``SUBSCRIBER_BYTES`` of events not yet written to its socket (the socket's
-  own buffer is bounded by the server's flow control); a reader that falls further behind is dropped:
-  its stream ends, the page catches up with one poll and subscribes again;
-- an idle stream costs one parked task, and a comment line every ``HEARTBEAT_SECONDS``.
+- each stream holds at most ``event_stream_bytes`` of events not yet written to its socket (the socket's
+  own buffer is bounded by the server's flow control), and all streams together ``event_streams_bytes``
+  (so the worst case is that total, not the number of streams times the budget of each); a reader that
+  falls further behind, or the one furthest behind when the total is reached, is dropped: its stream
+  ends, the page catches up with one poll and subscribes again;
+- an idle stream costs one parked task, and a comment line every ``HEARTBEAT_SECONDS``, which is also
+  when a client that has left is noticed and its stream let go.
 
 Nothing runs on the vendor request path while no stream is open (the journal's listener is unset). With
 ``--state redis`` a request's entry is numbered in Redis later, so this process sends ``event: changed``
@@ -28,11 +32,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from mockserver.limits import DEFAULT_LIMITS
 from mockserver.state.journal import WATCH_SECONDS, Journal, JournalEntry
 
-MAX_SUBSCRIBERS = 1024
-SUBSCRIBER_BYTES = 256 * 1024
-HEARTBEAT_SECONDS = 15.0
+# a multiple of the tick (WATCH_SECONDS / 2); how long a client that left may hold its stream's slot
+HEARTBEAT_SECONDS = 5.0
 STREAM_HEADERS = {"cache-control": "no-store", "x-accel-buffering": "no", "x-content-type-options": "nosniff"}
 CHANGED = b"event: changed\ndata: {}\n\n"
 KEEP_ALIVE = b": keep-alive\n\n"
@@ -81,13 +85,16 @@ class JournalEvents:
         self,
         journal: Journal,
         summary: Summary,
-        max_subscribers: int = MAX_SUBSCRIBERS,
-        subscriber_bytes: int = SUBSCRIBER_BYTES,
+        max_subscribers: int = DEFAULT_LIMITS.max_event_streams,
+        subscriber_bytes: int = DEFAULT_LIMITS.event_stream_bytes,
+        total_bytes: int = DEFAULT_LIMITS.event_streams_bytes,
     ) -> None:
         self.journal = journal
         self.summary = summary
         self.max_subscribers = max_subscribers
         self.subscriber_bytes = subscriber_bytes
+        self.total_bytes = total_bytes
+        self.pending_bytes = 0  # of every subscriber together: the sum of their ``pending_bytes``
         self.subscribers: set[Subscriber] = set()
         self.dropped = 0  # slow readers dropped since start (for tests and the benchmark)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -123,14 +130,32 @@ class JournalEvents:
                     % (entry.sequence, orjson.dumps(self.summary(entry)))
                 )
             if subscriber.pending_bytes + len(event) > self.subscriber_bytes:
-                subscriber.dropped = True  # a slow reader: dropped, never buffered without bound
-                subscriber.pending.clear()
-                subscriber.pending_bytes = 0
-                self.dropped += 1
+                self._drop(subscriber)  # a slow reader: dropped, never buffered without bound
             else:
-                subscriber.pending.append(event)
-                subscriber.pending_bytes += len(event)
+                while self.pending_bytes and self.pending_bytes + len(event) > self.total_bytes:
+                    self._drop(max(self.subscribers, key=_behind))  # the reader furthest behind
+                if self.pending_bytes + len(event) > self.total_bytes:
+                    self._drop(subscriber)  # one event larger than the whole budget
+                if not subscriber.dropped:
+                    subscriber.pending.append(event)
+                    subscriber.pending_bytes += len(event)
+                    self.pending_bytes += len(event)
             subscriber.wake()
+
+    def _drop(self, subscriber: Subscriber) -> None:
+        """End a stream that fell behind: its events are let go (the page catches up by polling)."""
+        if subscriber.dropped:
+            return
+        subscriber.dropped = True
+        subscriber.pending.clear()
+        self._settle(subscriber, 0)
+        self.dropped += 1
+        subscriber.wake()
+
+    def _settle(self, subscriber: Subscriber, pending_bytes: int) -> None:
+        """Set what ``subscriber`` holds, keeping the total in step."""
+        self.pending_bytes += pending_bytes - subscriber.pending_bytes
+        subscriber.pending_bytes = pending_bytes
 
     # ------------------------------------------------------------------ the streams' side (event loop)
 
@@ -154,6 +179,8 @@ class JournalEvents:
             subscriber.wake()
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
+        if subscriber in self.subscribers:
+            self._settle(subscriber, 0)
         self.subscribers.discard(subscriber)
         if not self.subscribers:
             self.journal.listener = None
@@ -185,7 +212,7 @@ class JournalEvents:
                     chunk = b"".join(subscriber.pending)
                     subscriber.pending.clear()
                     yield chunk  # waits while the socket's buffer is full: meanwhile new events count
-                    subscriber.pending_bytes = sum(map(len, subscriber.pending))
+                    self._settle(subscriber, sum(map(len, subscriber.pending)))
                 elif subscriber.beat:
                     subscriber.beat = False
                     yield KEEP_ALIVE
@@ -201,6 +228,11 @@ class JournalEvents:
                 headers={"retry-after": "5"},
             )
         return EventStream(self.stream(subscriber), subscriber)
+
+
+def _behind(subscriber: Subscriber) -> int:
+    """How far a live reader is behind (a dropped one holds nothing and is never chosen again)."""
+    return -1 if subscriber.dropped else subscriber.pending_bytes
 
 
 class EventStream(Response):
@@ -228,8 +260,9 @@ class EventStream(Response):
                 {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
             )
             async for chunk in self.chunks:
-                # A client that left is noticed at its next heartbeat (a server's send to it does
-                # nothing): no task of its own waits for that, which keeps an idle stream small.
+                # A client that left is noticed at its next heartbeat, within HEARTBEAT_SECONDS (a
+                # server's send to it does nothing): no task of its own waits for that, which keeps
+                # an idle stream small.
                 if chunk == KEEP_ALIVE and await _left(receive):
                     break
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})

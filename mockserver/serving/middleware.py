@@ -1,27 +1,26 @@
 """What the server puts around the app on the command line's behalf: the controls refused when
-workers do not share state, and the filter that keeps query-string keys out of uvicorn's log."""
+workers do not share state."""
 
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
-from mockserver.state.journal import redacted_target
+from mockserver.engine.routing import CONTROL_PREFIX
 
 
 class ControlsRefused:
     """``--workers N --state memory``: each worker has its own state, so changing or reading it through
     one worker would mislead; the /__mock__/ controls answer 409 (the index and health still answer)."""
 
-    OPEN = frozenset({"/__mock__", "/__mock__/", "/__mock__/health"})
+    OPEN = frozenset({CONTROL_PREFIX, f"{CONTROL_PREFIX}/", f"{CONTROL_PREFIX}/health"})
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] == "http" and path.startswith("/__mock__/") and path not in self.OPEN:
+        if scope["type"] == "http" and path.startswith(f"{CONTROL_PREFIX}/") and path not in self.OPEN:
             body = json.dumps(
                 {
                     "error": "state_not_shared",
@@ -34,12 +33,3 @@ class ControlsRefused:
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
-
-
-class RedactQuerySecrets(logging.Filter):
-    """Keeps a key passed in a query string (``?api_key=...``) out of the access log."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
-            record.args = (*record.args[:2], redacted_target(record.args[2]), *record.args[3:])
-        return True

@@ -150,7 +150,7 @@ def test_the_documented_response_is_reproduced_exactly_from_the_documented_recor
     isolated: httpx.Client, isolated_app: Starlette
 ) -> None:
     """Seed 001: with just the two documented numbers, the emulator answers the documented body."""
-    isolated_app.state.emulator.states["butter"].replace("org_test", "phone-numbers", BUTTER_PHONE_NUMBERS)
+    isolated_app.state.emulator.datasets["butter"].replace("org_test", "phone-numbers", BUTTER_PHONE_NUMBERS)
     headers = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
     body = isolated.get(f"/butter{LIST}", headers=headers).json()
     assert body == {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from mockserver.declarations.loading import OPENAPI_FILE
 from mockserver.declarations.model import VendorSpec
 from mockserver.declarations.served_openapi import response_schema
 from mockserver.documents.json_types import JsonObject, as_array, as_object, object_member
-from mockserver.documents.reading import pointer_get, read_json
+from mockserver.documents.reading import pointer_set, read_json
 from mockserver.documents.schemas import SchemaStore, iter_schema_files
 from mockserver.engine.emulator import Emulator, credential_headers
 from mockserver.kinds.templates import render_tree
@@ -62,8 +63,10 @@ def test_every_option_target_holds_the_option_default(vendor_id: str) -> None:
     """The raw file stays valid OpenAPI: where an option governs a value, the literal is the default."""
     document = read_json(SCHEMAS / vendor_id / OPENAPI_FILE)
     for name, option in document["x-emulator"].get("options", {}).items():
+        applied = copy.deepcopy(document)
         for target in option.get("targets", []):
-            assert pointer_get(document, target) == option["value"], f"{name} -> {target}"
+            pointer_set(applied, target, option["value"])  # as the option's default would be applied
+        assert applied == document, f"{name}: a target of {option.get('targets')} is not {option['value']!r}"
 
 
 @pytest.mark.parametrize("vendor_id", VENDORS)

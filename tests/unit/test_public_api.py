@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 import mockserver
+from tests.conftest import data_config
 
 
 def test_the_public_api_is_exactly_this() -> None:
@@ -39,3 +44,12 @@ def test_the_test_kit_exports_exactly_this() -> None:
         "VendorHostNotInterceptedError",
         "available_interceptors",
     ]
+
+
+def test_an_emulators_datasets_keep_their_old_name() -> None:
+    """``Emulator.datasets`` was ``Emulator.states``: code using the old name keeps working, read-only."""
+    emulator = mockserver.build_emulator(data_config(vendors=("butter",)))
+    assert emulator.states is emulator.datasets
+    assert list(emulator.datasets) == ["butter"]
+    with pytest.raises((AttributeError, dataclasses.FrozenInstanceError)):
+        emulator.states = {}  # type: ignore[misc]

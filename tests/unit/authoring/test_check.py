@@ -189,7 +189,7 @@ def test_a_mount_that_could_clash_by_case_is_refused(
 def test_seeding_a_partial_record_draws_a_key_that_matches_the_pattern(data: tuple[Path, Path]) -> None:
     """ids are ^num_[0-9]{4}$: a partial record gets a fresh key of that shape, valid and unused."""
     emulator = build_emulator(EmulatorConfig(schemas_dir=data[0], fixtures_dir=data[1]))
-    state: VendorDatasets = emulator.states["madeup"]
+    state: VendorDatasets = emulator.datasets["madeup"]
     before = {record["id"] for record in state.dataset("default", "numbers").records}
     seeded = state.seed("t", "numbers", [{"status": "inactive"}, {"region": "eu"}], mode="extend")
     fresh = [record["id"] for record in seeded.records if record["id"] not in before]

@@ -83,6 +83,10 @@ def test_credentials_are_never_sent_in_clear_text_to_another_host() -> None:
     assert cleartext_to_remote("http://api.contactship.ai")
     assert not cleartext_to_remote("http://127.0.0.1:8080")
     assert not cleartext_to_remote("https://api.contactship.ai")
+    # the same loopback rule as the emulator's host guard (mockserver.engine.routing.is_loopback)
+    for url in ("http://[::1]:8080", "http://LOCALHOST.:80", "http://ip6-localhost", "http://mock.localhost"):
+        assert not cleartext_to_remote(url), url
+    assert cleartext_to_remote("http://localhost.evil.test")
     environ = {"CONTACTSHIP_BASE_URL": "http://api.contactship.ai", "CONTACTSHIP_API_KEY": "k-1234"}
     with pytest.raises(Exception, match="refusing to send credentials over plain http"):
         run("live", vendors=["contactship"], environ=environ)

@@ -33,7 +33,7 @@ from mockserver.declarations.model import (
     VendorSpec,
     WhereValue,
 )
-from mockserver.documents.reading import pointer_get, read_json
+from mockserver.documents.reading import pointer_tokens, read_json
 from mockserver.kinds.auth import AuthSpec, Credential
 from mockserver.kinds.ordering import OrderSpec
 from mockserver.kinds.params import QueryPolicy
@@ -128,7 +128,10 @@ SCALARS: tuple[tuple[str, object], ...] = (
 
 
 def block(pointer: str) -> dict[str, Any]:
-    found: dict[str, Any] = pointer_get(SCHEMA, pointer)
+    found: Any = SCHEMA
+    for token in pointer_tokens(pointer):
+        found = found[int(token)] if isinstance(found, list) else found[token]
+    assert isinstance(found, dict), pointer
     return found
 
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.engine.routing import HostPolicy, HostTable, Routes, host_name, host_pattern, url_pattern
+from mockserver.engine.routing import (
+    HostPolicy,
+    HostTable,
+    Routes,
+    host_name,
+    host_pattern,
+    resolves_to_loopback,
+    url_pattern,
+)
 
 HOSTS = {"butter": ["api.getbutter.ai"], "mindhunters": ["*.mindhunters.ai", "*.mihu.ai"]}
 
@@ -113,3 +121,19 @@ def test_allowed_hosts_compare_without_case_brackets_or_trailing_dot() -> None:
     assert policy.allows("emulator.internal:9")
     assert policy.allows("EMULATOR.internal.")
     assert not policy.allows("other.internal")
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("localhost", True),  # every address it resolves to is a loopback one
+        ("0.0.0.0", False),  # every interface
+        ("::", False),
+        ("192.0.2.1", False),
+        ("no-such-host.invalid", False),  # resolves to nothing: not known to be loopback
+    ],
+)
+def test_a_bind_address_is_loopback_only_when_everything_it_resolves_to_is(host: str, loopback: bool) -> None:
+    assert resolves_to_loopback(host) is loopback

@@ -212,7 +212,7 @@ def test_the_state_has_options_faults_and_tenants_with_counts(
     contactship = tenants[("contactship", "default")]
     assert contactship["own_data"] is False
     assert contactship["records"]["phone-numbers"] == len(
-        emulator.states["contactship"].dataset("default", "phone-numbers")
+        emulator.datasets["contactship"].dataset("default", "phone-numbers")
     )
 
 

@@ -1,7 +1,9 @@
 """The journal's server-sent events (mockserver.serving.inspector_events): bounded subscribers and bytes.
 
 The page's use of them is tested in Chromium (tests/system/test_inspector_browser.py); here the bounds: the
-number of streams, each stream's byte budget (a slow reader is dropped, its events let go), no listener
+number of streams, each stream's byte budget (a slow reader is dropped, its events let go), the byte
+budget of all streams together (the reader furthest behind is dropped), all three from the limits of
+``serve``, no listener
 on the journal while nobody follows it, and each stream getting only what its filter lets through.
 """
 
@@ -9,13 +11,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from dataclasses import replace
 from typing import Any
 
 import orjson
 import pytest
 
+from mockserver.engine.emulator import build_emulator
+from mockserver.limits import DEFAULT_LIMITS
+from mockserver.serving.inspector import Inspector
 from mockserver.serving.inspector_events import JournalEvents, Subscriber
 from mockserver.state.journal import Journal, JournalEntry
+from tests.conftest import data_config
 
 SCOPE: dict[str, Any] = {"method": "GET", "query_string": b"", "headers": []}
 pytestmark = pytest.mark.anyio
@@ -88,6 +95,48 @@ async def test_a_slow_reader_is_dropped_not_buffered() -> None:
         await _next(slow_stream)
     assert slow not in events.subscribers
     await fast_stream.aclose()
+
+
+async def test_all_streams_together_keep_to_one_byte_budget() -> None:
+    """The worst case is the total, not the number of streams times each one's budget: at the total,
+    the reader furthest behind is dropped and the others keep following."""
+    journal = Journal()
+    events = JournalEvents(journal, _summary, subscriber_bytes=100_000, total_bytes=1500)
+    behind = events.subscribe(lambda entry: True)
+    assert isinstance(behind, Subscriber)
+    for _ in range(5):
+        _record(journal)  # only the first reader follows yet: it is the furthest behind from now on
+    later = events.subscribe(lambda entry: True)
+    assert isinstance(later, Subscriber)
+    for _ in range(40):
+        _record(journal)
+        assert events.pending_bytes == behind.pending_bytes + later.pending_bytes <= 1500
+        if behind.dropped:
+            break
+    assert behind.dropped
+    assert not later.dropped
+    assert later.pending_bytes > 0
+    assert events.dropped == 1
+    stream = events.stream(later)
+    await _next(stream)
+    assert (await _next(stream)).startswith(b"id: ")  # what it held, written at once
+    await stream.aclose()
+    assert events.pending_bytes == 0, "a stream that ends gives its bytes back"
+
+
+def test_the_inspector_streams_keep_to_the_limits_of_serve() -> None:
+    limits = replace(DEFAULT_LIMITS, max_event_streams=3, event_stream_bytes=2000, event_streams_bytes=5000)
+    events = Inspector(build_emulator(data_config(limits=limits))).events
+    assert (events.max_subscribers, events.subscriber_bytes, events.total_bytes) == (3, 2000, 5000)
+
+
+def test_the_default_worst_case_is_bounded() -> None:
+    """1,024 streams of 256 KiB would be 256 MiB: the total budget keeps all of them to 16 MiB."""
+    assert (
+        DEFAULT_LIMITS.event_streams_bytes
+        < DEFAULT_LIMITS.max_event_streams * DEFAULT_LIMITS.event_stream_bytes
+    )
+    assert DEFAULT_LIMITS.event_streams_bytes <= DEFAULT_LIMITS.journal_bodies_bytes
 
 
 async def test_a_shared_journal_entry_is_announced_without_its_number() -> None:
