@@ -67,6 +67,38 @@ class EndpointSpec:
 
 
 @dataclass(frozen=True)
+class CatalogueSpec:
+    """What a vendor offers but the account does not hold (numbers to buy): searched, then created from."""
+
+    name: str
+    schema: Path
+    fixture: Path  # the file's name in the vendor's fixtures folder
+    key: str
+
+
+WriteOperation: TypeAlias = str
+"""``search``, ``create``, ``update`` or ``delete`` (``declaration.schema.json``: ``write.operation``)."""
+
+
+@dataclass(frozen=True)
+class WriteSpec:
+    """One operation that searches a catalogue or changes a dataset, declared as data.
+
+    ``declaration`` is the operation's ``x-emulator`` block as checked against ``declaration.schema.json``
+    (``$defs/write``); :mod:`mockserver.engine.writes` reads it.
+    """
+
+    operation: WriteOperation
+    method: str
+    path: str
+    operation_id: str
+    declaration: Mapping[str, JsonValue]
+    params: Mapping[str, ParamSpec]
+    body_schema: Path | None = None
+    patterns: Mapping[str, str] = field(default_factory=dict)  # query parameter -> the regex it must match
+
+
+@dataclass(frozen=True)
 class OptionSpec:
     """A choice the vendor's docs leave open, with its effective value and why the default was chosen."""
 
@@ -134,3 +166,5 @@ class VendorSpec:
     messages: MessageStyleName = "plain"
     options: tuple[OptionSpec, ...] = ()
     rate_limits: RateLimits | None = None
+    writes: tuple[WriteSpec, ...] = ()
+    catalogues: Mapping[str, CatalogueSpec] = field(default_factory=dict)

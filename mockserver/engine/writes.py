@@ -1,0 +1,385 @@
+"""Writes as data: searching a catalogue, creating, updating and deleting a record of a dataset.
+
+Each operation is declared in the vendor's OpenAPI document (an ``x-emulator`` block with ``operation``,
+``declaration.schema.json``: ``$defs/write``); this module implements the four kinds once. A write builds
+the tenant's new dataset and swaps it in (``VendorDatasets.replace``), so lists see it at once and
+readers never see half a change. One lock per vendor serialises writes: of two purchases of one number
+at once, exactly one succeeds.
+
+Emulator time is per tenant: the real clock plus an offset the admin API and the plugin move forward
+(``advance``). A release scheduled for the end of a billing period takes effect when the tenant's clock
+passes it, checked before each of the tenant's requests.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from mockserver.declarations.model import VendorSpec, WriteSpec
+from mockserver.documents.reading import read_json
+from mockserver.engine.pipeline import ErrorRenderer, Reply
+from mockserver.kinds.params import Violation, parse_query
+from mockserver.kinds.templates import render_tree
+from mockserver.state.datasets import VendorDatasets
+
+MAX_BODY_BYTES = 64 * 1024
+"""A write's request body beyond this is refused (413) unread: the vendors document no size."""
+DAY = 86_400.0
+PARAMETER = re.compile(r"\{([^}/]+)\}")
+
+
+@dataclass(frozen=True)
+class WriteCall:
+    """A request routed to a write operation, with its path parameters."""
+
+    spec: WriteSpec
+    path_params: Mapping[str, str]
+
+
+def _route_pattern(path: str) -> re.Pattern[str]:
+    parts = PARAMETER.split(path)
+    regex = "".join(
+        f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part) for index, part in enumerate(parts)
+    )
+    return re.compile(f"^{regex}$")
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse_time(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _digits(value: Any) -> str:
+    return "".join(char for char in str(value) if char.isdigit())
+
+
+def _laravel_message(error: ValidationError, field: str) -> str:
+    attribute = field.replace("_", " ")
+    if error.validator == "maxLength":
+        return f"The {attribute} must not exceed {error.validator_value} characters."
+    if error.validator == "required":
+        return f"The {attribute} field is required."
+    if error.validator == "type":
+        kind = error.validator_value if isinstance(error.validator_value, str) else "string"
+        return f"The {attribute} field must be a {kind}."
+    return f"The {attribute} field format is invalid."
+
+
+class Writes:
+    """The write operations of one vendor, with their per-tenant time, switches and scheduled releases."""
+
+    def __init__(
+        self,
+        spec: VendorSpec,
+        datasets: VendorDatasets,
+        errors: ErrorRenderer,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.spec = spec
+        self.datasets = datasets
+        self.errors = errors
+        self.wall = wall
+        self.routes = [(_route_pattern(write.path), write) for write in spec.writes]
+        self.validators = {
+            write.path + write.method: Draft202012Validator(read_json(write.body_schema))
+            for write in spec.writes
+            if write.body_schema is not None
+        }
+        self._catalogues: dict[str, list[dict[str, Any]]] = {}
+        self.offsets: dict[str, float] = {}
+        self.switches: dict[tuple[str, str], bool] = {}
+        self.scheduled: dict[tuple[str, str], dict[Any, float]] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ controls
+
+    def now(self, tenant: str) -> float:
+        """The tenant's emulator time (seconds since the epoch)."""
+        return self.wall() + self.offsets.get(tenant, 0.0)
+
+    def advance(self, tenant: str, days: float = 0.0, seconds: float = 0.0) -> float:
+        """Move the tenant's clock forward; returns its new time. Releases that come due take effect."""
+        if days < 0 or seconds < 0:
+            raise ValueError("the emulator's clock only moves forward")
+        self.offsets[tenant] = self.offsets.get(tenant, 0.0) + days * DAY + seconds
+        self.expire(tenant)
+        return self.now(tenant)
+
+    def switch(self, tenant: str, name: str, on: bool = True) -> None:
+        """Turn a declared switch (e.g. ``payment_failed``) on or off for a tenant."""
+        known = {
+            str(key)
+            for write in self.spec.writes
+            if isinstance(switches := write.declaration.get("switches"), dict)
+            for key in switches
+        }
+        if name not in known:
+            raise ValueError(f"{self.spec.id} has no switch {name!r}; it has {sorted(known)}")
+        self.switches[(tenant, name)] = on
+
+    def forget(self, tenant: str | None) -> None:
+        """Drop a tenant's (or everyone's, for None) clock, switches and scheduled releases."""
+        if tenant is None:
+            self.offsets.clear()
+            self.switches.clear()
+            self.scheduled.clear()
+            return
+        self.offsets.pop(tenant, None)
+        for key in [key for key in self.switches if key[0] == tenant]:
+            del self.switches[key]
+        for key in [key for key in self.scheduled if key[0] == tenant]:
+            del self.scheduled[key]
+
+    def expire(self, tenant: str) -> None:
+        """Remove the tenant's records whose scheduled release has come."""
+        if not self.scheduled:
+            return
+        now = self.now(tenant)
+        for (owner, name), due in list(self.scheduled.items()):
+            if owner != tenant or not any(moment <= now for moment in due.values()):
+                continue
+            with self._lock:
+                gone = {key for key, moment in due.items() if moment <= now}
+                dataset = self.datasets.dataset(tenant, name)
+                key = self.spec.datasets[name].key
+                kept = [record for record in dataset.records if record[key] not in gone]
+                self.datasets.replace(tenant, name, kept)
+                for item in gone:
+                    del due[item]
+
+    # ------------------------------------------------------------------ routing
+
+    def route(self, method: str, path: str) -> WriteCall | list[str] | None:
+        """The write a request is for; else the methods its path allows (a list), or None off every path."""
+        allowed: list[str] = []
+        for pattern, write in self.routes:
+            found = pattern.match(path)
+            if found is None:
+                continue
+            if write.method.upper() == method or (method == "HEAD" and write.method == "get"):
+                return WriteCall(write, found.groupdict())
+            allowed.append(write.method.upper())
+        return allowed or None
+
+    # ------------------------------------------------------------------ answers
+
+    def answer(self, tenant: str, call: WriteCall, query: bytes, body: bytes) -> Reply:
+        """The response of one authenticated write request."""
+        self.expire(tenant)
+        spec = call.spec
+        if spec.operation == "search":
+            return self._search(tenant, spec, query)
+        if len(body) > MAX_BODY_BYTES:
+            return self.errors.fault(413)
+        with self._lock:
+            if spec.operation == "create":
+                status, document = self._create(tenant, spec, body)
+            elif spec.operation == "update":
+                status, document = self._update(tenant, spec, call.path_params, body)
+            else:
+                status, document = self._delete(tenant, spec, call.path_params)
+        if isinstance(document, Reply):
+            return document
+        return Reply(status, orjson.dumps(document))
+
+    def _error(self, spec: WriteSpec, outcome: str, **variables: Any) -> Reply:
+        errors = spec.declaration.get("errors")
+        name = errors.get(outcome) if isinstance(errors, dict) else None
+        return self.errors.render(str(name or "invalid_parameter"), **variables)
+
+    def catalogue(self, name: str) -> list[dict[str, Any]]:
+        """The catalogue's items, as its fixture lists them (read once)."""
+        items = self._catalogues.get(name)
+        if items is None:
+            spec = self.spec.catalogues[name]
+            path = self.datasets.fixtures_dir / self.spec.id / spec.fixture
+            document = read_json(path)
+            records = document.get("records", []) if isinstance(document, dict) else []
+            items = [dict(item) for item in records if isinstance(item, dict)]
+            self._catalogues[name] = items
+        return items
+
+    def _held(self, tenant: str, spec: WriteSpec) -> set[Any]:
+        field = spec.declaration.get("held_by")
+        name = str(spec.declaration.get("dataset"))
+        if not isinstance(field, str):
+            return set()
+        return {record.get(field) for record in self.datasets.dataset(tenant, name).records}
+
+    def _search(self, tenant: str, spec: WriteSpec, query: bytes) -> Reply:
+        params = parse_query(query, spec.params, self.spec.query)
+        if isinstance(params, Violation):
+            return self.errors.violation(params)
+        for name, pattern in spec.patterns.items():
+            value = params.get(name)
+            if value is not None and re.fullmatch(pattern, str(value)) is None:
+                return self.errors.violation(Violation(name, "pattern"))
+        match = spec.declaration.get("match")
+        rules = match if isinstance(match, dict) else {}
+        held = self._held(tenant, spec)
+        key = self.spec.catalogues[str(spec.declaration["catalogue"])].key
+        items = []
+        for item in self.catalogue(str(spec.declaration["catalogue"])):
+            if item.get(key) in held:
+                continue
+            ok = True
+            for param, rule in rules.items():
+                value = params.get(param)
+                if value is None or not isinstance(rule, dict):
+                    continue
+                field = item.get(str(rule["field"]))
+                ok = str(value) in _digits(field) if rule.get("digits") else field == value
+                if not ok:
+                    break
+            if ok:
+                items.append(item)
+        return Reply(200, orjson.dumps(render_tree(spec.declaration.get("envelope"), {"items": items})))
+
+    def _body(self, spec: WriteSpec, body: bytes) -> dict[str, Any] | Reply:
+        try:
+            document = orjson.loads(body) if body.strip() else {}
+        except orjson.JSONDecodeError:
+            document = {}  # Laravel reads an unparseable body as no input
+        if not isinstance(document, dict):
+            document = {}
+        validator = self.validators.get(spec.path + spec.method)
+        if validator is None:
+            return document
+        error = next(iter(sorted(validator.iter_errors(document), key=lambda e: list(e.path))), None)
+        if error is None:
+            return document
+        if error.validator == "required" and isinstance(error.message, str):
+            field = error.message.split("'")[1] if "'" in error.message else ""
+        else:
+            field = str(error.path[0]) if error.path else ""
+        outcomes = spec.declaration.get("errors")
+        if error.validator == "pattern" and isinstance(outcomes, dict) and "unparseable" in outcomes:
+            return self._error(spec, "unparseable", field=field)
+        message = _laravel_message(error, field)
+        return self._error(spec, "invalid_body", field=field, message=message)
+
+    def _record_view(self, spec: WriteSpec, record: Mapping[str, Any]) -> dict[str, Any]:
+        fields = spec.declaration.get("response_fields")
+        if not isinstance(fields, list):
+            return dict(record)
+        return {str(name): record.get(str(name)) for name in fields}
+
+    def _respond(self, spec: WriteSpec, template: Any, record: Mapping[str, Any] | None) -> Any:
+        variables = {"record": self._record_view(spec, record)} if record is not None else {}
+        return render_tree(template, variables)
+
+    def _create(self, tenant: str, spec: WriteSpec, raw: bytes) -> tuple[int, Any]:
+        body = self._body(spec, raw)
+        if not isinstance(body, dict):
+            return 0, body
+        declared = spec.declaration
+        wanted = body.get(str(declared["body_field"]))
+        catalogue = str(declared["catalogue"])
+        key = self.spec.catalogues[catalogue].key
+        if wanted in self._held(tenant, spec):
+            return 0, self._error(spec, "held")
+        item = next((item for item in self.catalogue(catalogue) if item.get(key) == wanted), None)
+        if item is None:
+            return 0, self._error(spec, "not_offered")
+        switches = declared.get("switches")
+        for name, error in switches.items() if isinstance(switches, dict) else ():
+            if self.switches.get((tenant, str(name))):
+                return 0, self.errors.render(str(error))
+        name = str(declared["dataset"])
+        dataset_key = self.spec.datasets[name].key
+        current = list(self.datasets.dataset(tenant, name).records)
+        new_key = max((int(record[dataset_key]) for record in current), default=0) + 1
+        extra = declared.get("record")
+        record: dict[str, Any] = dict(
+            render_tree(extra if isinstance(extra, dict) else {}, {"now": _iso(self.now(tenant))})
+        )
+        copy = declared.get("copy")
+        for field in copy if isinstance(copy, list) else []:
+            record[str(field)] = item.get(str(field))
+        record[dataset_key] = new_key
+        self.datasets.replace(tenant, name, [*current, record])
+        return int(str(declared.get("status", 201))), self._respond(spec, declared.get("response"), record)
+
+    def _find(
+        self, tenant: str, spec: WriteSpec, path_params: Mapping[str, str]
+    ) -> tuple[str, int, list[Any]]:
+        name = str(spec.declaration["dataset"])
+        key = self.spec.datasets[name].key
+        raw = path_params.get(str(spec.declaration["key_param"]), "")
+        records = [dict(record) for record in self.datasets.dataset(tenant, name).records]
+        wanted: Any = int(raw) if raw.isdigit() and len(raw) < 19 else raw
+        position = next((index for index, record in enumerate(records) if record[key] == wanted), -1)
+        return name, position, records
+
+    def _update(
+        self, tenant: str, spec: WriteSpec, path_params: Mapping[str, str], raw: bytes
+    ) -> tuple[int, Any]:
+        name, position, records = self._find(tenant, spec, path_params)
+        if position < 0:
+            return 0, self._error(spec, "not_found")
+        body = self._body(spec, raw)
+        if not isinstance(body, dict):
+            return 0, body
+        record = records[position]
+        fields = spec.declaration.get("fields")
+        for field in fields if isinstance(fields, list) else []:
+            if str(field) in body:
+                value = body[str(field)]
+                record[str(field)] = None if value == "" and spec.declaration.get("empty_is_null") else value
+        self.datasets.replace(tenant, name, records)
+        return int(str(spec.declaration.get("status", 200))), self._respond(
+            spec, spec.declaration.get("response"), record
+        )
+
+    def _delete(self, tenant: str, spec: WriteSpec, path_params: Mapping[str, str]) -> tuple[int, Any]:
+        name, position, records = self._find(tenant, spec, path_params)
+        if position < 0:
+            return 0, self._error(spec, "not_found")
+        record = records[position]
+        key = self.spec.datasets[name].key
+        due = self.scheduled.setdefault((tenant, name), {})
+        if record[key] in due:
+            return 0, self._error(spec, "already_scheduled")
+        deferred = spec.declaration.get("deferred")
+        status = int(str(spec.declaration.get("status", 200)))
+        where = deferred.get("where") if isinstance(deferred, dict) else None
+        if (
+            isinstance(deferred, dict)
+            and isinstance(where, dict)
+            and all(record.get(field) == value for field, value in where.items())
+        ):
+            due[record[key]] = self._period_end(tenant, record, deferred)
+            changes = deferred.get("set")
+            record.update(changes if isinstance(changes, dict) else {})
+            self.datasets.replace(tenant, name, records)
+            return status, self._respond(spec, deferred["response"], None)
+        self.datasets.replace(tenant, name, [item for item in records if item is not record])
+        return status, self._respond(spec, spec.declaration.get("response"), None)
+
+    def _period_end(self, tenant: str, record: Mapping[str, Any], deferred: Mapping[str, Any]) -> float:
+        """The end of the record's current billing period: periods run from ``created_at``."""
+        period = float(str(deferred["period_days"])) * DAY
+        now = self.now(tenant)
+        start = _parse_time(record.get("created_at")) or now
+        if start > now:
+            return start + period
+        elapsed = int((now - start) // period) + 1
+        return start + elapsed * period
