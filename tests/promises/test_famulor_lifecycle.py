@@ -42,9 +42,11 @@ def _requests(headers: dict[str, str]) -> Call:
 
 def _aiohttp(headers: dict[str, str]) -> Call:
     async def go(method: str, path: str, body: Any) -> tuple[int, Any]:
-        async with aiohttp.ClientSession(headers=headers) as session:
-            async with session.request(method, BASE + path, json=body) as response:
-                return response.status, await response.json()
+        async with (
+            aiohttp.ClientSession(headers=headers) as session,
+            session.request(method, BASE + path, json=body) as response,
+        ):
+            return response.status, await response.json()
 
     def call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
         return asyncio.run(go(method, path, body))
