@@ -36,6 +36,8 @@ SECTIONS = (
     ("option", "options.<name>"),
     ("error", "errors.<kind>"),
     ("endpoint", "The endpoint block (`x-emulator` in a GET operation)"),
+    ("write", "The write block (`x-emulator` with `operation` in a search, create, update or delete)"),
+    ("catalogue", "catalogues.<name>"),
     ("filter", "filters[]"),
     ("sortKeys", "Sort keys"),
     ("paging", "paging"),

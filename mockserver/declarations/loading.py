@@ -202,34 +202,26 @@ def _write_problems(
     errors: Mapping[str, Any],
 ) -> list[str]:  # fmt: skip
     """What makes a write declaration unusable (each problem one phrase; ``check`` prints them)."""
-    declared = write.declaration
     problems: list[str] = []
     if WRITE_METHODS[write.operation] != write.method:
         problems.append(f"a {write.operation} operation is {WRITE_METHODS[write.operation].upper()}")
-    dataset = declared.get("dataset")
-    if dataset is None:
+    if write.dataset is None:
         problems.append(f"a {write.operation} operation names its dataset")
-    elif dataset not in datasets:
-        problems.append(f"effect on undeclared dataset {dataset!r}")
-    catalogue = declared.get("catalogue")
-    if write.operation in ("search", "create") and catalogue not in catalogues:
-        problems.append(f"catalogue {catalogue!r} is not declared")
-    key_param = declared.get("key_param")
+    elif write.dataset not in datasets:
+        problems.append(f"effect on undeclared dataset {write.dataset!r}")
+    if write.operation in ("search", "create") and write.catalogue not in catalogues:
+        problems.append(f"catalogue {write.catalogue!r} is not declared")
     if write.operation in ("update", "delete") and (
-        not isinstance(key_param, str) or "{" + key_param + "}" not in write.path
+        write.key_param is None or "{" + write.key_param + "}" not in write.path
     ):
-        problems.append(f"key_param {key_param!r} is not a parameter of the path")
+        problems.append(f"key_param {write.key_param!r} is not a parameter of the path")
     if write.operation in ("create", "update") and write.body_schema is None:
         problems.append(f"a {write.operation} operation needs a request body schema")
-    if write.operation == "create":
-        field = declared.get("body_field")
-        required = _required(write.body_schema)
-        if not isinstance(field, str) or field not in required:
-            problems.append(f"the request body schema does not require the key field {field!r}")
-    errs = declared.get("errors")
-    named = list(errs.values()) if isinstance(errs, dict) else []
-    switches = declared.get("switches")
-    named += list(switches.values()) if isinstance(switches, dict) else []
+    if write.operation == "create" and (
+        write.body_field is None or write.body_field not in _required(write.body_schema)
+    ):
+        problems.append(f"the request body schema does not require the key field {write.body_field!r}")
+    named = [*write.errors.values(), *write.switches.values()]
     problems += [f"error {name!r} is not declared" for name in named if name not in errors]
     return problems
 
@@ -265,14 +257,31 @@ def _write(source: Path, path: str, method: str, operation: Mapping[str, Any]) -
     ]
     params = _params(source, {"parameters": unchecked})
     return WriteSpec(
-        operation=declaration["operation"],
         method=method,
         path=path,
         operation_id=operation.get("operationId", f"{method} {path}"),
-        declaration=declaration,
         params=params,
+        operation=declaration["operation"],
         body_schema=_body_schema(source, operation),
         patterns=patterns,
+        dataset=declaration.get("dataset"),
+        catalogue=declaration.get("catalogue"),
+        match=declaration.get("match", {}),
+        held_by=declaration.get("held_by"),
+        envelope=declaration.get("envelope"),
+        key_param=declaration.get("key_param"),
+        body_field=declaration.get("body_field"),
+        fields=tuple(declaration.get("fields", ())),
+        empty_is_null=declaration.get("empty_is_null", False),
+        copy=tuple(declaration.get("copy", ())),
+        record=declaration.get("record", {}),
+        new_key=declaration.get("new_key", "max_plus_one"),
+        switches=declaration.get("switches", {}),
+        errors=declaration.get("errors", {}),
+        deferred=declaration.get("deferred"),
+        status=declaration.get("status"),
+        response=declaration.get("response"),
+        response_fields=tuple(declaration["response_fields"]) if "response_fields" in declaration else None,
     )
 
 

@@ -25,7 +25,7 @@ import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from mockserver.declarations.model import VendorSpec, WriteSpec
+from mockserver.declarations.model import Deferred, VendorSpec, WriteSpec
 from mockserver.documents.reading import read_json
 from mockserver.engine.pipeline import ErrorRenderer, Reply
 from mockserver.kinds.params import Violation, parse_query
@@ -125,12 +125,7 @@ class Writes:
 
     def switch(self, tenant: str, name: str, on: bool = True) -> None:
         """Turn a declared switch (e.g. ``payment_failed``) on or off for a tenant."""
-        known = {
-            str(key)
-            for write in self.spec.writes
-            if isinstance(switches := write.declaration.get("switches"), dict)
-            for key in switches
-        }
+        known = {key for write in self.spec.writes for key in write.switches}
         if name not in known:
             raise ValueError(f"{self.spec.id} has no switch {name!r}; it has {sorted(known)}")
         self.switches[(tenant, name)] = on
@@ -201,8 +196,7 @@ class Writes:
         return Reply(status, orjson.dumps(document))
 
     def _error(self, spec: WriteSpec, outcome: str, **variables: Any) -> Reply:
-        errors = spec.declaration.get("errors")
-        name = errors.get(outcome) if isinstance(errors, dict) else None
+        name = spec.errors.get(outcome)
         return self.errors.render(str(name or "invalid_parameter"), **variables)
 
     def catalogue(self, name: str) -> list[dict[str, Any]]:
@@ -218,11 +212,9 @@ class Writes:
         return items
 
     def _held(self, tenant: str, spec: WriteSpec) -> set[Any]:
-        field = spec.declaration.get("held_by")
-        name = str(spec.declaration.get("dataset"))
-        if not isinstance(field, str):
+        if spec.held_by is None or spec.dataset is None:
             return set()
-        return {record.get(field) for record in self.datasets.dataset(tenant, name).records}
+        return {record.get(spec.held_by) for record in self.datasets.dataset(tenant, spec.dataset).records}
 
     def _search(self, tenant: str, spec: WriteSpec, query: bytes) -> Reply:
         params = parse_query(query, spec.params, self.spec.query)
@@ -232,26 +224,25 @@ class Writes:
             value = params.get(name)
             if value is not None and re.fullmatch(pattern, str(value)) is None:
                 return self.errors.violation(Violation(name, "pattern"))
-        match = spec.declaration.get("match")
-        rules = match if isinstance(match, dict) else {}
         held = self._held(tenant, spec)
-        key = self.spec.catalogues[str(spec.declaration["catalogue"])].key
+        catalogue = str(spec.catalogue)
+        key = self.spec.catalogues[catalogue].key
         items = []
-        for item in self.catalogue(str(spec.declaration["catalogue"])):
+        for item in self.catalogue(catalogue):
             if item.get(key) in held:
                 continue
             ok = True
-            for param, rule in rules.items():
+            for param, rule in spec.match.items():
                 value = params.get(param)
-                if value is None or not isinstance(rule, dict):
+                if value is None:
                     continue
-                field = item.get(str(rule["field"]))
+                field = item.get(rule["field"])
                 ok = str(value) in _digits(field) if rule.get("digits") else field == value
                 if not ok:
                     break
             if ok:
                 items.append(item)
-        return Reply(200, orjson.dumps(render_tree(spec.declaration.get("envelope"), {"items": items})))
+        return Reply(200, orjson.dumps(render_tree(spec.envelope, {"items": items})))
 
     def _body(self, spec: WriteSpec, body: bytes) -> dict[str, Any] | Reply:
         try:
@@ -270,17 +261,15 @@ class Writes:
             field = error.message.split("'")[1] if "'" in error.message else ""
         else:
             field = str(error.path[0]) if error.path else ""
-        outcomes = spec.declaration.get("errors")
-        if error.validator == "pattern" and isinstance(outcomes, dict) and "unparseable" in outcomes:
+        if error.validator == "pattern" and "unparseable" in spec.errors:
             return self._error(spec, "unparseable", field=field)
         message = _laravel_message(error, field)
         return self._error(spec, "invalid_body", field=field, message=message)
 
     def _record_view(self, spec: WriteSpec, record: Mapping[str, Any]) -> dict[str, Any]:
-        fields = spec.declaration.get("response_fields")
-        if not isinstance(fields, list):
+        if spec.response_fields is None:
             return dict(record)
-        return {str(name): record.get(str(name)) for name in fields}
+        return {name: record.get(name) for name in spec.response_fields}
 
     def _respond(self, spec: WriteSpec, template: Any, record: Mapping[str, Any] | None) -> Any:
         variables = {"record": self._record_view(spec, record)} if record is not None else {}
@@ -290,40 +279,34 @@ class Writes:
         body = self._body(spec, raw)
         if not isinstance(body, dict):
             return 0, body
-        declared = spec.declaration
-        wanted = body.get(str(declared["body_field"]))
-        catalogue = str(declared["catalogue"])
+        wanted = body.get(str(spec.body_field))
+        catalogue = str(spec.catalogue)
         key = self.spec.catalogues[catalogue].key
         if wanted in self._held(tenant, spec):
             return 0, self._error(spec, "held")
         item = next((item for item in self.catalogue(catalogue) if item.get(key) == wanted), None)
         if item is None:
             return 0, self._error(spec, "not_offered")
-        switches = declared.get("switches")
-        for name, error in switches.items() if isinstance(switches, dict) else ():
-            if self.switches.get((tenant, str(name))):
-                return 0, self.errors.render(str(error))
-        name = str(declared["dataset"])
+        for switch, error in spec.switches.items():
+            if self.switches.get((tenant, switch)):
+                return 0, self.errors.render(error)
+        name = str(spec.dataset)
         dataset_key = self.spec.datasets[name].key
         current = list(self.datasets.dataset(tenant, name).records)
         new_key = max((int(record[dataset_key]) for record in current), default=0) + 1
-        extra = declared.get("record")
-        record: dict[str, Any] = dict(
-            render_tree(extra if isinstance(extra, dict) else {}, {"now": _iso(self.now(tenant))})
-        )
-        copy = declared.get("copy")
-        for field in copy if isinstance(copy, list) else []:
-            record[str(field)] = item.get(str(field))
+        record: dict[str, Any] = dict(render_tree(dict(spec.record), {"now": _iso(self.now(tenant))}))
+        for field in spec.copy:
+            record[field] = item.get(field)
         record[dataset_key] = new_key
         self.datasets.replace(tenant, name, [*current, record])
-        return int(str(declared.get("status", 201))), self._respond(spec, declared.get("response"), record)
+        return spec.status or 201, self._respond(spec, spec.response, record)
 
     def _find(
         self, tenant: str, spec: WriteSpec, path_params: Mapping[str, str]
     ) -> tuple[str, int, list[Any]]:
-        name = str(spec.declaration["dataset"])
+        name = str(spec.dataset)
         key = self.spec.datasets[name].key
-        raw = path_params.get(str(spec.declaration["key_param"]), "")
+        raw = path_params.get(str(spec.key_param), "")
         records = [dict(record) for record in self.datasets.dataset(tenant, name).records]
         wanted: Any = int(raw) if raw.isdigit() and len(raw) < 19 else raw
         position = next((index for index, record in enumerate(records) if record[key] == wanted), -1)
@@ -339,15 +322,12 @@ class Writes:
         if not isinstance(body, dict):
             return 0, body
         record = records[position]
-        fields = spec.declaration.get("fields")
-        for field in fields if isinstance(fields, list) else []:
-            if str(field) in body:
-                value = body[str(field)]
-                record[str(field)] = None if value == "" and spec.declaration.get("empty_is_null") else value
+        for field in spec.fields:
+            if field in body:
+                value = body[field]
+                record[field] = None if value == "" and spec.empty_is_null else value
         self.datasets.replace(tenant, name, records)
-        return int(str(spec.declaration.get("status", 200))), self._respond(
-            spec, spec.declaration.get("response"), record
-        )
+        return spec.status or 200, self._respond(spec, spec.response, record)
 
     def _delete(self, tenant: str, spec: WriteSpec, path_params: Mapping[str, str]) -> tuple[int, Any]:
         name, position, records = self._find(tenant, spec, path_params)
@@ -358,23 +338,19 @@ class Writes:
         due = self.scheduled.setdefault((tenant, name), {})
         if record[key] in due:
             return 0, self._error(spec, "already_scheduled")
-        deferred = spec.declaration.get("deferred")
-        status = int(str(spec.declaration.get("status", 200)))
-        where = deferred.get("where") if isinstance(deferred, dict) else None
-        if (
-            isinstance(deferred, dict)
-            and isinstance(where, dict)
-            and all(record.get(field) == value for field, value in where.items())
+        deferred = spec.deferred
+        status = spec.status or 200
+        if deferred is not None and all(
+            record.get(field) == value for field, value in deferred["where"].items()
         ):
             due[record[key]] = self._period_end(tenant, record, deferred)
-            changes = deferred.get("set")
-            record.update(changes if isinstance(changes, dict) else {})
+            record.update(deferred["set"])
             self.datasets.replace(tenant, name, records)
             return status, self._respond(spec, deferred["response"], None)
         self.datasets.replace(tenant, name, [item for item in records if item is not record])
-        return status, self._respond(spec, spec.declaration.get("response"), None)
+        return status, self._respond(spec, spec.response, None)
 
-    def _period_end(self, tenant: str, record: Mapping[str, Any], deferred: Mapping[str, Any]) -> float:
+    def _period_end(self, tenant: str, record: Mapping[str, Any], deferred: Deferred) -> float:
         """The end of the record's current billing period: periods run from ``created_at``."""
         period = float(str(deferred["period_days"])) * DAY
         now = self.now(tenant)
