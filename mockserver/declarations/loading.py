@@ -203,10 +203,11 @@ def _write_problems(
 ) -> list[str]:  # fmt: skip
     """What makes a write declaration unusable (each problem one phrase; ``check`` prints them)."""
     problems: list[str] = []
+    article = "an" if write.operation[0] in "aeiou" else "a"
     if WRITE_METHODS[write.operation] != write.method:
-        problems.append(f"a {write.operation} operation is {WRITE_METHODS[write.operation].upper()}")
+        problems.append(f"{article} {write.operation} operation is {WRITE_METHODS[write.operation].upper()}")
     if write.dataset is None:
-        problems.append(f"a {write.operation} operation names its dataset")
+        problems.append(f"{article} {write.operation} operation names its dataset")
     elif write.dataset not in datasets:
         problems.append(f"effect on undeclared dataset {write.dataset!r}")
     if write.operation in ("search", "create") and write.catalogue not in catalogues:
@@ -216,7 +217,7 @@ def _write_problems(
     ):
         problems.append(f"key_param {write.key_param!r} is not a parameter of the path")
     if write.operation in ("create", "update") and write.body_schema is None:
-        problems.append(f"a {write.operation} operation needs a request body schema")
+        problems.append(f"{article} {write.operation} operation needs a request body schema")
     if write.operation == "create" and (
         write.body_field is None or write.body_field not in _required(write.body_schema)
     ):
