@@ -257,6 +257,11 @@ def _write(source: Path, path: str, method: str, operation: Mapping[str, Any]) -
         for p in query
     ]
     params = _params(source, {"parameters": unchecked})
+    path_patterns = {
+        str(parameter["name"]): "[0-9]+"
+        for parameter in operation.get("parameters", [])
+        if parameter.get("in") == "path" and parameter.get("schema", {}).get("type") == "integer"
+    }
     return WriteSpec(
         method=method,
         path=path,
@@ -265,6 +270,7 @@ def _write(source: Path, path: str, method: str, operation: Mapping[str, Any]) -
         operation=declaration["operation"],
         body_schema=_body_schema(source, operation),
         patterns=patterns,
+        path_patterns=path_patterns,
         dataset=declaration.get("dataset"),
         catalogue=declaration.get("catalogue"),
         match=declaration.get("match", {}),

@@ -116,7 +116,8 @@ class WriteSpec:
 
     The fields from ``operation`` on are the operation's ``x-emulator`` block (``declaration.schema.json``:
     ``$defs/write``); :mod:`mockserver.engine.writes` implements them. ``method``, ``path``,
-    ``operation_id``, ``params``, ``body_schema`` and ``patterns`` come from the OpenAPI operation.
+    ``operation_id``, ``params``, ``body_schema``, ``patterns`` and ``path_patterns`` come from the OpenAPI
+    operation (an integer path parameter matches digits only, as a Laravel route's ``whereNumber``).
     """
 
     method: str
@@ -126,6 +127,7 @@ class WriteSpec:
     operation: WriteOperation
     body_schema: Path | None = None
     patterns: Mapping[str, str] = field(default_factory=dict)  # query parameter -> the regex it must match
+    path_patterns: Mapping[str, str] = field(default_factory=dict)  # path parameter -> the regex it matches
     dataset: str | None = None
     catalogue: str | None = None
     match: Mapping[str, MatchRule] = field(default_factory=dict)

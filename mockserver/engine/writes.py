@@ -46,10 +46,12 @@ class WriteCall:
     path_params: Mapping[str, str]
 
 
-def _route_pattern(path: str) -> re.Pattern[str]:
+def _route_pattern(path: str, parameters: Mapping[str, str]) -> re.Pattern[str]:
+    """The regex of a route: each path parameter matches its pattern (an integer: digits), else a segment."""
     parts = PARAMETER.split(path)
     regex = "".join(
-        f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part) for index, part in enumerate(parts)
+        f"(?P<{part}>{parameters.get(part, '[^/]+')})" if index % 2 else re.escape(part)
+        for index, part in enumerate(parts)
     )
     return re.compile(f"^{regex}$")
 
@@ -97,7 +99,7 @@ class Writes:
         self.datasets = datasets
         self.errors = errors
         self.wall = wall
-        self.routes = [(_route_pattern(write.path), write) for write in spec.writes]
+        self.routes = [(_route_pattern(write.path, write.path_patterns), write) for write in spec.writes]
         self.validators = {
             write.path + write.method: Draft202012Validator(read_json(write.body_schema))
             for write in spec.writes

@@ -119,17 +119,20 @@ def test_bearer_scheme_is_case_insensitive(famulor: VendorClient) -> None:
 
 
 def test_unknown_path_is_laravels_404_and_wrong_method_its_405(famulor: VendorClient) -> None:
-    missing = famulor.get("/api/user/phone-numbers/none/more")
+    missing = famulor.get("/api/user/phone-numbers/none")
     assert missing.status_code == 404
-    assert missing.json() == {"message": "The route api/user/phone-numbers/none/more could not be found."}
+    assert missing.json() == {"message": "The route api/user/phone-numbers/none could not be found."}
     wrong = famulor.request("DELETE", ALL)
     assert wrong.status_code == 405
     assert wrong.headers["allow"] == "GET, HEAD, OPTIONS"
     assert "DELETE method is not supported" in wrong.json()["message"]
-    # `/phone-numbers/{id}` is a route (update, release) that has no GET: Laravel answers 405, not 404.
-    one = famulor.get("/api/user/phone-numbers/none")
+    # `/phone-numbers/{id}` (numeric ids) is a route of update and release, with no GET: 405, not 404;
+    # `search` is not an id, so PUT on it is a 405 of the search route.
+    one = famulor.get("/api/user/phone-numbers/1")
     assert one.status_code == 405
+    assert one.headers["allow"] == "PUT, DELETE, OPTIONS"
     assert "GET method is not supported" in one.json()["message"]
+    assert famulor.request("PUT", "/api/user/phone-numbers/search").status_code == 405
 
 
 def test_the_documented_numbers_open_the_list_in_documented_order(famulor: VendorClient) -> None:

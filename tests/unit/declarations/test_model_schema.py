@@ -79,8 +79,11 @@ MIRRORS = (
     Mirror(
         "/$defs/write",
         WriteSpec,
-        # method, path, operation_id, params, body_schema and patterns come from the OpenAPI operation.
-        derived=frozenset({"method", "path", "operation_id", "params", "body_schema", "patterns"}),
+        # method, path, operation_id, params, body_schema, patterns and path_patterns come from the
+        # OpenAPI operation.
+        derived=frozenset(
+            {"method", "path", "operation_id", "params", "body_schema", "patterns", "path_patterns"}
+        ),
     ),
     Mirror("/$defs/write/properties/match/additionalProperties", MatchRule),
     Mirror("/$defs/write/properties/errors", WriteErrors),
