@@ -2,7 +2,9 @@
 
 ``vendor-emulator schemathesis-config`` writes ``schemathesis.toml`` (which Schemathesis reads from the
 current directory) with one ``[[project]]`` per vendor, selected by the title of its OpenAPI document,
-and a copy of :mod:`mockserver.testing.schemathesis_hooks` beside it, named by absolute path so that any
+its writes' accepted statuses (``[[project.operations]]``: a valid request refused by state, such as a
+purchase of a number not on offer, is an expected answer), and a copy of
+:mod:`mockserver.testing.schemathesis_hooks` beside it, named by absolute path so that any
 Schemathesis installation can load it.
 """
 
@@ -12,6 +14,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
+from mockserver.declarations.model import VendorSpec
 from mockserver.engine.emulator import Emulator, credential_headers
 from mockserver.testing.schemathesis_hooks import REGISTRATION
 
@@ -27,6 +30,32 @@ def _inline_table(values: dict[str, str]) -> str:
     return "{ " + ", ".join(f"{_toml_string(k)} = {_toml_string(v)}" for k, v in values.items()) + " }"
 
 
+ACCEPTED = ("2xx", "401", "403", "404")  # Schemathesis' default expected statuses of a valid request
+
+
+def accepted_statuses(spec: VendorSpec) -> dict[str, list[str]]:
+    """operationId -> the statuses a schema-valid request may rightly get, for each write.
+
+    A valid purchase of a number that is not on offer, or a second release, is refused by state no schema
+    describes; the write's declared outcomes (their error templates' statuses) are such answers.
+    """
+    accepted = {}
+    for write in spec.writes:
+        names = [*write.errors.values(), *write.switches.values()]
+        statuses = {str(spec.errors[str(name)].status) for name in names if str(name) in spec.errors}
+        accepted[write.operation_id] = [*ACCEPTED, *sorted(statuses - set(ACCEPTED))]
+    return accepted
+
+
+def operation_tables(spec: VendorSpec) -> list[str]:
+    """The ``[[project.operations]]`` tables of a vendor's writes (their accepted statuses)."""
+    lines = []
+    for operation_id, statuses in accepted_statuses(spec).items():
+        lines += ["", "[[project.operations]]", f"include-operation-id = {_toml_string(operation_id)}"]
+        lines.append(f"checks.positive_data_acceptance.expected-statuses = {json.dumps(statuses)}")
+    return lines
+
+
 def schemathesis_toml(emulator: Emulator, hooks: Path) -> str:
     """The config: the hooks file, then one project per vendor with its first test credential."""
     lines = [
@@ -39,6 +68,7 @@ def schemathesis_toml(emulator: Emulator, hooks: Path) -> str:
         title = str(info.get("title", spec.title)) if isinstance(info, dict) else spec.title
         lines += ["", "[[project]]", f"title = {_toml_string(title)}"]
         lines.append(f"headers = {_inline_table(credential_headers(spec)[0])}")
+        lines += operation_tables(spec)
     return "\n".join(lines) + "\n"
 
 
