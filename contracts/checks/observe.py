@@ -239,7 +239,7 @@ def _unknown(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[Any
 
 def _filter_case(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[Any, str, Any]]:
     declared = next(f for f in check.endpoint.filters if f.param == found.where)
-    fields = getattr(declared, "fields", None) or (getattr(declared, "field", ""),)
+    fields = declared.record_fields
     _, body = check.probe(check.widest())
     sample = next(
         (

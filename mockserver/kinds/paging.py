@@ -16,14 +16,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from mockserver.data.dataset import Dataset, Selection
 from mockserver.kinds.cursors import CursorCodec
 from mockserver.kinds.discovery import discover
 from mockserver.kinds.params import ParamSpec, Violation
+from mockserver.kinds.settings import Settings
 
 Query = dict[str, Any]
+OverMax = Literal["reject", "clamp"]
 
 OVER_MAX = {
     "enum": ["reject", "clamp"],
@@ -100,7 +102,9 @@ class Pager(ABC):
     Class attributes a style declares: ``style``; ``schema``, the JSON Schema of its declaration block
     (a ``oneOf`` branch of the declaration's ``paging``, with ``title`` and ``description``);
     ``template_variables``, the ``${...}`` variables it gives the envelope and what they mean; ``rank``,
-    where it is listed in the declaration reference.
+    where it is listed in the declaration reference. An instance's ``settings`` are its declaration
+    block parsed into the style's :class:`~mockserver.kinds.settings.Settings` (a style re-annotates
+    ``settings`` with its own class, whose fields are the properties of ``schema``).
     """
 
     style: ClassVar[str]
@@ -113,9 +117,12 @@ class Pager(ABC):
         super().__init_subclass__(**kwargs)
         Pager.registry[cls.style] = cls
 
+    settings: Settings
+
     def __init__(self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> None:
-        self.declaration = declaration
+        self.declaration = declaration  # the raw block, as declared (for display); styles read settings
         self.specs = dict(specs)
+        self.settings = Settings()
 
     @classmethod
     def kinds(cls) -> dict[str, type[Pager]]:
@@ -157,12 +164,17 @@ class Pager(ABC):
         """The parameter specs to validate requests with (a pager may relax a bound it enforces itself)."""
         return self.specs
 
+    @property
+    def clamps_size(self) -> bool:
+        """Whether a size above the parameter's maximum is clamped to it (``over_max: clamp``)."""
+        return False
+
     def _size_limit(self, name: str) -> int | None:
-        return self.specs[name].maximum if self.declaration.get("over_max") == "clamp" else None
+        return self.specs[name].maximum if self.clamps_size else None
 
     def _relaxed(self, *names: str) -> dict[str, ParamSpec]:
         relaxed = dict(self.specs)
-        if self.declaration.get("over_max") == "clamp":
+        if self.clamps_size:
             for name in names:
                 relaxed[name] = relaxed[name].without_maximum()
         return relaxed

@@ -40,15 +40,19 @@ def _same(value: Any, wanted: Any, case_insensitive: bool) -> bool:
 def _keeps(item: Filter, value: Any, record: Record) -> bool:
     """Whether ``record`` is listed under filter ``item`` with parameter ``value`` (None: no value)."""
     if isinstance(item, IncludeFlag):
-        return value in item.true_values or field_value(record, item.field) is False
+        return value in item.settings.true_values or field_value(record, item.settings.field) is False
     if value is None:
         return True
     if isinstance(item, Equals):
-        return value == item.match_all or _same(field_value(record, item.field), value, item.case_insensitive)
+        return value == item.settings.match_all or _same(
+            field_value(record, item.settings.field), value, item.settings.case_insensitive
+        )
     if isinstance(item, EqualsAny):
-        return any(_same(field_value(record, f), value, item.case_insensitive) for f in item.fields)
+        return any(
+            _same(field_value(record, f), value, item.settings.case_insensitive) for f in item.settings.fields
+        )
     assert isinstance(item, Contains)
-    texts = [str(field_value(record, f)) for f in item.fields if field_value(record, f) is not None]
+    texts = [str(field_value(record, f)) for f in item.settings.fields if field_value(record, f) is not None]
     return any(value.casefold() in text.casefold() for text in texts)
 
 
@@ -83,10 +87,10 @@ def _by(name: str) -> Any:
 def _filter_values(item: Filter, endpoint: EndpointSpec, records: list[Record]) -> st.SearchStrategy[Any]:
     spec = endpoint.params[item.param]
     if isinstance(item, IncludeFlag):
-        return st.sampled_from([*sorted(item.true_values), "0"])
+        return st.sampled_from([*sorted(item.settings.true_values), "0"])
     if spec.enum is not None:
         return st.sampled_from(spec.enum)
-    fields = [item.field] if isinstance(item, Equals) else list(getattr(item, "fields", ()))
+    fields = [item.settings.field] if isinstance(item, Equals) else list(getattr(item.settings, "fields", ()))
     seen = sorted({str(v) for r in records for f in fields if isinstance(v := field_value(r, f), str)})
     if isinstance(item, Contains):
         length = max(2, spec.min_length or 1)

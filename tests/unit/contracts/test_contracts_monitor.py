@@ -170,10 +170,10 @@ def _filter_rewrite(endpoint: EndpointSpec, params: Params) -> Params:
     for declared in endpoint.filters:
         default = endpoint.params[declared.param].default
         given = {name for name, _ in params}
-        if not isinstance(declared, Equals) or default is None or declared.match_all is None:
+        if not isinstance(declared, Equals) or default is None or declared.settings.match_all is None:
             continue
         if declared.param not in given:
-            params = [*params, (declared.param, declared.match_all)]
+            params = [*params, (declared.param, declared.settings.match_all)]
     return params
 
 
@@ -192,7 +192,7 @@ DEFAULT_SCENARIOS: dict[str, tuple[drift.Rewrite, str, Callable[[VendorSpec, End
         _filter_rewrite,
         "filter-semantics-changed",
         lambda s, e: any(
-            isinstance(f, Equals) and f.match_all is not None and _documented(s, e, f.param)
+            isinstance(f, Equals) and f.settings.match_all is not None and _documented(s, e, f.param)
             for f in e.filters
         ),
     ),
