@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.checks.drift import preview
-from contracts.checks.endpoint import EndpointCheck, at
+from contracts.checks.endpoint import EndpointCheck
 from contracts.checks.findings import Finding
 from contracts.checks.observe import direction
 from contracts.checks.provenance import documented_default, site
 from mockserver.data.dataset import field_value
+from mockserver.documents.reading import path_get
 from mockserver.kinds.paging import Broken
 
 MAX_PAGES = 12
@@ -92,7 +93,7 @@ def defaults(check: EndpointCheck, body: Any) -> None:
 
 def _default_size(check: EndpointCheck, body: Any, name: str, default: Any) -> None:
     listed = len(check.items(body))
-    total, more = at(body, check.paths.get("total")), at(body, check.paths.get("has_more"))
+    total, more = path_get(body, check.paths.get("total")), path_get(body, check.paths.get("has_more"))
     expected = min(default, total) if isinstance(total, int) else (default if more is True else None)
     if (expected is not None and listed != expected) or (expected is None and listed > default):
         check.add(
@@ -103,7 +104,7 @@ def _default_size(check: EndpointCheck, body: Any, name: str, default: Any) -> N
             listed,
         )
     for variable in ("per_page", "limit"):
-        echoed = at(body, check.paths.get(variable))
+        echoed = path_get(body, check.paths.get(variable))
         if variable in check.paths and echoed != default:
             check.add(
                 BROKEN,
@@ -115,7 +116,7 @@ def _default_size(check: EndpointCheck, body: Any, name: str, default: Any) -> N
 
 
 def _default_page(check: EndpointCheck, body: Any, name: str, default: Any) -> None:
-    echoed = at(body, check.paths.get("page"))
+    echoed = path_get(body, check.paths.get("page"))
     if "page" in check.paths and echoed != default:
         check.add(
             BROKEN,
@@ -163,7 +164,7 @@ def walk(check: EndpointCheck, body: Any) -> None:
     """Walk every page twice if needed; report what persists in an unchanged listing."""
     if check.endpoint.paging.size_param is None or body is None:
         return
-    total = at(body, check.paths.get("total"))
+    total = path_get(body, check.paths.get("total"))
     size = _walk_size(check, total)
     first = _walk(check, size)
     check.findings += first.within
@@ -262,7 +263,7 @@ def _walk(check: EndpointCheck, size: int) -> Walk:
         body = check.json_body(response)
         listed = check.keys(body)
         walked.keys += listed
-        walked.totals.append(at(body, check.paths.get("total")))
+        walked.totals.append(path_get(body, check.paths.get("total")))
         walked.first_page = walked.first_page or listed
         verdict = pager.verdict(check.seen(query, response, body), size, number, len(set(walked.keys)))
         for broken in verdict.broken:

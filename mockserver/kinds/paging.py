@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from mockserver.data.dataset import Dataset, Selection
+from mockserver.documents.reading import path_get
 from mockserver.kinds.cursors import CursorCodec
 from mockserver.kinds.discovery import discover
 from mockserver.kinds.params import ParamSpec, Violation
@@ -238,10 +239,4 @@ def signal_paths(template: Any, prefix: tuple[str, ...] = ()) -> dict[str, tuple
 
 def read_signals(template: Any, body: Any) -> dict[str, Any]:
     """The envelope variables of ``template`` read from ``body`` (None where the body lacks them)."""
-    signals: dict[str, Any] = {}
-    for name, path in signal_paths(template).items():
-        value = body
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        signals[name] = value
-    return signals
+    return {name: path_get(body, path) for name, path in signal_paths(template).items()}

@@ -16,12 +16,13 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS
 from starlette.applications import Starlette
 
-from contracts.checks.endpoint import at, template_paths
 from mockserver import create_app
 from mockserver.declarations.model import EndpointSpec
+from mockserver.documents.reading import path_get
 from mockserver.documents.schemas import SchemaStore
 from mockserver.engine.emulator import credential_headers
 from mockserver.intercept.transport import EmulatorTransport
+from mockserver.kinds.paging import signal_paths
 from mockserver.testing.schemathesis_hooks import with_integral_numbers
 from tests.conftest import SCHEMAS, VENDORS, data_config
 
@@ -43,8 +44,8 @@ def _real_cursor(
     sizes = [endpoint.paging.declaration["size_param"], *endpoint.paging.declaration.get("size_aliases", ())]
     first_page = {**query, **dict.fromkeys(sizes, 1)}
     response = CLIENT.get(f"/{vendor_id}{endpoint.path}", params=first_page, headers=headers)
-    where = template_paths(endpoint.envelope).get("next_cursor")
-    return at(response.json(), where) if response.is_success else None
+    where = signal_paths(endpoint.envelope).get("next_cursor")
+    return path_get(response.json(), where) if response.is_success else None
 
 
 def _schema(vendor_id: str) -> Any:

@@ -13,15 +13,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.checks.endpoint import at, template_paths
 from mockserver.data.dataset import field_value
 from mockserver.declarations.model import EndpointSpec
+from mockserver.documents.reading import path_get
 from mockserver.engine.emulator import Emulator, build_emulator
 from mockserver.kinds.filter_kinds.contains import Contains
 from mockserver.kinds.filter_kinds.equals import Equals
 from mockserver.kinds.filter_kinds.equals_any import EqualsAny
 from mockserver.kinds.filter_kinds.include_flag import IncludeFlag
 from mockserver.kinds.filters import Filter
+from mockserver.kinds.paging import signal_paths
 from tests.conftest import VendorClient, data_config
 
 SPECS = build_emulator(data_config()).vendors
@@ -126,13 +127,13 @@ def _next(endpoint: EndpointSpec, query: dict[str, Any], body: Any, count: int) 
         return {**query, paging["offset_param"]: query.get(paging["offset_param"], 0) + count}
     if style == "page":
         return {**query, paging["page_param"]: query.get(paging["page_param"], 1) + 1}
-    cursor = at(body, template_paths(endpoint.envelope).get("next_cursor"))
+    cursor = path_get(body, signal_paths(endpoint.envelope).get("next_cursor"))
     return {**query, paging["cursor_param"]: cursor} if cursor else None
 
 
 def walk(client: VendorClient, endpoint: EndpointSpec, query: dict[str, Any], pages: int) -> list[Any]:
     """Every record listed from the first page to the last, following the endpoint's paging style."""
-    paths = template_paths(endpoint.envelope)
+    paths = signal_paths(endpoint.envelope)
     key = client.spec.datasets[endpoint.dataset].key
     walked: list[Any] = []
     current: dict[str, Any] | None = query
@@ -141,7 +142,7 @@ def walk(client: VendorClient, endpoint: EndpointSpec, query: dict[str, Any], pa
             return walked
         response = client.get(endpoint.path, params=current)
         assert response.status_code == 200, response.text
-        items = at(response.json(), paths["items"])
+        items = path_get(response.json(), paths["items"])
         walked += [item[key] for item in items]
         current = _next(endpoint, current, response.json(), len(items))
     raise AssertionError(f"still paging after {pages} pages")

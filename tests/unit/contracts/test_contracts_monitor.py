@@ -21,13 +21,14 @@ import pytest
 
 from contracts import run
 from contracts.checks import provenance
-from contracts.checks.endpoint import at, template_paths
 from contracts.checks.findings import KINDS, Severity
 from contracts.checks.runner import Report
 from contracts.targets.client import MAX_RETRY_AFTER_SECONDS
 from mockserver.declarations.model import EndpointSpec, VendorSpec
+from mockserver.documents.reading import path_get
 from mockserver.engine.emulator import build_emulator
 from mockserver.kinds.filter_kinds.equals import Equals
+from mockserver.kinds.paging import signal_paths
 from mockserver.kinds.templates import placeholders
 from mockserver.testing import VendorMock
 from tests import drifting_upstream as drift
@@ -235,14 +236,14 @@ def _variables(endpoint: EndpointSpec) -> set[str]:
 def _is_last(exchange: Exchange) -> bool:
     """Whether the emulator's answer is the last page of its listing."""
     assert exchange.endpoint is not None
-    paths = template_paths(exchange.endpoint.envelope)
+    paths = signal_paths(exchange.endpoint.envelope)
     if "has_more" in paths:
-        return at(exchange.body, paths["has_more"]) is False
+        return path_get(exchange.body, paths["has_more"]) is False
     if "next_cursor" in paths:
-        return not at(exchange.body, paths["next_cursor"])
+        return not path_get(exchange.body, paths["next_cursor"])
     if "page" in paths and "last_page" in paths:  # page paging: an offset is not sent
-        return bool(at(exchange.body, paths["page"]) >= at(exchange.body, paths["last_page"]))
-    total = at(exchange.body, paths.get("total"))
+        return bool(path_get(exchange.body, paths["page"]) >= path_get(exchange.body, paths["last_page"]))
+    total = path_get(exchange.body, paths.get("total"))
     offset_param = exchange.endpoint.paging.declaration.get("offset_param")
     offset = next((int(str(v)) for k, v in exchange.params if k == offset_param), 0)
     return isinstance(total, int) and offset + len(exchange.items()) >= total
@@ -250,8 +251,8 @@ def _is_last(exchange: Exchange) -> bool:
 
 def _set(exchange: Exchange, variable: str, change: Callable[[Any], Any]) -> None:
     assert exchange.endpoint is not None
-    path = template_paths(exchange.endpoint.envelope)[variable]
-    holder = at(exchange.body, path[:-1]) if len(path) > 1 else exchange.body
+    path = signal_paths(exchange.endpoint.envelope)[variable]
+    holder = path_get(exchange.body, path[:-1]) if len(path) > 1 else exchange.body
     holder[path[-1]] = change(holder[path[-1]])
 
 
