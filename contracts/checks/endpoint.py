@@ -24,7 +24,7 @@ from mockserver.declarations.model import EndpointSpec, VendorSpec
 from mockserver.declarations.served_openapi import response_schema
 from mockserver.documents.json_types import JsonObject
 from mockserver.documents.reading import path_get
-from mockserver.kinds.paging import PageSeen, read_signals, signal_paths
+from mockserver.kinds.paging import PageSeen, SignalRole, read_signals, signal_paths
 
 INVALID_KEY = "contract-check-invalid-key"
 HTML_HINT = "an HTML page (a login page?) instead of JSON"
@@ -262,6 +262,17 @@ class EndpointCheck:
         return [
             item.get(self.key) if isinstance(item, dict) else json_type(item) for item in self.items(body)
         ]
+
+    def signal_name(self, role: SignalRole) -> str | None:
+        """The envelope variable that plays ``role`` for this endpoint's paging style, if its envelope
+        carries it (None otherwise)."""
+        name = self.endpoint.paging.signal(role)
+        return name if name is not None and name in self.paths else None
+
+    def signal(self, body: Any, role: SignalRole) -> Any:
+        """The value of the signal playing ``role`` in ``body`` (None when the style or envelope has none)."""
+        name = self.signal_name(role)
+        return None if name is None else path_get(body, self.paths[name])
 
     def where_is(self, variable: str) -> str:
         """The JSON path of an envelope variable (``/data/pagination/total``)."""

@@ -98,7 +98,7 @@ def _default_size(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tupl
     if status != 200:
         return
     listed = len(check.items(body))
-    total, more = path_get(body, check.paths.get("total")), path_get(body, check.paths.get("has_more"))
+    total, more = check.signal(body, "total"), check.signal(body, "more")
     if more is True or (isinstance(total, int) and listed < total):
         yield listed, f"a request without {found.where} listed a full page of {listed}", {}
 
@@ -139,9 +139,9 @@ def _over_max(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[An
 def _size_reports(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[Any, str, Any]]:
     params = check.widest()
     status, body = check.probe(params)
-    reported, listed = path_get(body, check.paths.get("page_size")), len(check.items(body))
+    reported, listed = check.signal(body, "size_report"), len(check.items(body))
     size = next(iter(params.values()), None)
-    if status != 200 or path_get(body, check.paths.get("has_more")) is True or listed == size:
+    if status != 200 or check.signal(body, "more") is True or listed == size:
         return
     if reported == listed:
         yield "items", f"a short page of {listed} items reports page_size {reported}", params
@@ -174,11 +174,11 @@ def _count_scope(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple
         return
     param, _, values = chosen
     _, everything = check.probe(check.widest())
-    total = path_get(everything, check.paths.get("total"))
+    total = check.signal(everything, "total")
     for value in values:
         params = {**check.widest(), param: value}
         status, body = check.probe(params)
-        filtered, listed = path_get(body, check.paths.get("total")), len(check.items(body))
+        filtered, listed = check.signal(body, "total"), len(check.items(body))
         if status != 200 or not isinstance(total, int) or listed >= total:
             continue
         if filtered == total:

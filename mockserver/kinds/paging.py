@@ -27,6 +27,11 @@ from mockserver.kinds.settings import Settings
 
 Query = dict[str, Any]
 OverMax = Literal["reject", "clamp"]
+SignalRole = Literal["total", "more", "size", "page", "size_report"]
+"""What an envelope variable is to a client: ``total``, the count of records listed across the pages;
+``more``, the flag saying a later page exists; ``size``, the page size applied (echoing the size
+parameter); ``page``, the page number (echoing the page parameter); ``size_report``, the page size as
+the style reports it (the records listed, or the size asked for, as declared)."""
 
 OVER_MAX = {
     "enum": ["reject", "clamp"],
@@ -103,14 +108,18 @@ class Pager(ABC):
     Class attributes a style declares: ``style``; ``schema``, the JSON Schema of its declaration block
     (a ``oneOf`` branch of the declaration's ``paging``, with ``title`` and ``description``);
     ``template_variables``, the ``${...}`` variables it gives the envelope and what they mean; ``rank``,
-    where it is listed in the declaration reference. An instance's ``settings`` are its declaration
-    block parsed into the style's :class:`~mockserver.kinds.settings.Settings` (a style re-annotates
-    ``settings`` with its own class, whose fields are the properties of ``schema``).
+    where it is listed in the declaration reference; ``signal_roles``, which of its template variables
+    plays each :data:`SignalRole` (a checker asks :meth:`signal`, never a variable's name).
+
+    An instance's ``settings`` are its declaration block parsed into the style's
+    :class:`~mockserver.kinds.settings.Settings` (a style re-annotates ``settings`` with its own class,
+    whose fields are the properties of ``schema``).
     """
 
     style: ClassVar[str]
     schema: ClassVar[Mapping[str, Any]]
     template_variables: ClassVar[Mapping[str, str]]
+    signal_roles: ClassVar[Mapping[SignalRole, str]] = {}
     rank: ClassVar[int] = 100
     registry: ClassVar[dict[str, type[Pager]]] = {}
 
@@ -185,6 +194,10 @@ class Pager(ABC):
         """This request's page, or the Violation its paging parameters commit."""
 
     # ------------------------------------------------------------------ the client's side
+
+    def signal(self, role: SignalRole) -> str | None:
+        """The envelope variable that plays ``role`` in this style (None when the style has none)."""
+        return self.signal_roles.get(role)
 
     def default_size(self) -> int | None:
         """The default page size (None when the endpoint is not paginated or declares none)."""

@@ -23,6 +23,7 @@ from mockserver.kinds.paging import (
     PageRequest,
     PageSeen,
     Query,
+    SignalRole,
     Verdict,
     signal_paths,
 )
@@ -80,6 +81,11 @@ class CursorPaging(Pager):
         "has_more": "whether a later page exists",
         "page_size": "the number of records listed (or the size asked for, with `page_size_reports: "
         "requested`)",
+    }
+    signal_roles: ClassVar[Mapping[SignalRole, str]] = {
+        "total": "total",
+        "more": "has_more",
+        "size_report": "page_size",
     }
     settings: CursorSettings
 

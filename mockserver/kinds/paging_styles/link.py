@@ -26,6 +26,7 @@ from mockserver.kinds.paging import (
     PageRequest,
     PageSeen,
     Query,
+    SignalRole,
     Verdict,
 )
 from mockserver.kinds.params import ParamSpec
@@ -82,6 +83,7 @@ class LinkPaging(Pager):
         "per_page": "the page size applied",
         "last_page": "the last page number (at least 1)",
     }
+    signal_roles: ClassVar[Mapping[SignalRole, str]] = {"total": "total", "size": "per_page", "page": "page"}
     settings: LinkSettings
 
     def __init__(self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from mockserver.kinds.paging import Broken, Page, Pager, PageRequest, PageSeen, Query, Verdict
+from mockserver.kinds.paging import Broken, Page, Pager, PageRequest, PageSeen, Query, SignalRole, Verdict
 from mockserver.kinds.params import ParamSpec
 from mockserver.kinds.settings import Settings
 
@@ -56,6 +56,7 @@ class OffsetPaging(Pager):
         "limit": "the limit applied",
         "offset": "the offset applied",
     }
+    signal_roles: ClassVar[Mapping[SignalRole, str]] = {"total": "total", "size": "limit"}
     settings: OffsetSettings
 
     def __init__(self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> None:

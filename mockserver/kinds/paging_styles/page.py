@@ -17,6 +17,7 @@ from mockserver.kinds.paging import (
     PageRequest,
     PageSeen,
     Query,
+    SignalRole,
     Verdict,
 )
 from mockserver.kinds.params import ParamSpec
@@ -56,6 +57,12 @@ class PagePaging(Pager):
         "from": "the position of the first record on the page (1-based), or null",
         "to": "the position of the last record on the page, or null",
         "has_more": "whether a later page exists",
+    }
+    signal_roles: ClassVar[Mapping[SignalRole, str]] = {
+        "total": "total",
+        "more": "has_more",
+        "size": "per_page",
+        "page": "page",
     }
     settings: PageSettings
 

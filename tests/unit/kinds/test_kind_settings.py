@@ -110,3 +110,10 @@ def test_a_kind_whose_schema_and_settings_disagree_is_caught() -> None:
             "'mode' allows ('fast', 'slow'), the schema ['fast', 'careful']",
         ]
     )
+
+
+@pytest.mark.parametrize("style", Pager.kinds())
+def test_a_style_s_signal_roles_are_among_its_template_variables(style: str) -> None:
+    """A checker finds a style's total or end-of-list flag by role; the role must name a real variable."""
+    kind = Pager.kinds()[style]
+    assert set(kind.signal_roles.values()) <= set(kind.template_variables)
