@@ -171,11 +171,10 @@ def test_every_enum_filter_value_matches_at_least_one_fixture_record(
 
 def _widest_page(endpoint: Any) -> dict[str, Any]:
     """The query of the endpoint's largest page (at most 100 records)."""
-    paging = endpoint.paging.declaration
-    size = {"cursor": "size_param", "page": "size_param", "offset": "limit_param"}.get(paging["style"])
+    size = endpoint.paging.size_param
     if not size:
         return {}
-    return {paging[size]: min(100, endpoint.params[paging[size]].maximum or 100)}
+    return {size: min(100, endpoint.params[size].maximum or 100)}
 
 
 @pytest.mark.parametrize("vendor_id", VENDORS)

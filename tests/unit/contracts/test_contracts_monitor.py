@@ -28,7 +28,8 @@ from mockserver.declarations.model import EndpointSpec, VendorSpec
 from mockserver.documents.reading import path_get
 from mockserver.engine.emulator import build_emulator
 from mockserver.kinds.filter_kinds.equals import Equals
-from mockserver.kinds.paging import signal_paths
+from mockserver.kinds.paging import Pager, signal_paths
+from mockserver.kinds.paging_styles.cursor import CursorPaging
 from mockserver.kinds.templates import placeholders
 from mockserver.testing import VendorMock
 from tests import drifting_upstream as drift
@@ -38,7 +39,7 @@ from tests.drifting_upstream import Exchange, Params, Upstream
 CONFIG = data_config()
 SPECS = build_emulator(CONFIG).vendors
 ENDPOINTS = [(spec, e) for spec in SPECS.values() for e in spec.endpoints]
-PAGED = [(spec, e) for spec, e in ENDPOINTS if e.paging.declaration["style"] != "none"]
+PAGED = [(spec, e) for spec, e in ENDPOINTS if e.paging.style != "none"]
 
 
 def _changed_value(spec: VendorSpec, name: str) -> Any:
@@ -136,8 +137,7 @@ def _documented(spec: VendorSpec, endpoint: EndpointSpec, name: str | None) -> b
 
 
 def _size_param(endpoint: EndpointSpec) -> str | None:
-    name = endpoint.paging.declaration.get("size_param") or endpoint.paging.declaration.get("limit_param")
-    return str(name) if name else None
+    return endpoint.paging.size_param
 
 
 def _when_absent(name: str | None, value: Callable[[EndpointSpec], Any]) -> drift.Rewrite:
@@ -244,7 +244,7 @@ def _is_last(exchange: Exchange) -> bool:
     if "page" in paths and "last_page" in paths:  # page paging: an offset is not sent
         return bool(path_get(exchange.body, paths["page"]) >= path_get(exchange.body, paths["last_page"]))
     total = path_get(exchange.body, paths.get("total"))
-    offset_param = exchange.endpoint.paging.declaration.get("offset_param")
+    offset_param = _param(exchange.endpoint.paging, "position")
     offset = next((int(str(v)) for k, v in exchange.params if k == offset_param), 0)
     return isinstance(total, int) and offset + len(exchange.items()) >= total
 
@@ -320,13 +320,19 @@ def test_an_end_of_list_flag_that_never_turns_false_and_a_total_that_is_the_page
 
 def _later_page(exchange: Exchange) -> bool:
     assert exchange.endpoint is not None
-    paging = exchange.endpoint.paging.declaration
+    paging = exchange.endpoint.paging
+    cursor = paging.settings.cursor_param if isinstance(paging, CursorPaging) else None
     for name, value in exchange.params:
-        if name == paging.get("cursor_param") or (name == paging.get("page_param") and str(value) == "2"):
+        if name == cursor or (name == _param(paging, "page") and str(value) == "2"):
             return True
-        if name == paging.get("offset_param") and str(value) not in ("", "0"):
+        if name == _param(paging, "position") and str(value) not in ("", "0"):
             return True
     return False
+
+
+def _param(paging: Pager, role: str) -> str | None:
+    """The paging parameter playing ``role`` (``page``, ``position``) for a client, if any."""
+    return next((name for name, played in paging.param_roles().items() if played == role), None)
 
 
 @pytest.mark.parametrize("vendor", sorted({s.id for s, _ in PAGED}))
