@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Self
+from typing import Self
 
 
-def _frozen(value: Any) -> Any:
+def _frozen(value: object) -> object:
     return tuple(value) if isinstance(value, list) else value
 
 
@@ -24,7 +24,7 @@ class Settings:
     """The settings of a kind that has none; the base of every kind's settings."""
 
     @classmethod
-    def parse(cls, block: Mapping[str, Any]) -> Self:
+    def parse(cls, block: Mapping[str, object]) -> Self:
         """The settings a declaration block gives (keys that are not settings, like ``style``, ignored)."""
         names = (field.name for field in fields(cls))
         return cls(**{name: _frozen(block[name]) for name in names if name in block})

@@ -39,7 +39,7 @@ class Contains(Filter):
 
     settings: ContainsSettings
 
-    def __init__(self, declaration: Mapping[str, Any]) -> None:
+    def __init__(self, declaration: Mapping[str, object]) -> None:
         super().__init__(declaration)
         self.settings = ContainsSettings.parse(declaration)
 

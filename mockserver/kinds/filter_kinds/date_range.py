@@ -108,7 +108,7 @@ class DateRange(Filter):
 
     settings: DateRangeSettings
 
-    def __init__(self, declaration: Mapping[str, Any]) -> None:
+    def __init__(self, declaration: Mapping[str, object]) -> None:
         super().__init__(declaration)
         self.settings = DateRangeSettings.parse(declaration)
 

@@ -41,7 +41,7 @@ class Equals(Filter):
 
     settings: EqualsSettings
 
-    def __init__(self, declaration: Mapping[str, Any]) -> None:
+    def __init__(self, declaration: Mapping[str, object]) -> None:
         super().__init__(declaration)
         self.settings = EqualsSettings.parse(declaration)
 

@@ -47,7 +47,7 @@ class EqualsAny(Filter):
 
     settings: EqualsAnySettings
 
-    def __init__(self, declaration: Mapping[str, Any]) -> None:
+    def __init__(self, declaration: Mapping[str, object]) -> None:
         super().__init__(declaration)
         self.settings = EqualsAnySettings.parse(declaration)
 

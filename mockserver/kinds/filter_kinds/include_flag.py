@@ -45,7 +45,7 @@ class IncludeFlag(Filter):
 
     settings: IncludeFlagSettings
 
-    def __init__(self, declaration: Mapping[str, Any]) -> None:
+    def __init__(self, declaration: Mapping[str, object]) -> None:
         super().__init__(declaration)
         self.settings = IncludeFlagSettings.parse(declaration)
 

@@ -89,7 +89,7 @@ class CursorPaging(Pager):
     }
     settings: CursorSettings
 
-    def __init__(self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> None:
+    def __init__(self, declaration: Mapping[str, object], specs: Mapping[str, ParamSpec]) -> None:
         super().__init__(declaration, specs)
         self.settings = CursorSettings.parse(declaration)
 

@@ -86,7 +86,7 @@ class LinkPaging(Pager):
     signal_roles: ClassVar[Mapping[SignalRole, str]] = {"total": "total", "size": "per_page", "page": "page"}
     settings: LinkSettings
 
-    def __init__(self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> None:
+    def __init__(self, declaration: Mapping[str, object], specs: Mapping[str, ParamSpec]) -> None:
         super().__init__(declaration, specs)
         self.settings = LinkSettings.parse(declaration)
 

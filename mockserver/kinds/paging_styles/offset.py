@@ -59,7 +59,7 @@ class OffsetPaging(Pager):
     signal_roles: ClassVar[Mapping[SignalRole, str]] = {"total": "total", "size": "limit"}
     settings: OffsetSettings
 
-    def __init__(self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> None:
+    def __init__(self, declaration: Mapping[str, object], specs: Mapping[str, ParamSpec]) -> None:
         super().__init__(declaration, specs)
         self.settings = OffsetSettings.parse(declaration)
 

@@ -66,7 +66,7 @@ class PagePaging(Pager):
     }
     settings: PageSettings
 
-    def __init__(self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> None:
+    def __init__(self, declaration: Mapping[str, object], specs: Mapping[str, ParamSpec]) -> None:
         super().__init__(declaration, specs)
         self.settings = PageSettings.parse(declaration)
 
