@@ -16,14 +16,22 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from mockserver.data.dataset import Dataset, Selection
+from mockserver.documents.reading import path_get
 from mockserver.kinds.cursors import CursorCodec
 from mockserver.kinds.discovery import discover
 from mockserver.kinds.params import ParamSpec, Violation
+from mockserver.kinds.settings import Settings
 
 Query = dict[str, Any]
+OverMax = Literal["reject", "clamp"]
+SignalRole = Literal["total", "more", "size", "page", "size_report"]
+"""What an envelope variable is to a client: ``total``, the count of records listed across the pages;
+``more``, the flag saying a later page exists; ``size``, the page size applied (echoing the size
+parameter); ``page``, the page number (echoing the page parameter); ``size_report``, the page size as
+the style reports it (the records listed, or the size asked for, as declared)."""
 
 OVER_MAX = {
     "enum": ["reject", "clamp"],
@@ -100,12 +108,18 @@ class Pager(ABC):
     Class attributes a style declares: ``style``; ``schema``, the JSON Schema of its declaration block
     (a ``oneOf`` branch of the declaration's ``paging``, with ``title`` and ``description``);
     ``template_variables``, the ``${...}`` variables it gives the envelope and what they mean; ``rank``,
-    where it is listed in the declaration reference.
+    where it is listed in the declaration reference; ``signal_roles``, which of its template variables
+    plays each :data:`SignalRole` (a checker asks :meth:`signal`, never a variable's name).
+
+    An instance's ``settings`` are its declaration block parsed into the style's
+    :class:`~mockserver.kinds.settings.Settings` (a style re-annotates ``settings`` with its own class,
+    whose fields are the properties of ``schema``).
     """
 
     style: ClassVar[str]
     schema: ClassVar[Mapping[str, Any]]
     template_variables: ClassVar[Mapping[str, str]]
+    signal_roles: ClassVar[Mapping[SignalRole, str]] = {}
     rank: ClassVar[int] = 100
     registry: ClassVar[dict[str, type[Pager]]] = {}
 
@@ -113,9 +127,12 @@ class Pager(ABC):
         super().__init_subclass__(**kwargs)
         Pager.registry[cls.style] = cls
 
+    settings: Settings
+
     def __init__(self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> None:
-        self.declaration = declaration
+        self.declaration = declaration  # the raw block, as declared (for display); styles read settings
         self.specs = dict(specs)
+        self.settings = Settings()
 
     @classmethod
     def kinds(cls) -> dict[str, type[Pager]]:
@@ -157,12 +174,17 @@ class Pager(ABC):
         """The parameter specs to validate requests with (a pager may relax a bound it enforces itself)."""
         return self.specs
 
+    @property
+    def clamps_size(self) -> bool:
+        """Whether a size above the parameter's maximum is clamped to it (``over_max: clamp``)."""
+        return False
+
     def _size_limit(self, name: str) -> int | None:
-        return self.specs[name].maximum if self.declaration.get("over_max") == "clamp" else None
+        return self.specs[name].maximum if self.clamps_size else None
 
     def _relaxed(self, *names: str) -> dict[str, ParamSpec]:
         relaxed = dict(self.specs)
-        if self.declaration.get("over_max") == "clamp":
+        if self.clamps_size:
             for name in names:
                 relaxed[name] = relaxed[name].without_maximum()
         return relaxed
@@ -172,6 +194,10 @@ class Pager(ABC):
         """This request's page, or the Violation its paging parameters commit."""
 
     # ------------------------------------------------------------------ the client's side
+
+    def signal(self, role: SignalRole) -> str | None:
+        """The envelope variable that plays ``role`` in this style (None when the style has none)."""
+        return self.signal_roles.get(role)
 
     def default_size(self) -> int | None:
         """The default page size (None when the endpoint is not paginated or declares none)."""
@@ -226,10 +252,4 @@ def signal_paths(template: Any, prefix: tuple[str, ...] = ()) -> dict[str, tuple
 
 def read_signals(template: Any, body: Any) -> dict[str, Any]:
     """The envelope variables of ``template`` read from ``body`` (None where the body lacks them)."""
-    signals: dict[str, Any] = {}
-    for name, path in signal_paths(template).items():
-        value = body
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        signals[name] = value
-    return signals
+    return {name: path_get(body, path) for name, path in signal_paths(template).items()}

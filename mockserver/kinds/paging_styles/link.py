@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -19,17 +20,29 @@ from mockserver.kinds.paging import (
     OVER_MAX,
     SIZE_PARAM,
     Broken,
+    OverMax,
     Page,
     Pager,
     PageRequest,
     PageSeen,
     Query,
+    SignalRole,
     Verdict,
 )
 from mockserver.kinds.params import ParamSpec
+from mockserver.kinds.settings import Settings
 
 LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 REL = re.compile(r';\s*rel\s*=\s*"?([^";,]+)"?', re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LinkSettings(Settings):
+    """A ``link`` block: the page-number and size parameters, and what a size above the maximum does."""
+
+    page_param: str
+    size_param: str
+    over_max: OverMax = "reject"
 
 
 def parse_links(header: str | None) -> dict[str, str]:
@@ -70,15 +83,25 @@ class LinkPaging(Pager):
         "per_page": "the page size applied",
         "last_page": "the last page number (at least 1)",
     }
+    signal_roles: ClassVar[Mapping[SignalRole, str]] = {"total": "total", "size": "per_page", "page": "page"}
+    settings: LinkSettings
+
+    def __init__(self, declaration: Mapping[str, object], specs: Mapping[str, ParamSpec]) -> None:
+        super().__init__(declaration, specs)
+        self.settings = LinkSettings.parse(declaration)
 
     @property
     def size_param(self) -> str:
-        return str(self.declaration["size_param"])
+        return self.settings.size_param
 
     @property
     def page_param(self) -> str:
         """The page-number parameter."""
-        return str(self.declaration["page_param"])
+        return self.settings.page_param
+
+    @property
+    def clamps_size(self) -> bool:
+        return self.settings.over_max == "clamp"
 
     @property
     def paging_params(self) -> frozenset[str]:
