@@ -104,8 +104,9 @@ class Filter(ABC):
     Class attributes a kind declares: ``kind``; ``schema``, its declaration's ``description``, the
     ``properties`` it adds to ``param`` and ``kind`` (each with a description) and the ones it
     ``required``s; ``rank``, where it is listed in the declaration reference. An instance's ``settings``
-    are its declaration parsed into the kind's :class:`~mockserver.kinds.settings.Settings` (a kind
-    re-annotates ``settings`` with its own class, whose fields are the properties of ``schema``).
+    are its declaration parsed into the kind's ``settings_class`` (a
+    :class:`~mockserver.kinds.settings.Settings` whose fields are the properties of ``schema``; the kind
+    re-annotates ``settings`` with it).
     """
 
     kind: ClassVar[str]
@@ -117,11 +118,12 @@ class Filter(ABC):
         super().__init_subclass__(**kwargs)
         Filter.registry[cls.kind] = cls
 
+    settings_class: ClassVar[type[Settings]] = Settings
     settings: Settings
 
     def __init__(self, declaration: Mapping[str, Any]) -> None:
         self.param: str = declaration["param"]
-        self.settings = Settings()
+        self.settings = self.settings_class.parse(declaration)
 
     @classmethod
     def kinds(cls) -> dict[str, type[Filter]]:

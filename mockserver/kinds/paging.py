@@ -111,9 +111,9 @@ class Pager(ABC):
     where it is listed in the declaration reference; ``signal_roles``, which of its template variables
     plays each :data:`SignalRole` (a checker asks :meth:`signal`, never a variable's name).
 
-    An instance's ``settings`` are its declaration block parsed into the style's
-    :class:`~mockserver.kinds.settings.Settings` (a style re-annotates ``settings`` with its own class,
-    whose fields are the properties of ``schema``).
+    An instance's ``settings`` are its declaration block parsed into the style's ``settings_class`` (a
+    :class:`~mockserver.kinds.settings.Settings` whose fields are the properties of ``schema``; the style
+    re-annotates ``settings`` with it). Styles with a page-size parameter derive from :class:`SizedPager`.
     """
 
     style: ClassVar[str]
@@ -125,14 +125,16 @@ class Pager(ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        Pager.registry[cls.style] = cls
+        if "style" in cls.__dict__:  # a style, not a shared base of styles
+            Pager.registry[cls.style] = cls
 
+    settings_class: ClassVar[type[Settings]] = Settings
     settings: Settings
 
     def __init__(self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> None:
         self.declaration = declaration  # the raw block, as declared (for display); styles read settings
         self.specs = dict(specs)
-        self.settings = Settings()
+        self.settings = self.settings_class.parse(declaration)
 
     @classmethod
     def kinds(cls) -> dict[str, type[Pager]]:
@@ -237,6 +239,29 @@ class Pager(ABC):
     def openapi_annotations(self, envelope: Any) -> dict[str, dict[str, Any]]:
         """Extensions to write onto the served document's query parameters, by parameter name."""
         return {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SizedSettings(Settings):
+    """The settings every style with a page-size parameter has: the parameter, and what a size above its
+    maximum does (keyword-only, so that a style's own required settings may follow)."""
+
+    size_param: str
+    over_max: OverMax = "reject"
+
+
+class SizedPager(Pager):
+    """The base of the styles whose pages have a size parameter (``size_param``, ``over_max``)."""
+
+    settings: SizedSettings
+
+    @property
+    def size_param(self) -> str:
+        return self.settings.size_param
+
+    @property
+    def clamps_size(self) -> bool:
+        return self.settings.over_max == "clamp"
 
 
 def signal_paths(template: Any, prefix: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:

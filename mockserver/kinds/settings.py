@@ -2,10 +2,11 @@
 
 Each paging style and filter kind declares a frozen dataclass of its settings (a subclass of
 :class:`Settings`): one field per property of the JSON Schema fragment it declares, a field without a
-default for each property the schema requires, ``Literal`` for a closed set of values. The kind parses
-its block with :meth:`Settings.parse` in its constructor and reads only the typed fields afterwards, so
-a misspelt setting is a type error, not a silent ``None``. The declaration was validated against the
-schema before any kind is built; ``parse`` only picks the fields out and freezes arrays into tuples.
+default for each property the schema requires, ``Literal`` for a closed set of values. The kind names
+that class as its ``settings_class``; the base constructor parses the block with :meth:`Settings.parse`,
+and the kind reads only the typed fields afterwards, so a misspelt setting is a type error, not a
+silent ``None``. The declaration was validated against the schema before any kind is built; ``parse``
+only picks the fields out and freezes arrays into tuples.
 """
 
 from __future__ import annotations

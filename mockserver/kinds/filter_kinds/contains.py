@@ -37,11 +37,8 @@ class Contains(Filter):
         "required": ["fields"],
     }
 
+    settings_class = ContainsSettings
     settings: ContainsSettings
-
-    def __init__(self, declaration: Mapping[str, object]) -> None:
-        super().__init__(declaration)
-        self.settings = ContainsSettings.parse(declaration)
 
     @property
     def record_fields(self) -> tuple[str, ...]:

@@ -106,11 +106,8 @@ class DateRange(Filter):
         "required": ["field", "before_param"],
     }
 
+    settings_class = DateRangeSettings
     settings: DateRangeSettings
-
-    def __init__(self, declaration: Mapping[str, object]) -> None:
-        super().__init__(declaration)
-        self.settings = DateRangeSettings.parse(declaration)
 
     @property
     def params(self) -> tuple[str, ...]:

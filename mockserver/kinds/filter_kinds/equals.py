@@ -39,11 +39,8 @@ class Equals(Filter):
         "required": ["field"],
     }
 
+    settings_class = EqualsSettings
     settings: EqualsSettings
-
-    def __init__(self, declaration: Mapping[str, object]) -> None:
-        super().__init__(declaration)
-        self.settings = EqualsSettings.parse(declaration)
 
     @property
     def record_fields(self) -> tuple[str, ...]:

@@ -45,11 +45,8 @@ class EqualsAny(Filter):
         "required": ["fields"],
     }
 
+    settings_class = EqualsAnySettings
     settings: EqualsAnySettings
-
-    def __init__(self, declaration: Mapping[str, object]) -> None:
-        super().__init__(declaration)
-        self.settings = EqualsAnySettings.parse(declaration)
 
     @property
     def record_fields(self) -> tuple[str, ...]:

@@ -43,11 +43,8 @@ class IncludeFlag(Filter):
         "required": ["field", "true_values"],
     }
 
+    settings_class = IncludeFlagSettings
     settings: IncludeFlagSettings
-
-    def __init__(self, declaration: Mapping[str, object]) -> None:
-        super().__init__(declaration)
-        self.settings = IncludeFlagSettings.parse(declaration)
 
     @property
     def record_fields(self) -> tuple[str, ...]:

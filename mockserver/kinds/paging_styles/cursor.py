@@ -17,31 +17,28 @@ from mockserver.kinds.paging import (
     OVER_MAX,
     SIZE_PARAM,
     Broken,
-    OverMax,
     Page,
-    Pager,
     PageRequest,
     PageSeen,
     Query,
     SignalRole,
+    SizedPager,
+    SizedSettings,
     Verdict,
     signal_paths,
 )
 from mockserver.kinds.params import ParamSpec, Violation
-from mockserver.kinds.settings import Settings
 
 EXTENSION = "x-opaque-cursor"
 
 
 @dataclass(frozen=True)
-class CursorSettings(Settings):
+class CursorSettings(SizedSettings):
     """A ``cursor`` block: the cursor and size parameters (and the size's aliases), what a size above
     the maximum does, and what ``${page_size}`` reports."""
 
     cursor_param: str
-    size_param: str
     size_aliases: tuple[str, ...] = ()
-    over_max: OverMax = "reject"
     page_size_reports: Literal["items", "requested"] = "items"
 
 
@@ -50,7 +47,7 @@ def _preview(value: Any) -> Any:
     return value[:117] + "..." if isinstance(value, str) and len(value) > 120 else value
 
 
-class CursorPaging(Pager):
+class CursorPaging(SizedPager):
     """Opaque ``cursor`` plus a page size (with aliases); keyset continuation after the last record."""
 
     style = "cursor"
@@ -87,19 +84,8 @@ class CursorPaging(Pager):
         "more": "has_more",
         "size_report": "page_size",
     }
+    settings_class = CursorSettings
     settings: CursorSettings
-
-    def __init__(self, declaration: Mapping[str, object], specs: Mapping[str, ParamSpec]) -> None:
-        super().__init__(declaration, specs)
-        self.settings = CursorSettings.parse(declaration)
-
-    @property
-    def size_param(self) -> str:
-        return self.settings.size_param
-
-    @property
-    def clamps_size(self) -> bool:
-        return self.settings.over_max == "clamp"
 
     @property
     def size_names(self) -> tuple[str, ...]:

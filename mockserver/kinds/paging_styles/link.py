@@ -20,29 +20,26 @@ from mockserver.kinds.paging import (
     OVER_MAX,
     SIZE_PARAM,
     Broken,
-    OverMax,
     Page,
-    Pager,
     PageRequest,
     PageSeen,
     Query,
     SignalRole,
+    SizedPager,
+    SizedSettings,
     Verdict,
 )
 from mockserver.kinds.params import ParamSpec
-from mockserver.kinds.settings import Settings
 
 LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 REL = re.compile(r';\s*rel\s*=\s*"?([^";,]+)"?', re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class LinkSettings(Settings):
+class LinkSettings(SizedSettings):
     """A ``link`` block: the page-number and size parameters, and what a size above the maximum does."""
 
     page_param: str
-    size_param: str
-    over_max: OverMax = "reject"
 
 
 def parse_links(header: str | None) -> dict[str, str]:
@@ -60,7 +57,7 @@ def link_query(target: str) -> Query:
     return dict(parse_qsl(urlsplit(target).query, keep_blank_values=True))
 
 
-class LinkPaging(Pager):
+class LinkPaging(SizedPager):
     """``page``/``per_page`` with the pages linked in a ``Link`` header: next, prev, first, last."""
 
     style = "link"
@@ -84,24 +81,13 @@ class LinkPaging(Pager):
         "last_page": "the last page number (at least 1)",
     }
     signal_roles: ClassVar[Mapping[SignalRole, str]] = {"total": "total", "size": "per_page", "page": "page"}
+    settings_class = LinkSettings
     settings: LinkSettings
-
-    def __init__(self, declaration: Mapping[str, object], specs: Mapping[str, ParamSpec]) -> None:
-        super().__init__(declaration, specs)
-        self.settings = LinkSettings.parse(declaration)
-
-    @property
-    def size_param(self) -> str:
-        return self.settings.size_param
 
     @property
     def page_param(self) -> str:
         """The page-number parameter."""
         return self.settings.page_param
-
-    @property
-    def clamps_size(self) -> bool:
-        return self.settings.over_max == "clamp"
 
     @property
     def paging_params(self) -> frozenset[str]:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from mockserver.kinds.paging import Broken, Page, Pager, PageRequest, PageSeen, Query, SignalRole, Verdict
-from mockserver.kinds.params import ParamSpec
 from mockserver.kinds.settings import Settings
 
 
@@ -57,11 +56,8 @@ class OffsetPaging(Pager):
         "offset": "the offset applied",
     }
     signal_roles: ClassVar[Mapping[SignalRole, str]] = {"total": "total", "size": "limit"}
+    settings_class = OffsetSettings
     settings: OffsetSettings
-
-    def __init__(self, declaration: Mapping[str, object], specs: Mapping[str, ParamSpec]) -> None:
-        super().__init__(declaration, specs)
-        self.settings = OffsetSettings.parse(declaration)
 
     @property
     def size_param(self) -> str:

@@ -11,29 +11,26 @@ from mockserver.kinds.paging import (
     OVER_MAX,
     SIZE_PARAM,
     Broken,
-    OverMax,
     Page,
-    Pager,
     PageRequest,
     PageSeen,
     Query,
     SignalRole,
+    SizedPager,
+    SizedSettings,
     Verdict,
 )
 from mockserver.kinds.params import ParamSpec
-from mockserver.kinds.settings import Settings
 
 
 @dataclass(frozen=True)
-class PageSettings(Settings):
+class PageSettings(SizedSettings):
     """A ``page`` block: the page-number and size parameters, and what a size above the maximum does."""
 
     page_param: str
-    size_param: str
-    over_max: OverMax = "reject"
 
 
-class PagePaging(Pager):
+class PagePaging(SizedPager):
     """Laravel-style ``page``/``per_page`` with ``current_page``, ``last_page``, ``from`` and ``to``."""
 
     style = "page"
@@ -64,19 +61,8 @@ class PagePaging(Pager):
         "size": "per_page",
         "page": "page",
     }
+    settings_class = PageSettings
     settings: PageSettings
-
-    def __init__(self, declaration: Mapping[str, object], specs: Mapping[str, ParamSpec]) -> None:
-        super().__init__(declaration, specs)
-        self.settings = PageSettings.parse(declaration)
-
-    @property
-    def size_param(self) -> str:
-        return self.settings.size_param
-
-    @property
-    def clamps_size(self) -> bool:
-        return self.settings.over_max == "clamp"
 
     @property
     def paging_params(self) -> frozenset[str]:
