@@ -23,12 +23,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contracts.checks.endpoint import at, template_paths
 from mockserver import EmulatorConfig, create_app
 from mockserver.declarations.model import EndpointSpec, VendorSpec
+from mockserver.documents.reading import path_get
 from mockserver.documents.schemas import SchemaStore
 from mockserver.engine.emulator import Emulator, credential_headers
 from mockserver.intercept.transport import EmulatorTransport
+from mockserver.kinds.paging import signal_paths
 
 LOGIN_PAGE = b"<!doctype html><html><body><form action='/login'>Sign in</form></body></html>"
 Mutation = Callable[["Exchange"], None]
@@ -54,7 +55,7 @@ class Exchange:
         """The listed items of the body (mutable)."""
         if self.endpoint is None or not isinstance(self.body, dict):
             return []
-        found = at(self.body, template_paths(self.endpoint.envelope).get("items"))
+        found = path_get(self.body, signal_paths(self.endpoint.envelope).get("items"))
         return found if isinstance(found, list) else []
 
     def item_schema(self) -> dict[str, Any]:
@@ -277,8 +278,8 @@ def constraint(exchange: Exchange) -> None:
             name = patterned[0]
             exchange.items()[0][name] = -5 if "minimum" in schema[name] else "not matching!"
         elif exchange.endpoint is not None:
-            total = template_paths(exchange.endpoint.envelope).get("total", ("count",))
-            holder = at(exchange.body, total[:-1]) if total[:-1] else exchange.body
+            total = signal_paths(exchange.endpoint.envelope).get("total", ("count",))
+            holder = path_get(exchange.body, total[:-1]) if total[:-1] else exchange.body
             holder[total[-1]] = -1
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.checks.drift import preview
-from contracts.checks.endpoint import EndpointCheck, at
+from contracts.checks.endpoint import EndpointCheck
 from contracts.checks.findings import Finding
 from contracts.checks.observe import direction
 from contracts.checks.provenance import documented_default, site
@@ -92,7 +92,7 @@ def defaults(check: EndpointCheck, body: Any) -> None:
 
 def _default_size(check: EndpointCheck, body: Any, name: str, default: Any) -> None:
     listed = len(check.items(body))
-    total, more = at(body, check.paths.get("total")), at(body, check.paths.get("has_more"))
+    total, more = check.signal(body, "total"), check.signal(body, "more")
     expected = min(default, total) if isinstance(total, int) else (default if more is True else None)
     if (expected is not None and listed != expected) or (expected is None and listed > default):
         check.add(
@@ -102,24 +102,24 @@ def _default_size(check: EndpointCheck, body: Any, name: str, default: Any) -> N
             expected if expected is not None else f"at most {default}",
             listed,
         )
-    for variable in ("per_page", "limit"):
-        echoed = at(body, check.paths.get(variable))
-        if variable in check.paths and echoed != default:
-            check.add(
-                BROKEN,
-                check.where_is(variable),
-                f"the default page reports {variable} {echoed!r}; the documented default {name} is {default}",
-                default,
-                echoed,
-            )
+    variable = check.signal_name("size")
+    echoed = check.signal(body, "size")
+    if variable is not None and echoed != default:
+        check.add(
+            BROKEN,
+            check.where_is(variable),
+            f"the default page reports {variable} {echoed!r}; the documented default {name} is {default}",
+            default,
+            echoed,
+        )
 
 
 def _default_page(check: EndpointCheck, body: Any, name: str, default: Any) -> None:
-    echoed = at(body, check.paths.get("page"))
-    if "page" in check.paths and echoed != default:
+    variable, echoed = check.signal_name("page"), check.signal(body, "page")
+    if variable is not None and echoed != default:
         check.add(
             BROKEN,
-            check.where_is("page"),
+            check.where_is(variable),
             f"a request without {name} reports page {echoed!r}; the documented default is {default}",
             default,
             echoed,
@@ -163,7 +163,7 @@ def walk(check: EndpointCheck, body: Any) -> None:
     """Walk every page twice if needed; report what persists in an unchanged listing."""
     if check.endpoint.paging.size_param is None or body is None:
         return
-    total = at(body, check.paths.get("total"))
+    total = check.signal(body, "total")
     size = _walk_size(check, total)
     first = _walk(check, size)
     check.findings += first.within
@@ -233,7 +233,7 @@ def _finish(check: EndpointCheck, walked: Walk) -> Walk:
         _across(
             walked,
             check,
-            check.where_is("total"),
+            check.where_is(check.signal_name("total") or ""),
             f"the total moved between pages: {_shown(ints)}",
             ints[0],
             ints[-1],
@@ -242,7 +242,7 @@ def _finish(check: EndpointCheck, walked: Walk) -> Walk:
         _across(
             walked,
             check,
-            check.where_is("total"),
+            check.where_is(check.signal_name("total") or ""),
             f"the total is {ints[0]} but the walk listed {len(set(walked.keys))} distinct items",
             len(set(walked.keys)),
             ints[0],
@@ -262,7 +262,7 @@ def _walk(check: EndpointCheck, size: int) -> Walk:
         body = check.json_body(response)
         listed = check.keys(body)
         walked.keys += listed
-        walked.totals.append(at(body, check.paths.get("total")))
+        walked.totals.append(check.signal(body, "total"))
         walked.first_page = walked.first_page or listed
         verdict = pager.verdict(check.seen(query, response, body), size, number, len(set(walked.keys)))
         for broken in verdict.broken:

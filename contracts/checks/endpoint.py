@@ -23,32 +23,11 @@ from mockserver.data.dataset import field_value
 from mockserver.declarations.model import EndpointSpec, VendorSpec
 from mockserver.declarations.served_openapi import response_schema
 from mockserver.documents.json_types import JsonObject
-from mockserver.kinds.paging import PageSeen, read_signals
+from mockserver.documents.reading import path_get
+from mockserver.kinds.paging import PageSeen, SignalRole, read_signals, signal_paths
 
 INVALID_KEY = "contract-check-invalid-key"
 HTML_HINT = "an HTML page (a login page?) instead of JSON"
-
-
-def template_paths(template: Any, prefix: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
-    """Where each ``${variable}`` of an envelope template sits (``{"items": ("data", "items")}``)."""
-    found: dict[str, tuple[str, ...]] = {}
-    if isinstance(template, dict):
-        for key, value in template.items():
-            found.update(template_paths(value, (*prefix, key)))
-    elif isinstance(template, str) and template.startswith("${") and template.endswith("}"):
-        found[template[2:-1]] = prefix
-    return found
-
-
-def at(body: Any, path: tuple[str, ...] | None) -> Any:
-    """The value at ``path`` in ``body`` (None when absent)."""
-    if path is None:
-        return None
-    for key in path:
-        if not isinstance(body, dict):
-            return None
-        body = body.get(key)
-    return body
 
 
 @dataclass
@@ -65,7 +44,7 @@ class EndpointCheck:
 
     def __post_init__(self) -> None:
         self.label = f"GET {self.endpoint.path}"
-        self.paths = template_paths(self.endpoint.envelope)
+        self.paths = signal_paths(self.endpoint.envelope)
         self.key = self.vendor.datasets[self.endpoint.dataset].key
         self.doc = self.endpoint.docs or self.vendor.docs
         self._widest: dict[str, Any] | None = None
@@ -152,7 +131,7 @@ class EndpointCheck:
 
     def items(self, body: Any) -> list[Any]:
         """The listed items of a body (empty when the envelope has no list where expected)."""
-        found = at(body, self.paths.get("items"))
+        found = path_get(body, self.paths.get("items"))
         return found if isinstance(found, list) else []
 
     def widest(self) -> dict[str, Any]:
@@ -283,6 +262,17 @@ class EndpointCheck:
         return [
             item.get(self.key) if isinstance(item, dict) else json_type(item) for item in self.items(body)
         ]
+
+    def signal_name(self, role: SignalRole) -> str | None:
+        """The envelope variable that plays ``role`` for this endpoint's paging style, if its envelope
+        carries it (None otherwise)."""
+        name = self.endpoint.paging.signal(role)
+        return name if name is not None and name in self.paths else None
+
+    def signal(self, body: Any, role: SignalRole) -> Any:
+        """The value of the signal playing ``role`` in ``body`` (None when the style or envelope has none)."""
+        name = self.signal_name(role)
+        return None if name is None else path_get(body, self.paths[name])
 
     def where_is(self, variable: str) -> str:
         """The JSON path of an envelope variable (``/data/pagination/total``)."""

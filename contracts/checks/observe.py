@@ -17,9 +17,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from contracts.checks.drift import json_type
-from contracts.checks.endpoint import EndpointCheck, at
+from contracts.checks.endpoint import EndpointCheck
 from contracts.checks.provenance import Site, option_choices, option_value, sites
 from mockserver.data.dataset import field_value
+from mockserver.documents.reading import path_get
 
 CLIENT_ERROR = range(400, 500)
 
@@ -97,7 +98,7 @@ def _default_size(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tupl
     if status != 200:
         return
     listed = len(check.items(body))
-    total, more = at(body, check.paths.get("total")), at(body, check.paths.get("has_more"))
+    total, more = check.signal(body, "total"), check.signal(body, "more")
     if more is True or (isinstance(total, int) and listed < total):
         yield listed, f"a request without {found.where} listed a full page of {listed}", {}
 
@@ -138,9 +139,9 @@ def _over_max(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[An
 def _size_reports(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[Any, str, Any]]:
     params = check.widest()
     status, body = check.probe(params)
-    reported, listed = at(body, check.paths.get("page_size")), len(check.items(body))
+    reported, listed = check.signal(body, "size_report"), len(check.items(body))
     size = next(iter(params.values()), None)
-    if status != 200 or at(body, check.paths.get("has_more")) is True or listed == size:
+    if status != 200 or check.signal(body, "more") is True or listed == size:
         return
     if reported == listed:
         yield "items", f"a short page of {listed} items reports page_size {reported}", params
@@ -173,11 +174,11 @@ def _count_scope(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple
         return
     param, _, values = chosen
     _, everything = check.probe(check.widest())
-    total = at(everything, check.paths.get("total"))
+    total = check.signal(everything, "total")
     for value in values:
         params = {**check.widest(), param: value}
         status, body = check.probe(params)
-        filtered, listed = at(body, check.paths.get("total")), len(check.items(body))
+        filtered, listed = check.signal(body, "total"), len(check.items(body))
         if status != 200 or not isinstance(total, int) or listed >= total:
             continue
         if filtered == total:
@@ -239,7 +240,7 @@ def _unknown(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[Any
 
 def _filter_case(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[Any, str, Any]]:
     declared = next(f for f in check.endpoint.filters if f.param == found.where)
-    fields = getattr(declared, "fields", None) or (getattr(declared, "field", ""),)
+    fields = declared.record_fields
     _, body = check.probe(check.widest())
     sample = next(
         (
@@ -261,7 +262,7 @@ def _filter_case(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple
 
 def _envelope(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[Any, str, Any]]:
     status, body = check.probe()
-    value = at(body, tuple(found.where.split(".")))
+    value = path_get(body, tuple(found.where.split(".")))
     if status == 200 and value is not None:
         yield value, f"the body's {found.where} is {value!r}", {}
 

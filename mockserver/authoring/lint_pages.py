@@ -15,10 +15,11 @@ from urllib.parse import urlencode
 import orjson
 
 from mockserver.declarations.model import EndpointSpec
+from mockserver.documents.reading import path_get
 from mockserver.documents.schemas import SchemaStore
 from mockserver.engine.pipeline import Endpoint
 from mockserver.kinds.auth import Principal
-from mockserver.kinds.paging import PageSeen, read_signals
+from mockserver.kinds.paging import PageSeen, read_signals, signal_paths
 from mockserver.kinds.templates import placeholders
 
 MAX_PAGES = 1000
@@ -26,34 +27,16 @@ EMPTY_TENANT = "__lint_empty__"
 Query = dict[str, Any]
 
 
-def _at(body: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        body = body.get(key) if isinstance(body, dict) else None
-    return body
-
-
-def _path_of(template: Any, name: str, prefix: tuple[str, ...] = ()) -> tuple[str, ...] | None:
-    """Where ``${name}`` sits in an envelope template."""
-    if template == "${" + name + "}":
-        return prefix
-    if isinstance(template, dict):
-        for key, value in template.items():
-            found = _path_of(value, name, (*prefix, key))
-            if found is not None:
-                return found
-    return None
-
-
 def _pages(endpoint: Endpoint, spec: EndpointSpec, tenant: str) -> Iterator[tuple[Query, int, Any]]:
     """(query, status, body) of each page, first to last (a page past the last, listing nothing, is none)."""
-    items_at = _path_of(spec.envelope, "items") or ()
+    items_at = signal_paths(spec.envelope).get("items", ())
     query: Query | None = {}
     for number in range(MAX_PAGES):
         if query is None:
             return
         reply = endpoint.answer(Principal(tenant), urlencode(query).encode())
         body = orjson.loads(reply.body)
-        items = _at(body, items_at)
+        items = path_get(body, items_at)
         count = len(items) if isinstance(items, list) else 0
         if number and reply.status == 200 and count == 0:
             return

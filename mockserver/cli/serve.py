@@ -67,6 +67,7 @@ def banner(emulator: Emulator, base: str) -> str:
 
 def serve(arguments: argparse.Namespace) -> int:
     """Bind, print the banner, and serve until Ctrl-C or SIGTERM (from N processes with --workers N)."""
+    signal.signal(signal.SIGTERM, _stopped)  # a SIGTERM while loading ends the command with 0, as later
     if not resolves_to_loopback(arguments.host) and not arguments.admin_token:
         message = (
             f"error: listening on {arguments.host} would expose the /__mock__/ controls: set --admin-token"
@@ -122,9 +123,8 @@ def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, 
     gc.freeze()  # start-up objects (schemas, fixtures, indexes) live for ever: keep the collector off them
     _release_freed_memory()
     host, port = sock.getsockname()[:2]
-    if worker == 0:
-        every = f"  (listening on every interface, {host} port {port})\n" if host in UNSPECIFIED else ""
-        print(banner(emulator, link_base(host, port)) + every + _state_line(arguments), flush=True)
+    every = f"  (listening on every interface, {host} port {port})\n" if host in UNSPECIFIED else ""
+    announcement = banner(emulator, link_base(host, port)) + every + _state_line(arguments)
     log_format = "off" if arguments.no_access_log else arguments.log_format
     limits = emulator.config.limits
     stream = None if arguments.log_file is None else RotatingFile(arguments.log_file, limits)
@@ -137,6 +137,7 @@ def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, 
     served, protocol = guarded(served, emulator, arguments.host, arguments.allowed_host)
     server = StoppingServer(
         emulator,
+        announcement if worker == 0 else None,
         uvicorn.Config(
             served,
             log_level=arguments.log_level,
@@ -163,15 +164,23 @@ def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, 
 
 
 class StoppingServer(uvicorn.Server):
-    """uvicorn's server that, on stopping, first ends the responses that never end by themselves.
+    """uvicorn's server that announces itself once ready and, on stopping, first ends the endless responses.
 
+    The banner is printed after start-up, when the socket is served and uvicorn's signal handlers are in
+    place: whoever waits for it (a script, a test) may then send SIGTERM and get a graceful stop.
     A graceful stop waits for every response under way; an open inspector page's event stream would hold
     it up for ever (until a second Ctrl-C). The emulator's ``stopping`` hooks end those streams.
     """
 
-    def __init__(self, emulator: Emulator, config: uvicorn.Config) -> None:
+    def __init__(self, emulator: Emulator, announcement: str | None, config: uvicorn.Config) -> None:
         super().__init__(config)
         self.emulator = emulator
+        self.announcement = announcement
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self.announcement is not None:
+            print(self.announcement, flush=True)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for stop in self.emulator.stopping:
@@ -252,8 +261,16 @@ def _serve_workers(arguments: argparse.Namespace, sock: socket.socket) -> int:
     return status
 
 
-class Stopped(Exception):  # noqa: N818 - it is an event, not an error
-    """SIGTERM arrived after the server had shut down gracefully."""
+class Stopped(SystemExit):
+    """SIGTERM outside uvicorn's own handler (after a graceful stop, or before start-up): exit with 0.
+
+    A ``SystemExit`` because asyncio re-raises only that (and ``KeyboardInterrupt``) from its callbacks;
+    any other exception raised by a signal handler inside the loop would be logged and swallowed, and the
+    server would go on serving after its SIGTERM.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(0)
 
 
 def _stopped(signum: int, frame: object) -> None:

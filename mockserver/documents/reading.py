@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,18 @@ def _step(node: Any, token: str) -> Any:
     if isinstance(node, dict):
         return node[token]
     raise KeyError(token)
+
+
+def path_get(document: Any, path: Sequence[str] | None) -> Any:
+    """The value at a path of object keys (``("data", "items")``); None when the path is None or any
+    step is missing or not an object. The lenient reading of a response body, unlike a JSON pointer.
+    """
+    if path is None:
+        return None
+    node = document
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
 
 
 def pointer_set(document: Any, pointer: str, value: Any) -> None:

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from mockserver.data.dataset import Constraint, Dataset, field_value, normalise
 from mockserver.kinds.discovery import discover
 from mockserver.kinds.params import ParamSpec, Violation
+from mockserver.kinds.settings import Settings
 
 EMPTY: frozenset[int] = frozenset()
 
@@ -102,7 +103,10 @@ class Filter(ABC):
 
     Class attributes a kind declares: ``kind``; ``schema``, its declaration's ``description``, the
     ``properties`` it adds to ``param`` and ``kind`` (each with a description) and the ones it
-    ``required``s; ``rank``, where it is listed in the declaration reference.
+    ``required``s; ``rank``, where it is listed in the declaration reference. An instance's ``settings``
+    are its declaration parsed into the kind's ``settings_class`` (a
+    :class:`~mockserver.kinds.settings.Settings` whose fields are the properties of ``schema``; the kind
+    re-annotates ``settings`` with it).
     """
 
     kind: ClassVar[str]
@@ -114,8 +118,12 @@ class Filter(ABC):
         super().__init_subclass__(**kwargs)
         Filter.registry[cls.kind] = cls
 
+    settings_class: ClassVar[type[Settings]] = Settings
+    settings: Settings
+
     def __init__(self, declaration: Mapping[str, Any]) -> None:
         self.param: str = declaration["param"]
+        self.settings = self.settings_class.parse(declaration)
 
     @classmethod
     def kinds(cls) -> dict[str, type[Filter]]:
@@ -177,6 +185,11 @@ class Filter(ABC):
     def params(self) -> tuple[str, ...]:
         """Every query parameter this filter reads."""
         return (self.param,)
+
+    @property
+    def record_fields(self) -> tuple[str, ...]:
+        """The record fields this filter compares (dotted for nested)."""
+        return ()
 
     @abstractmethod
     def constraint(self, value: Any) -> Constraint | None:

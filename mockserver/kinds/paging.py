@@ -16,14 +16,22 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from mockserver.data.dataset import Dataset, Selection
+from mockserver.documents.reading import path_get
 from mockserver.kinds.cursors import CursorCodec
 from mockserver.kinds.discovery import discover
 from mockserver.kinds.params import ParamSpec, Violation
+from mockserver.kinds.settings import Settings
 
 Query = dict[str, Any]
+OverMax = Literal["reject", "clamp"]
+SignalRole = Literal["total", "more", "size", "page", "size_report"]
+"""What an envelope variable is to a client: ``total``, the count of records listed across the pages;
+``more``, the flag saying a later page exists; ``size``, the page size applied (echoing the size
+parameter); ``page``, the page number (echoing the page parameter); ``size_report``, the page size as
+the style reports it (the records listed, or the size asked for, as declared)."""
 
 OVER_MAX = {
     "enum": ["reject", "clamp"],
@@ -100,22 +108,33 @@ class Pager(ABC):
     Class attributes a style declares: ``style``; ``schema``, the JSON Schema of its declaration block
     (a ``oneOf`` branch of the declaration's ``paging``, with ``title`` and ``description``);
     ``template_variables``, the ``${...}`` variables it gives the envelope and what they mean; ``rank``,
-    where it is listed in the declaration reference.
+    where it is listed in the declaration reference; ``signal_roles``, which of its template variables
+    plays each :data:`SignalRole` (a checker asks :meth:`signal`, never a variable's name).
+
+    An instance's ``settings`` are its declaration block parsed into the style's ``settings_class`` (a
+    :class:`~mockserver.kinds.settings.Settings` whose fields are the properties of ``schema``; the style
+    re-annotates ``settings`` with it). Styles with a page-size parameter derive from :class:`SizedPager`.
     """
 
     style: ClassVar[str]
     schema: ClassVar[Mapping[str, Any]]
     template_variables: ClassVar[Mapping[str, str]]
+    signal_roles: ClassVar[Mapping[SignalRole, str]] = {}
     rank: ClassVar[int] = 100
     registry: ClassVar[dict[str, type[Pager]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        Pager.registry[cls.style] = cls
+        if "style" in cls.__dict__:  # a style, not a shared base of styles
+            Pager.registry[cls.style] = cls
+
+    settings_class: ClassVar[type[Settings]] = Settings
+    settings: Settings
 
     def __init__(self, declaration: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> None:
-        self.declaration = declaration
+        self.declaration = declaration  # the raw block, as declared (for display); styles read settings
         self.specs = dict(specs)
+        self.settings = self.settings_class.parse(declaration)
 
     @classmethod
     def kinds(cls) -> dict[str, type[Pager]]:
@@ -157,12 +176,17 @@ class Pager(ABC):
         """The parameter specs to validate requests with (a pager may relax a bound it enforces itself)."""
         return self.specs
 
+    @property
+    def clamps_size(self) -> bool:
+        """Whether a size above the parameter's maximum is clamped to it (``over_max: clamp``)."""
+        return False
+
     def _size_limit(self, name: str) -> int | None:
-        return self.specs[name].maximum if self.declaration.get("over_max") == "clamp" else None
+        return self.specs[name].maximum if self.clamps_size else None
 
     def _relaxed(self, *names: str) -> dict[str, ParamSpec]:
         relaxed = dict(self.specs)
-        if self.declaration.get("over_max") == "clamp":
+        if self.clamps_size:
             for name in names:
                 relaxed[name] = relaxed[name].without_maximum()
         return relaxed
@@ -172,6 +196,10 @@ class Pager(ABC):
         """This request's page, or the Violation its paging parameters commit."""
 
     # ------------------------------------------------------------------ the client's side
+
+    def signal(self, role: SignalRole) -> str | None:
+        """The envelope variable that plays ``role`` in this style (None when the style has none)."""
+        return self.signal_roles.get(role)
 
     def default_size(self) -> int | None:
         """The default page size (None when the endpoint is not paginated or declares none)."""
@@ -213,6 +241,29 @@ class Pager(ABC):
         return {}
 
 
+@dataclass(frozen=True, kw_only=True)
+class SizedSettings(Settings):
+    """The settings every style with a page-size parameter has: the parameter, and what a size above its
+    maximum does (keyword-only, so that a style's own required settings may follow)."""
+
+    size_param: str
+    over_max: OverMax = "reject"
+
+
+class SizedPager(Pager):
+    """The base of the styles whose pages have a size parameter (``size_param``, ``over_max``)."""
+
+    settings: SizedSettings
+
+    @property
+    def size_param(self) -> str:
+        return self.settings.size_param
+
+    @property
+    def clamps_size(self) -> bool:
+        return self.settings.over_max == "clamp"
+
+
 def signal_paths(template: Any, prefix: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
     """Where each ``${variable}`` of an envelope template sits (``{"items": ("data", "items")}``)."""
     found: dict[str, tuple[str, ...]] = {}
@@ -226,10 +277,4 @@ def signal_paths(template: Any, prefix: tuple[str, ...] = ()) -> dict[str, tuple
 
 def read_signals(template: Any, body: Any) -> dict[str, Any]:
     """The envelope variables of ``template`` read from ``body`` (None where the body lacks them)."""
-    signals: dict[str, Any] = {}
-    for name, path in signal_paths(template).items():
-        value = body
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        signals[name] = value
-    return signals
+    return {name: path_get(body, path) for name, path in signal_paths(template).items()}

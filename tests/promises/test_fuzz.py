@@ -18,13 +18,14 @@ from schemathesis.checks import CHECKS
 from schemathesis.config import SchemathesisConfig
 from starlette.applications import Starlette
 
-from contracts.checks.endpoint import at, template_paths
 from mockserver import create_app
 from mockserver.declarations.model import EndpointSpec
-from mockserver.documents.reading import read_json
+from mockserver.documents.reading import path_get, read_json
 from mockserver.documents.schemas import SchemaStore
 from mockserver.engine.emulator import credential_headers
 from mockserver.intercept.transport import EmulatorTransport
+from mockserver.kinds.paging import signal_paths
+from mockserver.kinds.paging_styles.cursor import CursorPaging
 from mockserver.testing.schemathesis_config import operation_tables
 from mockserver.testing.schemathesis_hooks import with_integral_numbers
 from tests.conftest import SCHEMAS, VENDORS, data_config
@@ -37,18 +38,22 @@ CLIENT = httpx.Client(transport=EmulatorTransport(APP), base_url="http://fuzz.te
 
 def _cursor_endpoints(vendor_id: str) -> dict[str, EndpointSpec]:
     spec = APP.state.emulator.vendors[vendor_id]
-    return {e.path: e for e in spec.endpoints if e.paging.declaration["style"] == "cursor"}
+    return {e.path: e for e in spec.endpoints if isinstance(e.paging, CursorPaging)}
+
+
+def _cursor_paging(endpoint: EndpointSpec) -> CursorPaging:
+    assert isinstance(endpoint.paging, CursorPaging)
+    return endpoint.paging
 
 
 def _real_cursor(
     vendor_id: str, endpoint: EndpointSpec, query: dict[str, Any], headers: dict[str, str]
 ) -> Any:
     """A cursor the emulator issued for this query's filters (None when there is no second page)."""
-    sizes = [endpoint.paging.declaration["size_param"], *endpoint.paging.declaration.get("size_aliases", ())]
-    first_page = {**query, **dict.fromkeys(sizes, 1)}
+    first_page = {**query, **dict.fromkeys(_cursor_paging(endpoint).size_names, 1)}
     response = CLIENT.get(f"/{vendor_id}{endpoint.path}", params=first_page, headers=headers)
-    where = template_paths(endpoint.envelope).get("next_cursor")
-    return at(response.json(), where) if response.is_success else None
+    where = signal_paths(endpoint.envelope).get("next_cursor")
+    return path_get(response.json(), where) if response.is_success else None
 
 
 def _schema(vendor_id: str) -> Any:
@@ -66,7 +71,7 @@ def _schema(vendor_id: str) -> Any:
         """An opaque cursor is valid only if the server issued it: positive cases get a real one."""
         case = with_integral_numbers(case)
         endpoint = cursor_endpoints.get(case.operation.path)
-        name = endpoint.paging.declaration["cursor_param"] if endpoint else None
+        name = _cursor_paging(endpoint).settings.cursor_param if endpoint else None
         query = case.query or {}
         if endpoint and name in query and case.meta is not None and case.meta.generation.mode.is_positive:
             rest = {key: value for key, value in query.items() if key != name}

@@ -18,6 +18,7 @@ from mockserver.declarations.model import EndpointSpec, VendorSpec
 from mockserver.declarations.served_openapi import response_schema
 from mockserver.engine.emulator import credential_headers
 from mockserver.intercept.transport import EmulatorTransport
+from mockserver.kinds.paging_styles.cursor import CursorPaging
 from tests.conftest import data_config
 
 APP = create_app(data_config())
@@ -61,7 +62,7 @@ def _parameter_cases(spec: VendorSpec, endpoint: EndpointSpec) -> Iterator[Hosti
                 ("not a uuid", b"agent-7"),
                 ("uuid without hyphens", b"3c90c3cc0d444b5088888dd25736052a"),
             ]
-        elif name == endpoint.paging.declaration.get("cursor_param"):
+        elif isinstance(endpoint.paging, CursorPaging) and name == endpoint.paging.settings.cursor_param:
             values += [
                 ("garbage cursor", b"garbage"),
                 ("truncated cursor", b"eyJpZCI6InBob25f"),

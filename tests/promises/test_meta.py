@@ -10,16 +10,16 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from contracts.checks.endpoint import at, template_paths
 from mockserver.authoring.fixturegen import RECIPE_FILE, default_size, generate
 from mockserver.authoring.lint import lint
 from mockserver.declarations.loading import OPENAPI_FILE
 from mockserver.declarations.model import VendorSpec
 from mockserver.declarations.served_openapi import response_schema
 from mockserver.documents.json_types import JsonObject, as_array, as_object, object_member
-from mockserver.documents.reading import pointer_set, read_json
+from mockserver.documents.reading import path_get, pointer_set, read_json
 from mockserver.documents.schemas import SchemaStore, iter_schema_files
 from mockserver.engine.emulator import Emulator, credential_headers
+from mockserver.kinds.paging import signal_paths
 from mockserver.kinds.templates import render_tree
 from mockserver.state.records import fixture_path
 from tests.conftest import FIXTURES, SCHEMAS, VENDORS
@@ -185,17 +185,16 @@ def test_every_enum_filter_value_matches_at_least_one_fixture_record(
                     f"/{vendor_id}{endpoint.path}", params=query, headers=credential_headers(spec)[0]
                 )
                 assert response.status_code == 200
-                items = at(response.json(), template_paths(endpoint.envelope)["items"])
+                items = path_get(response.json(), signal_paths(endpoint.envelope)["items"])
                 assert items, f"{endpoint.path}?{declared.param}={value} lists nothing"
 
 
 def _widest_page(endpoint: Any) -> dict[str, Any]:
     """The query of the endpoint's largest page (at most 100 records)."""
-    paging = endpoint.paging.declaration
-    size = {"cursor": "size_param", "page": "size_param", "offset": "limit_param"}.get(paging["style"])
+    size = endpoint.paging.size_param
     if not size:
         return {}
-    return {paging[size]: min(100, endpoint.params[paging[size]].maximum or 100)}
+    return {size: min(100, endpoint.params[size].maximum or 100)}
 
 
 @pytest.mark.parametrize("vendor_id", VENDORS)
@@ -208,8 +207,8 @@ def test_every_paginated_endpoint_spans_at_least_three_pages_at_its_default_size
         if default is None:
             continue
         response = http.get(f"/{vendor_id}{endpoint.path}", headers=credential_headers(spec)[0])
-        paths = template_paths(endpoint.envelope)
-        assert len(at(response.json(), paths["items"])) == default
+        paths = signal_paths(endpoint.envelope)
+        assert len(path_get(response.json(), paths["items"])) == default
         listed = _listed_count(http, spec, endpoint, paths)
         assert listed > 2 * default, f"{endpoint.path}: {listed} records at {default} per page"
 
@@ -219,8 +218,8 @@ def _listed_count(http: httpx.Client, spec: VendorSpec, endpoint: Any, paths: An
     response = http.get(
         f"/{spec.id}{endpoint.path}", params=_widest_page(endpoint), headers=credential_headers(spec)[0]
     )
-    total = at(response.json(), paths.get("total"))
-    return int(total) if isinstance(total, int) else len(at(response.json(), paths["items"]))
+    total = path_get(response.json(), paths.get("total"))
+    return int(total) if isinstance(total, int) else len(path_get(response.json(), paths["items"]))
 
 
 @pytest.mark.parametrize("vendor_id", VENDORS)

@@ -194,8 +194,42 @@ def test_bound_to_every_interface_the_banner_links_to_loopback() -> None:
         assert f"inspector: http://127.0.0.1:{port.group(1)}/__mock__/ui" in banner
         assert f"(listening on every interface, 0.0.0.0 port {port.group(1)})" in banner
     finally:
-        process.terminate()
+        stop(process)
+    assert process.returncode == 0
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM, and a kill if the process has not ended 10 s later (the test then fails, nothing leaks)."""
+    process.terminate()
+    try:
         process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_the_banner_means_ready_and_a_sigterm_right_after_it_stops_with_0(attempt: int) -> None:
+    """Whoever waits for the banner may use the server at once, and stop it at once (no start-up race)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--no-access-log"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        base = re.search(r"on (http://127\.0\.0\.1:\d+)  \(index: ", first)
+        assert base, first
+        if attempt == 0:  # once: a request with no retry, straight after the banner's first line
+            assert httpx.get(f"{base.group(1)}/__mock__", timeout=5).status_code == 200
+    finally:
+        stop(process)
+    assert process.returncode == 0
 
 
 def test_an_open_inspector_event_stream_does_not_hold_up_the_stop(

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mockserver.data.dataset import Constraint, field_value
 from mockserver.kinds.filters import Filter, Probe, TextContains
 from mockserver.kinds.params import ParamSpec
+from mockserver.kinds.settings import Settings
+
+
+@dataclass(frozen=True)
+class ContainsSettings(Settings):
+    """A ``contains`` filter: the fields searched."""
+
+    fields: tuple[str, ...]
 
 
 class Contains(Filter):
@@ -28,20 +37,23 @@ class Contains(Filter):
         "required": ["fields"],
     }
 
-    def __init__(self, declaration: Mapping[str, Any]) -> None:
-        super().__init__(declaration)
-        self.fields: tuple[str, ...] = tuple(declaration["fields"])
+    settings_class = ContainsSettings
+    settings: ContainsSettings
+
+    @property
+    def record_fields(self) -> tuple[str, ...]:
+        return self.settings.fields
 
     def constraint(self, value: Any) -> Constraint | None:
-        return None if value is None else TextContains(self.fields, value)
+        return None if value is None else TextContains(self.settings.fields, value)
 
     def probes(self, spec: ParamSpec, sample: Sequence[Any]) -> Iterator[Probe]:
-        text = str(field_value(sample[0], self.fields[0]) or "")[-4:] if sample else ""
+        text = str(field_value(sample[0], self.settings.fields[0]) or "")[-4:] if sample else ""
         if text:
             needle = text.casefold()
             yield self.probe(
                 text,
                 lambda item: any(
-                    needle in str(field_value(item, name) or "").casefold() for name in self.fields
+                    needle in str(field_value(item, name) or "").casefold() for name in self.settings.fields
                 ),
             )

@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from mockserver.data.dataset import Constraint, Dataset, field_value
 from mockserver.kinds.filters import Filter, Probe
 from mockserver.kinds.params import ParamSpec, Violation
+from mockserver.kinds.settings import Settings
 
 EPOCH = "1970-01-01T00:00:00Z"
 BOUND = {"enum": ["inclusive", "exclusive"]}
+Bound = Literal["inclusive", "exclusive"]
 
 
 def instant(value: Any) -> datetime | None:
@@ -63,6 +65,17 @@ class Between:
         )
 
 
+@dataclass(frozen=True)
+class DateRangeSettings(Settings):
+    """A ``date-range`` filter: the timestamp field, the upper bound's parameter, and whether each
+    bound admits a record exactly at it."""
+
+    field: str
+    before_param: str
+    after: Bound = "inclusive"
+    before: Bound = "exclusive"
+
+
 class DateRange(Filter):
     """``?created_after=...&created_before=...``: a timestamp field between a lower and an upper bound."""
 
@@ -93,16 +106,16 @@ class DateRange(Filter):
         "required": ["field", "before_param"],
     }
 
-    def __init__(self, declaration: Mapping[str, Any]) -> None:
-        super().__init__(declaration)
-        self.field: str = declaration["field"]
-        self.before_param: str = declaration["before_param"]
-        self.after_inclusive = declaration.get("after", "inclusive") == "inclusive"
-        self.before_inclusive = declaration.get("before", "exclusive") == "inclusive"
+    settings_class = DateRangeSettings
+    settings: DateRangeSettings
 
     @property
     def params(self) -> tuple[str, ...]:
-        return (self.param, self.before_param)
+        return (self.param, self.settings.before_param)
+
+    @property
+    def record_fields(self) -> tuple[str, ...]:
+        return (self.settings.field,)
 
     def constraint(self, value: Any) -> Constraint | None:
         found = self.constraint_for({self.param: value})
@@ -119,23 +132,33 @@ class DateRange(Filter):
         low, high = bounds
         if low is None and high is None:
             return None
-        return Between(self.field, low, self.after_inclusive, high, self.before_inclusive)
+        return Between(
+            self.settings.field,
+            low,
+            self.settings.after == "inclusive",
+            high,
+            self.settings.before == "inclusive",
+        )
 
     def _matches(self, query: Mapping[str, Any]) -> Callable[[Any], bool]:
         between = self.constraint_for(query)
         if not isinstance(between, Between):  # a probe's bounds are timestamps read from listed items
             return lambda item: True
-        return lambda item: isinstance(item, dict) and between.admits(instant(field_value(item, self.field)))
+        return lambda item: (
+            isinstance(item, dict) and between.admits(instant(field_value(item, self.settings.field)))
+        )
 
     def probes(self, spec: ParamSpec, sample: Sequence[Any]) -> Iterator[Probe]:
-        moments = sorted(str(value) for item in sample if instant(value := field_value(item, self.field)))
+        moments = sorted(
+            str(value) for item in sample if instant(value := field_value(item, self.settings.field))
+        )
         if not moments:
             return
         middle = moments[len(moments) // 2]
         for query in (
             {self.param: middle},
-            {self.before_param: middle},
-            {self.param: moments[0], self.before_param: middle},
+            {self.settings.before_param: middle},
+            {self.param: moments[0], self.settings.before_param: middle},
         ):
             label = "&".join(f"{name}={value!r}" for name, value in query.items())
             yield Probe(query, label, middle, self._matches(query))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mockserver.data.dataset import Constraint, field_value
 from mockserver.kinds.filters import AnyFieldEquals, Filter, Probe
 from mockserver.kinds.params import ParamSpec
+from mockserver.kinds.settings import Settings
 
 FIELDS = {
     "type": "array",
@@ -15,6 +17,14 @@ FIELDS = {
     "minItems": 1,
     "description": "The record fields.",
 }
+
+
+@dataclass(frozen=True)
+class EqualsAnySettings(Settings):
+    """An ``equals-any`` filter: the fields, and whether case is ignored."""
+
+    fields: tuple[str, ...]
+    case_insensitive: bool = False
 
 
 def _any_equals(fields: tuple[str, ...], value: Any) -> Callable[[Any], bool]:
@@ -35,19 +45,25 @@ class EqualsAny(Filter):
         "required": ["fields"],
     }
 
-    def __init__(self, declaration: Mapping[str, Any]) -> None:
-        super().__init__(declaration)
-        self.fields: tuple[str, ...] = tuple(declaration["fields"])
-        self.case_insensitive: bool = declaration.get("case_insensitive", False)
+    settings_class = EqualsAnySettings
+    settings: EqualsAnySettings
+
+    @property
+    def record_fields(self) -> tuple[str, ...]:
+        return self.settings.fields
 
     def constraint(self, value: Any) -> Constraint | None:
-        return None if value is None else AnyFieldEquals(self.fields, value, self.case_insensitive)
+        return (
+            None
+            if value is None
+            else AnyFieldEquals(self.settings.fields, value, self.settings.case_insensitive)
+        )
 
     def probes(self, spec: ParamSpec, sample: Sequence[Any]) -> Iterator[Probe]:
-        candidates = (field_value(item, name) for item in sample for name in self.fields)
+        candidates = (field_value(item, name) for item in sample for name in self.settings.fields)
         found = next((value for value in candidates if value is not None), None)
         if found is not None:
-            yield self.probe(found, _any_equals(self.fields, found))
+            yield self.probe(found, _any_equals(self.settings.fields, found))
 
     def coverage(self, spec: ParamSpec) -> Iterator[dict[str, Any]]:
         for value in spec.enum or ():

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mockserver.data.dataset import Constraint, field_value
 from mockserver.kinds.filters import FieldEquals, Filter, Probe
 from mockserver.kinds.params import ParamSpec
+from mockserver.kinds.settings import Settings
+
+
+@dataclass(frozen=True)
+class IncludeFlagSettings(Settings):
+    """An ``include-flag`` filter: the flag field and the values that include flagged records."""
+
+    field: str
+    true_values: tuple[str, ...]
 
 
 class IncludeFlag(Filter):
@@ -33,16 +43,18 @@ class IncludeFlag(Filter):
         "required": ["field", "true_values"],
     }
 
-    def __init__(self, declaration: Mapping[str, Any]) -> None:
-        super().__init__(declaration)
-        self.field: str = declaration["field"]
-        self.true_values: frozenset[str] = frozenset(declaration["true_values"])
+    settings_class = IncludeFlagSettings
+    settings: IncludeFlagSettings
+
+    @property
+    def record_fields(self) -> tuple[str, ...]:
+        return (self.settings.field,)
 
     def constraint(self, value: Any) -> Constraint | None:
-        return None if value in self.true_values else FieldEquals(self.field, False)
+        return None if value in self.settings.true_values else FieldEquals(self.settings.field, False)
 
     def probes(self, spec: ParamSpec, sample: Sequence[Any]) -> Iterator[Probe]:
-        yield self.probe(None, lambda item: field_value(item, self.field) is not True)
+        yield self.probe(None, lambda item: field_value(item, self.settings.field) is not True)
 
     def everything(self) -> dict[str, Any]:
-        return {self.param: sorted(self.true_values)[0]} if self.true_values else {}
+        return {self.param: sorted(self.settings.true_values)[0]} if self.settings.true_values else {}

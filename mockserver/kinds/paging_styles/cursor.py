@@ -9,8 +9,8 @@ for schema-driven fuzzers to fetch a real one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
-from typing import Any, ClassVar
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Literal
 
 from mockserver.kinds.cursors import CursorProblem
 from mockserver.kinds.paging import (
@@ -18,10 +18,12 @@ from mockserver.kinds.paging import (
     SIZE_PARAM,
     Broken,
     Page,
-    Pager,
     PageRequest,
     PageSeen,
     Query,
+    SignalRole,
+    SizedPager,
+    SizedSettings,
     Verdict,
     signal_paths,
 )
@@ -30,12 +32,22 @@ from mockserver.kinds.params import ParamSpec, Violation
 EXTENSION = "x-opaque-cursor"
 
 
+@dataclass(frozen=True)
+class CursorSettings(SizedSettings):
+    """A ``cursor`` block: the cursor and size parameters (and the size's aliases), what a size above
+    the maximum does, and what ``${page_size}`` reports."""
+
+    cursor_param: str
+    size_aliases: tuple[str, ...] = ()
+    page_size_reports: Literal["items", "requested"] = "items"
+
+
 def _preview(value: Any) -> Any:
     """A cursor as a finding shows it: a long token cut short."""
     return value[:117] + "..." if isinstance(value, str) and len(value) > 120 else value
 
 
-class CursorPaging(Pager):
+class CursorPaging(SizedPager):
     """Opaque ``cursor`` plus a page size (with aliases); keyset continuation after the last record."""
 
     style = "cursor"
@@ -67,29 +79,32 @@ class CursorPaging(Pager):
         "page_size": "the number of records listed (or the size asked for, with `page_size_reports: "
         "requested`)",
     }
-
-    @property
-    def size_param(self) -> str:
-        return str(self.declaration["size_param"])
+    signal_roles: ClassVar[Mapping[SignalRole, str]] = {
+        "total": "total",
+        "more": "has_more",
+        "size_report": "page_size",
+    }
+    settings_class = CursorSettings
+    settings: CursorSettings
 
     @property
     def size_names(self) -> tuple[str, ...]:
         """The page-size parameter and its aliases, in order of precedence."""
-        return (self.declaration["size_param"], *self.declaration.get("size_aliases", ()))
+        return (self.settings.size_param, *self.settings.size_aliases)
 
     @property
     def paging_params(self) -> frozenset[str]:
-        return frozenset({self.declaration["cursor_param"], *self.size_names})
+        return frozenset({self.settings.cursor_param, *self.size_names})
 
     def request_specs(self) -> dict[str, ParamSpec]:
         specs = self._relaxed(*self.size_names)
-        size_param = self.declaration["size_param"]
+        size_param = self.settings.size_param
         # The default is applied here, after aliases: a parsed default would hide an alias.
         specs[size_param] = replace(specs[size_param], default=None)
         return specs
 
     def _size(self, params: Mapping[str, Any]) -> int:
-        size_param = self.declaration["size_param"]
+        size_param = self.settings.size_param
         size = next((params[name] for name in self.size_names if params.get(name) is not None), None)
         default = self.specs[size_param].default
         chosen: int = size if size is not None else default if isinstance(default, int) else 0
@@ -97,7 +112,7 @@ class CursorPaging(Pager):
         return chosen if limit is None else min(chosen, limit)
 
     def _start(self, request: PageRequest) -> int | Violation:
-        name = self.declaration["cursor_param"]
+        name = self.settings.cursor_param
         token = request.params.get(name)
         if token is None:
             return 0
@@ -123,7 +138,7 @@ class CursorPaging(Pager):
         if has_more:
             last = request.dataset.records[window[-1]][request.dataset.key]
             next_cursor = request.codec.issue(last, request.scope)
-        reported = len(window) if self.declaration.get("page_size_reports", "items") == "items" else size
+        reported = len(window) if self.settings.page_size_reports == "items" else size
         return Page(
             window,
             {"next_cursor": next_cursor, "has_more": has_more, "page_size": reported, "total": len(members)},
@@ -135,7 +150,7 @@ class CursorPaging(Pager):
         cursor = seen.signals.get("next_cursor")
         if seen.listed == 0 or not cursor:
             return None
-        return {**seen.query, self.declaration["cursor_param"]: cursor}
+        return {**seen.query, self.settings.cursor_param: cursor}
 
     def verdict(self, seen: PageSeen, size: int, number: int, distinct: int) -> Verdict:
         cursor, more = seen.signals.get("next_cursor"), seen.signals.get("has_more")
@@ -182,7 +197,7 @@ class CursorPaging(Pager):
             )
         if not cursor:
             return Verdict(broken, None, complete=True)
-        return Verdict(broken, {**seen.query, self.declaration["cursor_param"]: cursor})
+        return Verdict(broken, {**seen.query, self.settings.cursor_param: cursor})
 
     def openapi_annotations(self, envelope: Any) -> dict[str, dict[str, Any]]:
         path = signal_paths(envelope).get("next_cursor")
@@ -190,7 +205,5 @@ class CursorPaging(Pager):
             return {}
         pointer = "/" + "/".join(token.replace("~", "~0").replace("/", "~1") for token in path)
         return {
-            self.declaration["cursor_param"]: {
-                EXTENSION: {"next": pointer, "page_size": list(self.size_names)}
-            }
+            self.settings.cursor_param: {EXTENSION: {"next": pointer, "page_size": list(self.size_names)}}
         }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -20,16 +21,25 @@ from mockserver.kinds.paging import (
     SIZE_PARAM,
     Broken,
     Page,
-    Pager,
     PageRequest,
     PageSeen,
     Query,
+    SignalRole,
+    SizedPager,
+    SizedSettings,
     Verdict,
 )
 from mockserver.kinds.params import ParamSpec
 
 LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 REL = re.compile(r';\s*rel\s*=\s*"?([^";,]+)"?', re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LinkSettings(SizedSettings):
+    """A ``link`` block: the page-number and size parameters, and what a size above the maximum does."""
+
+    page_param: str
 
 
 def parse_links(header: str | None) -> dict[str, str]:
@@ -47,7 +57,7 @@ def link_query(target: str) -> Query:
     return dict(parse_qsl(urlsplit(target).query, keep_blank_values=True))
 
 
-class LinkPaging(Pager):
+class LinkPaging(SizedPager):
     """``page``/``per_page`` with the pages linked in a ``Link`` header: next, prev, first, last."""
 
     style = "link"
@@ -70,15 +80,14 @@ class LinkPaging(Pager):
         "per_page": "the page size applied",
         "last_page": "the last page number (at least 1)",
     }
-
-    @property
-    def size_param(self) -> str:
-        return str(self.declaration["size_param"])
+    signal_roles: ClassVar[Mapping[SignalRole, str]] = {"total": "total", "size": "per_page", "page": "page"}
+    settings_class = LinkSettings
+    settings: LinkSettings
 
     @property
     def page_param(self) -> str:
         """The page-number parameter."""
-        return str(self.declaration["page_param"])
+        return self.settings.page_param
 
     @property
     def paging_params(self) -> frozenset[str]:

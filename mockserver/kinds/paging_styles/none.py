@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from mockserver.kinds.paging import Page, Pager, PageRequest
+from mockserver.kinds.paging import Page, Pager, PageRequest, SignalRole
 
 
 class NoPaging(Pager):
@@ -21,6 +21,7 @@ class NoPaging(Pager):
         "items": "the records (an array)",
         "total": "how many records are listed",
     }
+    signal_roles: ClassVar[Mapping[SignalRole, str]] = {"total": "total"}
 
     def page(self, request: PageRequest) -> Page:
         members = request.selection.members

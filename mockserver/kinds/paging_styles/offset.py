@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
-from mockserver.kinds.paging import Broken, Page, Pager, PageRequest, PageSeen, Query, Verdict
+from mockserver.kinds.paging import Broken, Page, Pager, PageRequest, PageSeen, Query, SignalRole, Verdict
+from mockserver.kinds.settings import Settings
+
+
+@dataclass(frozen=True)
+class OffsetSettings(Settings):
+    """An ``offset`` block: the two parameters, what ``limit=0`` lists and what the total counts."""
+
+    limit_param: str
+    offset_param: str
+    zero_limit: Literal["empty", "all"] = "empty"
+    count_scope: Literal["filtered", "organization"] = "filtered"
 
 
 class OffsetPaging(Pager):
@@ -43,43 +55,45 @@ class OffsetPaging(Pager):
         "limit": "the limit applied",
         "offset": "the offset applied",
     }
+    signal_roles: ClassVar[Mapping[SignalRole, str]] = {"total": "total", "size": "limit"}
+    settings_class = OffsetSettings
+    settings: OffsetSettings
 
     @property
     def size_param(self) -> str:
-        return str(self.declaration["limit_param"])
+        return self.settings.limit_param
 
     @property
     def paging_params(self) -> frozenset[str]:
-        return frozenset({self.declaration["limit_param"], self.declaration["offset_param"]})
+        return frozenset({self.settings.limit_param, self.settings.offset_param})
 
     def page(self, request: PageRequest) -> Page:
-        limit = request.params[self.declaration["limit_param"]]
-        offset = request.params[self.declaration["offset_param"]]
+        limit = request.params[self.settings.limit_param]
+        offset = request.params[self.settings.offset_param]
         members = request.selection.members
-        if limit == 0 and self.declaration.get("zero_limit") == "all":
+        if limit == 0 and self.settings.zero_limit == "all":
             window = members[offset:]
         else:
             window = members[offset : offset + limit]
-        scope = self.declaration.get("count_scope", "filtered")
-        total = len(members) if scope == "filtered" else len(request.dataset)
+        total = len(members) if self.settings.count_scope == "filtered" else len(request.dataset)
         return Page(window, {"total": total, "limit": limit, "offset": offset})
 
     # ------------------------------------------------------------------ the client's side
 
     def param_roles(self) -> dict[str, str]:
-        return {self.size_param: "size", self.declaration["offset_param"]: "position"}
+        return {self.size_param: "size", self.settings.offset_param: "position"}
 
     def first_query(self, size: int | None) -> Query:
-        return {} if size is None else {self.size_param: size, self.declaration["offset_param"]: 0}
+        return {} if size is None else {self.size_param: size, self.settings.offset_param: 0}
 
     def next_query(self, seen: PageSeen, size: int | None = None) -> Query | None:
         if seen.listed == 0 or (size is not None and seen.listed < size):
             return None
-        name = self.declaration["offset_param"]
+        name = self.settings.offset_param
         return {**seen.query, name: seen.query.get(name, 0) + seen.listed}
 
     def verdict(self, seen: PageSeen, size: int, number: int, distinct: int) -> Verdict:
-        offset = seen.query.get(self.declaration["offset_param"], 0)
+        offset = seen.query.get(self.settings.offset_param, 0)
         total = seen.signals.get("total")
         broken = []
         if isinstance(total, int) and seen.listed != min(size, max(0, total - offset)):
@@ -95,4 +109,4 @@ class OffsetPaging(Pager):
             )
         if seen.listed < size:
             return Verdict(broken, None, complete=True)
-        return Verdict(broken, {**seen.query, self.declaration["offset_param"]: offset + size})
+        return Verdict(broken, {**seen.query, self.settings.offset_param: offset + size})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mockserver.kinds.paging import (
@@ -11,16 +12,25 @@ from mockserver.kinds.paging import (
     SIZE_PARAM,
     Broken,
     Page,
-    Pager,
     PageRequest,
     PageSeen,
     Query,
+    SignalRole,
+    SizedPager,
+    SizedSettings,
     Verdict,
 )
 from mockserver.kinds.params import ParamSpec
 
 
-class PagePaging(Pager):
+@dataclass(frozen=True)
+class PageSettings(SizedSettings):
+    """A ``page`` block: the page-number and size parameters, and what a size above the maximum does."""
+
+    page_param: str
+
+
+class PagePaging(SizedPager):
     """Laravel-style ``page``/``per_page`` with ``current_page``, ``last_page``, ``from`` and ``to``."""
 
     style = "page"
@@ -45,25 +55,29 @@ class PagePaging(Pager):
         "to": "the position of the last record on the page, or null",
         "has_more": "whether a later page exists",
     }
-
-    @property
-    def size_param(self) -> str:
-        return str(self.declaration["size_param"])
+    signal_roles: ClassVar[Mapping[SignalRole, str]] = {
+        "total": "total",
+        "more": "has_more",
+        "size": "per_page",
+        "page": "page",
+    }
+    settings_class = PageSettings
+    settings: PageSettings
 
     @property
     def paging_params(self) -> frozenset[str]:
-        return frozenset({self.declaration["page_param"], self.declaration["size_param"]})
+        return frozenset({self.settings.page_param, self.settings.size_param})
 
     def request_specs(self) -> dict[str, ParamSpec]:
-        return self._relaxed(self.declaration["size_param"])
+        return self._relaxed(self.settings.size_param)
 
     def page(self, request: PageRequest) -> Page:
-        size_param = self.declaration["size_param"]
+        size_param = self.settings.size_param
         per_page = request.params[size_param]
         limit = self._size_limit(size_param)
         if limit is not None:
             per_page = min(per_page, limit)
-        page = request.params[self.declaration["page_param"]]
+        page = request.params[self.settings.page_param]
         members = request.selection.members
         total = len(members)
         last_page = max(1, -(-total // per_page))
@@ -85,10 +99,10 @@ class PagePaging(Pager):
     # ------------------------------------------------------------------ the client's side
 
     def param_roles(self) -> dict[str, str]:
-        return {self.size_param: "size", self.declaration["page_param"]: "page"}
+        return {self.size_param: "size", self.settings.page_param: "page"}
 
     def first_query(self, size: int | None) -> Query:
-        first: Query = {self.declaration["page_param"]: 1}
+        first: Query = {self.settings.page_param: 1}
         return first if size is None else {**first, self.size_param: size}
 
     def next_query(self, seen: PageSeen, size: int | None = None) -> Query | None:
@@ -96,11 +110,11 @@ class PagePaging(Pager):
             size is not None and seen.listed < size and seen.signals.get("has_more") is not True
         ):
             return None
-        name = self.declaration["page_param"]
+        name = self.settings.page_param
         return {**seen.query, name: seen.query.get(name, 1) + 1}
 
     def verdict(self, seen: PageSeen, size: int, number: int, distinct: int) -> Verdict:
-        page = seen.query.get(self.declaration["page_param"], 1)
+        page = seen.query.get(self.settings.page_param, 1)
         total, count = seen.signals.get("total"), seen.listed
         last = max(1, math.ceil(total / size)) if isinstance(total, int) else None
         expected_count = _expected_count(page, last, size, total)
@@ -140,7 +154,7 @@ class PagePaging(Pager):
             return Verdict(broken, None, complete=True)
         if count == 0:
             return Verdict(broken, None)
-        return Verdict(broken, {**seen.query, self.declaration["page_param"]: page + 1})
+        return Verdict(broken, {**seen.query, self.settings.page_param: page + 1})
 
 
 def _expected_count(page: int, last: int | None, size: int, total: Any) -> int | None:

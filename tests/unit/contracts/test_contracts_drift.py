@@ -32,8 +32,7 @@ ENDPOINTS = [(vendor_id, e) for vendor_id, spec in SPECS.items() for e in spec.e
 PAGINATED = {
     f"GET {e.path}"
     for _, e in ENDPOINTS
-    if e.paging.declaration["style"] == "cursor"
-    or (e.paging.declaration["style"] != "none" and "total" in placeholders(e.envelope))
+    if e.paging.style == "cursor" or (e.paging.style != "none" and "total" in placeholders(e.envelope))
 }
 FILTERED = {f"GET {e.path}" for _, e in ENDPOINTS if e.filters}
 # Where an option decides the order's direction, a reversed listing is an assumption that differs (info);

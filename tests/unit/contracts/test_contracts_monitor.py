@@ -21,13 +21,15 @@ import pytest
 
 from contracts import run
 from contracts.checks import provenance
-from contracts.checks.endpoint import at, template_paths
 from contracts.checks.findings import KINDS, Severity
 from contracts.checks.runner import Report
 from contracts.targets.client import MAX_RETRY_AFTER_SECONDS
 from mockserver.declarations.model import EndpointSpec, VendorSpec
+from mockserver.documents.reading import path_get
 from mockserver.engine.emulator import build_emulator
 from mockserver.kinds.filter_kinds.equals import Equals
+from mockserver.kinds.paging import Pager, signal_paths
+from mockserver.kinds.paging_styles.cursor import CursorPaging
 from mockserver.kinds.templates import placeholders
 from mockserver.testing import VendorMock
 from tests import drifting_upstream as drift
@@ -37,7 +39,7 @@ from tests.drifting_upstream import Exchange, Params, Upstream
 CONFIG = data_config()
 SPECS = build_emulator(CONFIG).vendors
 ENDPOINTS = [(spec, e) for spec in SPECS.values() for e in spec.endpoints]
-PAGED = [(spec, e) for spec, e in ENDPOINTS if e.paging.declaration["style"] != "none"]
+PAGED = [(spec, e) for spec, e in ENDPOINTS if e.paging.style != "none"]
 
 
 def _changed_value(spec: VendorSpec, name: str) -> Any:
@@ -135,8 +137,7 @@ def _documented(spec: VendorSpec, endpoint: EndpointSpec, name: str | None) -> b
 
 
 def _size_param(endpoint: EndpointSpec) -> str | None:
-    name = endpoint.paging.declaration.get("size_param") or endpoint.paging.declaration.get("limit_param")
-    return str(name) if name else None
+    return endpoint.paging.size_param
 
 
 def _when_absent(name: str | None, value: Callable[[EndpointSpec], Any]) -> drift.Rewrite:
@@ -170,10 +171,10 @@ def _filter_rewrite(endpoint: EndpointSpec, params: Params) -> Params:
     for declared in endpoint.filters:
         default = endpoint.params[declared.param].default
         given = {name for name, _ in params}
-        if not isinstance(declared, Equals) or default is None or declared.match_all is None:
+        if not isinstance(declared, Equals) or default is None or declared.settings.match_all is None:
             continue
         if declared.param not in given:
-            params = [*params, (declared.param, declared.match_all)]
+            params = [*params, (declared.param, declared.settings.match_all)]
     return params
 
 
@@ -192,7 +193,7 @@ DEFAULT_SCENARIOS: dict[str, tuple[drift.Rewrite, str, Callable[[VendorSpec, End
         _filter_rewrite,
         "filter-semantics-changed",
         lambda s, e: any(
-            isinstance(f, Equals) and f.match_all is not None and _documented(s, e, f.param)
+            isinstance(f, Equals) and f.settings.match_all is not None and _documented(s, e, f.param)
             for f in e.filters
         ),
     ),
@@ -235,23 +236,23 @@ def _variables(endpoint: EndpointSpec) -> set[str]:
 def _is_last(exchange: Exchange) -> bool:
     """Whether the emulator's answer is the last page of its listing."""
     assert exchange.endpoint is not None
-    paths = template_paths(exchange.endpoint.envelope)
+    paths = signal_paths(exchange.endpoint.envelope)
     if "has_more" in paths:
-        return at(exchange.body, paths["has_more"]) is False
+        return path_get(exchange.body, paths["has_more"]) is False
     if "next_cursor" in paths:
-        return not at(exchange.body, paths["next_cursor"])
+        return not path_get(exchange.body, paths["next_cursor"])
     if "page" in paths and "last_page" in paths:  # page paging: an offset is not sent
-        return bool(at(exchange.body, paths["page"]) >= at(exchange.body, paths["last_page"]))
-    total = at(exchange.body, paths.get("total"))
-    offset_param = exchange.endpoint.paging.declaration.get("offset_param")
+        return bool(path_get(exchange.body, paths["page"]) >= path_get(exchange.body, paths["last_page"]))
+    total = path_get(exchange.body, paths.get("total"))
+    offset_param = _param(exchange.endpoint.paging, "position")
     offset = next((int(str(v)) for k, v in exchange.params if k == offset_param), 0)
     return isinstance(total, int) and offset + len(exchange.items()) >= total
 
 
 def _set(exchange: Exchange, variable: str, change: Callable[[Any], Any]) -> None:
     assert exchange.endpoint is not None
-    path = template_paths(exchange.endpoint.envelope)[variable]
-    holder = at(exchange.body, path[:-1]) if len(path) > 1 else exchange.body
+    path = signal_paths(exchange.endpoint.envelope)[variable]
+    holder = path_get(exchange.body, path[:-1]) if len(path) > 1 else exchange.body
     holder[path[-1]] = change(holder[path[-1]])
 
 
@@ -319,13 +320,19 @@ def test_an_end_of_list_flag_that_never_turns_false_and_a_total_that_is_the_page
 
 def _later_page(exchange: Exchange) -> bool:
     assert exchange.endpoint is not None
-    paging = exchange.endpoint.paging.declaration
+    paging = exchange.endpoint.paging
+    cursor = paging.settings.cursor_param if isinstance(paging, CursorPaging) else None
     for name, value in exchange.params:
-        if name == paging.get("cursor_param") or (name == paging.get("page_param") and str(value) == "2"):
+        if name == cursor or (name == _param(paging, "page") and str(value) == "2"):
             return True
-        if name == paging.get("offset_param") and str(value) not in ("", "0"):
+        if name == _param(paging, "position") and str(value) not in ("", "0"):
             return True
     return False
+
+
+def _param(paging: Pager, role: str) -> str | None:
+    """The paging parameter playing ``role`` (``page``, ``position``) for a client, if any."""
+    return next((name for name, played in paging.param_roles().items() if played == role), None)
 
 
 @pytest.mark.parametrize("vendor", sorted({s.id for s, _ in PAGED}))

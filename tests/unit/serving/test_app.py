@@ -10,6 +10,7 @@ import pytest
 from mockserver import EmulatorConfig, create_app
 from mockserver.engine.emulator import Emulator, credential_headers
 from mockserver.intercept.transport import EmulatorTransport
+from mockserver.kinds.paging_styles.cursor import CursorPaging
 from tests.conftest import VENDORS
 
 # The documented keys of the vendors used as examples below (each promise file pins its own vendor's).
@@ -150,11 +151,11 @@ def test_each_cursor_parameter_says_where_a_page_carries_the_next_cursor(
         for endpoint in spec.endpoints:
             parameters = document["paths"][endpoint.path]["get"].get("parameters", [])
             marked = [p for p in parameters if "x-opaque-cursor" in p]
-            if endpoint.paging.declaration["style"] != "cursor":
+            if not isinstance(endpoint.paging, CursorPaging):
                 assert marked == []
                 continue
             (parameter,) = marked
-            assert parameter["name"] == endpoint.paging.declaration["cursor_param"]
+            assert parameter["name"] == endpoint.paging.settings.cursor_param
             pointer = parameter["x-opaque-cursor"]["next"]
             page = http.get(
                 f"/{vendor_id}{endpoint.path}",
