@@ -84,7 +84,8 @@ class VendorApp:
             for endpoint in spec.endpoints
         }
         self.errors = ErrorRenderer(spec)
-        self.writes = Writes(spec, datasets, self.errors)
+        every_tenant = limits.max_tenants + len(self.tenancy.builtin_tenants)
+        self.writes = Writes(spec, datasets, self.errors, max_tenants=every_tenant)
         self.tenancy.forgetters.append(self.writes.forget)
         self.content_type = spec.content_type
         self.secret_headers = frozenset({(spec.auth.header or "Authorization").lower().encode("latin-1")})

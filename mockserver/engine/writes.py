@@ -49,6 +49,12 @@ def writes_part(tenant: str) -> str:
     return f"writes:{tenant}"
 
 
+class WriteStateLimitError(ValueError):
+    """One more tenant with a clock offset, switches or scheduled releases would pass the budget."""
+
+    code = "too_many_tenants"
+
+
 @dataclass(frozen=True)
 class TenantWrites:
     """One tenant's write state; replaced whole on each change (readers never see half of one)."""
@@ -138,6 +144,7 @@ class Writes:
         datasets: VendorDatasets,
         errors: ErrorRenderer,
         wall: Callable[[], float] = time.time,
+        max_tenants: int | None = None,
     ) -> None:
         self.spec = spec
         self.datasets = datasets
@@ -152,6 +159,8 @@ class Writes:
         self.shared = datasets.shared
         self._catalogues: dict[str, list[dict[str, Any]]] = {}
         self._tenants: dict[str, TenantWrites] = {}
+        self.max_tenants = datasets.limits.max_tenants if max_tenants is None else max_tenants
+        """At most this many tenants hold a write state (the admin API can name any tenant)."""
         self._lock = threading.RLock()
         self.listeners: list[Callable[[], None]] = []
         """Called after each change a vendor request made (the Emulator shares its ``changed`` list)."""
@@ -171,6 +180,11 @@ class Writes:
     def _store(self, tenant: str, state: TenantWrites) -> None:
         """Make ``state`` the tenant's: stored for every process first (nothing changes here on a failure)."""
         value = None if state.empty else state.exported()
+        if value is not None and tenant not in self._tenants and len(self._tenants) >= self.max_tenants:
+            raise WriteStateLimitError(
+                f"{self.spec.id} keeps a clock and switches for {self.max_tenants} tenants already"
+                " (--max-tenants); reset or free one first"
+            )
         if self.shared.shared:
             self.shared.put(self.spec.id, writes_part(tenant), value)
         if value is None:

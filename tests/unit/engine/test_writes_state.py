@@ -20,7 +20,7 @@ import pytest
 from mockserver.engine.config import EmulatorConfig
 from mockserver.engine.emulator import Emulator, build_emulator
 from mockserver.engine.vendor_app import VendorApp
-from mockserver.engine.writes import writes_part
+from mockserver.engine.writes import WriteStateLimitError, writes_part
 from mockserver.state.backends import InMemory
 from mockserver.state.backends.base import Applier
 from mockserver.testing.mocks import mock_vendors
@@ -215,3 +215,17 @@ def test_the_write_state_survives_its_json_form() -> None:
     again = build_emulator(EmulatorConfig(vendors=("famulor",))).apps["famulor"].writes
     again.restore(saved)
     assert again.state("t") == writes.state("t")
+
+
+def test_the_write_state_is_kept_for_a_bounded_number_of_tenants() -> None:
+    emulator = build_emulator(EmulatorConfig(vendors=("famulor",)))
+    writes = emulator.apps["famulor"].writes
+    writes.max_tenants = 2
+    writes.advance("a", days=1)
+    writes.switch("b", "payment_failed")
+    with pytest.raises(WriteStateLimitError, match="--max-tenants"):
+        writes.advance("c", days=1)
+    assert writes.state("c").empty
+    writes.advance("a", days=1)  # a tenant that holds one already may change it
+    writes.switch("b", "payment_failed", on=False)  # back to nothing: its place is free again
+    writes.advance("c", days=1)
