@@ -84,7 +84,8 @@ class VendorApp:
             for endpoint in spec.endpoints
         }
         self.errors = ErrorRenderer(spec)
-        self.writes = Writes(spec, datasets, self.errors)
+        every_tenant = limits.max_tenants + len(self.tenancy.builtin_tenants)
+        self.writes = Writes(spec, datasets, self.errors, max_tenants=every_tenant)
         self.tenancy.forgetters.append(self.writes.forget)
         self.content_type = spec.content_type
         self.secret_headers = frozenset({(spec.auth.header or "Authorization").lower().encode("latin-1")})
@@ -185,8 +186,7 @@ class VendorApp:
         elif isinstance(endpoint, WriteCall):
             reply = self.writes.answer(who.tenant, endpoint, scope["query_string"], body)
         else:
-            if self.writes.scheduled:
-                self.writes.expire(who.tenant)
+            self.writes.expire(who.tenant)  # a dictionary look-up unless a release is due
             reply = endpoint.answer(who, scope["query_string"])
         if verdict is None and not fault.delay:
             return reply, who.tenant, fault
@@ -256,8 +256,10 @@ class VendorApp:
             return
         started = time.perf_counter()
         reads_body = scope["method"] not in ("GET", "HEAD") and self.writes.routes
-        body = await _read_body(receive) if reads_body else b""
-        reply = self.reply(scope, body)
+        if reads_body:  # a write may wait for the shared lock and other workers: not on the event loop
+            reply = await asyncio.to_thread(self.reply, scope, await _read_body(receive))
+        else:
+            reply = self.reply(scope)
         if reply.delay:
             await asyncio.sleep(reply.delay)
         await send(

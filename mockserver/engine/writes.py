@@ -3,12 +3,16 @@
 Each operation is declared in the vendor's OpenAPI document (an ``x-emulator`` block with ``operation``,
 ``declaration.schema.json``: ``$defs/write``); this module implements the four kinds once. A write builds
 the tenant's new dataset and swaps it in (``VendorDatasets.replace``), so lists see it at once and
-readers never see half a change. One lock per vendor serialises writes: of two purchases of one number
-at once, exactly one succeeds.
+readers never see half a change. Every write holds the vendor's lock of the shared state
+(``SharedState.exclusive``: a Redis lock across processes with ``--state redis://``) and this process's
+lock: of two purchases of one number at once, in one process or across workers, exactly one succeeds.
 
 Emulator time is per tenant: the real clock plus an offset the admin API and the plugin move forward
 (``advance``). A release scheduled for the end of a billing period takes effect when the tenant's clock
-passes it, checked before each of the tenant's requests.
+passes it, checked before each of the tenant's requests. A tenant's offset, switches and scheduled
+releases are one shared part, ``writes:<tenant>`` (:func:`writes_part`), stored and announced like the
+tenant's records, so every worker sees them and ``--state-dir`` saves them; ``listeners`` are told of each
+change (``serve --state-dir`` saves then).
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +42,50 @@ MAX_BODY_BYTES = 64 * 1024
 """A write's request body beyond this is refused (413) unread: the vendors document no size."""
 DAY = 86_400.0
 PARAMETER = re.compile(r"\{([^}/]+)\}")
+
+
+def writes_part(tenant: str) -> str:
+    """The shared-state part that holds ``tenant``'s clock offset, switches and scheduled releases."""
+    return f"writes:{tenant}"
+
+
+class WriteStateLimitError(ValueError):
+    """One more tenant with a clock offset, switches or scheduled releases would pass the budget."""
+
+    code = "too_many_tenants"
+
+
+@dataclass(frozen=True)
+class TenantWrites:
+    """One tenant's write state; replaced whole on each change (readers never see half of one)."""
+
+    offset: float = 0.0
+    switches: Mapping[str, bool] = dataclass_field(default_factory=dict)
+    scheduled: Mapping[str, Mapping[Any, float]] = dataclass_field(default_factory=dict)
+    """By dataset: the key of each record whose release is scheduled, and when it takes effect."""
+
+    def exported(self) -> dict[str, Any]:
+        """The JSON form (shared state, ``--state-dir``): record keys keep their type in a list."""
+        return {
+            "offset": self.offset,
+            "switches": dict(self.switches),
+            "scheduled": [
+                [name, key, due] for name, due_by in self.scheduled.items() for key, due in due_by.items()
+            ],
+        }
+
+    @classmethod
+    def loaded(cls, value: Mapping[str, Any]) -> TenantWrites:
+        """The state :meth:`exported` wrote."""
+        scheduled: dict[str, dict[Any, float]] = {}
+        for name, key, due in value.get("scheduled") or []:
+            scheduled.setdefault(str(name), {})[key] = float(due)
+        switches = {str(name): bool(on) for name, on in (value.get("switches") or {}).items()}
+        return cls(float(value.get("offset") or 0.0), switches, scheduled)
+
+    @property
+    def empty(self) -> bool:
+        return not self.offset and not any(self.switches.values()) and not any(self.scheduled.values())
 
 
 @dataclass(frozen=True)
@@ -94,6 +144,7 @@ class Writes:
         datasets: VendorDatasets,
         errors: ErrorRenderer,
         wall: Callable[[], float] = time.time,
+        max_tenants: int | None = None,
     ) -> None:
         self.spec = spec
         self.datasets = datasets
@@ -105,24 +156,77 @@ class Writes:
             for write in spec.writes
             if write.body_schema is not None
         }
+        self.shared = datasets.shared
         self._catalogues: dict[str, list[dict[str, Any]]] = {}
-        self.offsets: dict[str, float] = {}
-        self.switches: dict[tuple[str, str], bool] = {}
-        self.scheduled: dict[tuple[str, str], dict[Any, float]] = {}
-        self._lock = threading.Lock()
+        self._tenants: dict[str, TenantWrites] = {}
+        self.max_tenants = datasets.limits.max_tenants if max_tenants is None else max_tenants
+        """At most this many tenants hold a write state (the admin API can name any tenant)."""
+        self._lock = threading.RLock()
+        self.listeners: list[Callable[[], None]] = []
+        """Called after each change a vendor request made (the Emulator shares its ``changed`` list)."""
+
+    # ------------------------------------------------------------------ state
+
+    def state(self, tenant: str) -> TenantWrites:
+        """The tenant's clock offset, switches and scheduled releases."""
+        return self._tenants.get(tenant) or TenantWrites()
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One write at a time: across processes (the shared state's lock), then in this one."""
+        with self.shared.exclusive(self.spec.id), self._lock:
+            yield
+
+    def _store(self, tenant: str, state: TenantWrites) -> None:
+        """Make ``state`` the tenant's: stored for every process first (nothing changes here on a failure)."""
+        value = None if state.empty else state.exported()
+        if value is not None and tenant not in self._tenants and len(self._tenants) >= self.max_tenants:
+            raise WriteStateLimitError(
+                f"{self.spec.id} keeps a clock and switches for {self.max_tenants} tenants already"
+                " (--max-tenants); reset or free one first"
+            )
+        if self.shared.shared:
+            self.shared.put(self.spec.id, writes_part(tenant), value)
+        if value is None:
+            self._tenants.pop(tenant, None)
+        else:
+            self._tenants[tenant] = state
+
+    def applied(self, tenant: str, value: Mapping[str, Any] | None) -> None:
+        """Another process changed the tenant's write state: mirror it here."""
+        if value is None:
+            self._tenants.pop(tenant, None)
+        else:
+            self._tenants[tenant] = TenantWrites.loaded(value)
+
+    def exported(self) -> dict[str, dict[str, Any]]:
+        """Every tenant's write state, by tenant (``--state-dir``)."""
+        return {tenant: state.exported() for tenant, state in self._tenants.items()}
+
+    def restore(self, saved: Mapping[str, Mapping[str, Any]]) -> None:
+        """Take back what :meth:`exported` gave (``--state-dir``, at start)."""
+        with self._exclusive():
+            for tenant, value in saved.items():
+                self._store(str(tenant), TenantWrites.loaded(value))
+
+    def _notify(self) -> None:
+        for listener in self.listeners:
+            listener()
 
     # ------------------------------------------------------------------ controls
 
     def now(self, tenant: str) -> float:
         """The tenant's emulator time (seconds since the epoch)."""
-        return self.wall() + self.offsets.get(tenant, 0.0)
+        return self.wall() + self.state(tenant).offset
 
     def advance(self, tenant: str, days: float = 0.0, seconds: float = 0.0) -> float:
         """Move the tenant's clock forward; returns its new time. Releases that come due take effect."""
         if days < 0 or seconds < 0:
             raise ValueError("the emulator's clock only moves forward")
-        self.offsets[tenant] = self.offsets.get(tenant, 0.0) + days * DAY + seconds
-        self.expire(tenant)
+        with self._exclusive():
+            state = self.state(tenant)
+            self._store(tenant, replace(state, offset=state.offset + days * DAY + seconds))
+            self._expire(tenant)
         return self.now(tenant)
 
     def switch(self, tenant: str, name: str, on: bool = True) -> None:
@@ -130,37 +234,57 @@ class Writes:
         known = {key for write in self.spec.writes for key in write.switches}
         if name not in known:
             raise ValueError(f"{self.spec.id} has no switch {name!r}; it has {sorted(known)}")
-        self.switches[(tenant, name)] = on
+        with self._exclusive():
+            state = self.state(tenant)
+            switches = {key: value for key, value in state.switches.items() if key != name}
+            if on:
+                switches[name] = True
+            self._store(tenant, replace(state, switches=switches))
 
     def forget(self, tenant: str | None) -> None:
-        """Drop a tenant's (or everyone's, for None) clock, switches and scheduled releases."""
+        """Drop a tenant's (or everyone's, for None: a reset, stored by the reset) clock, switches and
+        scheduled releases."""
         if tenant is None:
-            self.offsets.clear()
-            self.switches.clear()
-            self.scheduled.clear()
+            self._tenants.clear()
             return
-        self.offsets.pop(tenant, None)
-        for key in [key for key in self.switches if key[0] == tenant]:
-            del self.switches[key]
-        for key in [key for key in self.scheduled if key[0] == tenant]:
-            del self.scheduled[key]
+        if tenant in self._tenants:
+            self.shared.put(self.spec.id, writes_part(tenant), None)  # nothing while applying a change
+            self._tenants.pop(tenant, None)
 
     def expire(self, tenant: str) -> None:
-        """Remove the tenant's records whose scheduled release has come."""
-        if not self.scheduled:
+        """Remove the tenant's records whose scheduled release has come (cheap when none has)."""
+        if not self._due(tenant):
             return
+        with self._exclusive():
+            changed = self._expire(tenant)
+        if changed:
+            self._notify()
+
+    def _due(self, tenant: str) -> bool:
+        state = self._tenants.get(tenant)
+        if state is None or not state.scheduled:
+            return False
+        now = self.wall() + state.offset
+        return any(moment <= now for due in state.scheduled.values() for moment in due.values())
+
+    def _expire(self, tenant: str) -> bool:
+        """:meth:`expire` under the lock: whether anything was released."""
+        if not self._due(tenant):
+            return False
+        state = self.state(tenant)
         now = self.now(tenant)
-        for (owner, name), due in list(self.scheduled.items()):
-            if owner != tenant or not any(moment <= now for moment in due.values()):
-                continue
-            with self._lock:
-                gone = {key for key, moment in due.items() if moment <= now}
-                dataset = self.datasets.dataset(tenant, name)
+        scheduled = {}
+        for name, due in state.scheduled.items():
+            gone = {key for key, moment in due.items() if moment <= now}
+            if gone:
                 key = self.spec.datasets[name].key
-                kept = [record for record in dataset.records if record[key] not in gone]
-                self.datasets.replace(tenant, name, kept)
-                for item in gone:
-                    del due[item]
+                records = self.datasets.dataset(tenant, name).records
+                self.datasets.replace(tenant, name, [record for record in records if record[key] not in gone])
+            kept = {key: moment for key, moment in due.items() if key not in gone}
+            if kept:
+                scheduled[name] = kept
+        self._store(tenant, replace(state, scheduled=scheduled))
+        return True
 
     # ------------------------------------------------------------------ routing
 
@@ -186,7 +310,7 @@ class Writes:
             return self._search(tenant, spec, query)
         if len(body) > MAX_BODY_BYTES:
             return self.errors.fault(413)
-        with self._lock:
+        with self._exclusive():
             if spec.operation == "create":
                 status, document = self._create(tenant, spec, body)
             elif spec.operation == "update":
@@ -195,6 +319,7 @@ class Writes:
                 status, document = self._delete(tenant, spec, call.path_params)
         if isinstance(document, Reply):
             return document
+        self._notify()
         return Reply(status, orjson.dumps(document))
 
     def _error(self, spec: WriteSpec, outcome: str, **variables: Any) -> Reply:
@@ -289,8 +414,9 @@ class Writes:
         item = next((item for item in self.catalogue(catalogue) if item.get(key) == wanted), None)
         if item is None:
             return 0, self._error(spec, "not_offered")
+        switches = self.state(tenant).switches
         for switch, error in spec.switches.items():
-            if self.switches.get((tenant, switch)):
+            if switches.get(switch):
                 return 0, self.errors.render(error)
         name = str(spec.dataset)
         dataset_key = self.spec.datasets[name].key
@@ -337,7 +463,8 @@ class Writes:
             return 0, self._error(spec, "not_found")
         record = records[position]
         key = self.spec.datasets[name].key
-        due = self.scheduled.setdefault((tenant, name), {})
+        state = self.state(tenant)
+        due = state.scheduled.get(name, {})
         if record[key] in due:
             return 0, self._error(spec, "already_scheduled")
         deferred = spec.deferred
@@ -345,8 +472,10 @@ class Writes:
         if deferred is not None and all(
             record.get(field) == value for field, value in deferred["where"].items()
         ):
-            due[record[key]] = self._period_end(tenant, record, deferred)
+            moment = self._period_end(tenant, record, deferred)
             record.update(deferred["set"])
+            scheduled = {**state.scheduled, name: {**due, record[key]: moment}}
+            self._store(tenant, replace(state, scheduled=scheduled))
             self.datasets.replace(tenant, name, records)
             return status, self._respond(spec, deferred["response"], None)
         self.datasets.replace(tenant, name, [item for item in records if item is not record])
