@@ -1,8 +1,9 @@
 """Write request bodies against the server the CLI starts: the 64 KiB limit holds over real HTTP.
 
-A purchase with a 1 MB body gets Famulor's 413 and buys nothing; a body far larger, streamed, is not
-held in memory (the reader keeps at most 64 KiB + 1 of it); one that never arrives is cut off at
-``--body-timeout``, as every request body is by the guarded server protocol. Nothing leaves 127.0.0.1.
+A write's body is journaled (redacted, cut), in a shared journal too. A purchase with a 1 MB body gets
+Famulor's 413 and buys nothing; a body far larger, streamed, is not held in memory (the reader keeps at
+most 64 KiB + 1 of it); one that never arrives is cut off at ``--body-timeout``, as every request body is
+by the guarded server protocol. Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import orjson
 import pytest
 
 from tests.system.test_hostile_traffic import FAMULOR, JSON, Server, normal_ms, raw_request
+from tests.system.test_shared_state import REDIS, Redis, serving
 
 pytestmark = pytest.mark.xdist_group("heavy")
 
@@ -98,3 +100,19 @@ def test_a_write_body_that_never_arrives_is_cut_off(serve: Callable[..., Server]
     assert not answer.startswith(b"HTTP/1.1 2"), answer[:200]
     assert 0.8 < waited < 5, f"closed after {waited:.1f} s"
     assert normal_ms(server.base) < 50.0
+
+
+@pytest.mark.skipif(REDIS is None, reason="redis-server not found (make test installs it)")
+def test_the_shared_journal_shows_a_writes_body_to_every_server(tmp_path: Path) -> None:
+    redis = Redis(tmp_path)
+    redis.start()
+    try:
+        with serving("--state", redis.url) as (one, _), serving("--state", redis.url) as (two, _):
+            sent = {"nickname": "Shared", "api_token": "tok-secret"}
+            httpx.put(f"{one}/famulor/api/user/phone-numbers/1", json=sent, headers=FAMULOR)
+            entries = httpx.get(f"{two}/__mock__/famulor/journal").json()["entries"]
+            [written] = [entry for entry in entries if entry["method"] == "PUT"]
+            assert orjson.loads(written["body"]) == {"nickname": "Shared", "api_token": "[redacted]"}
+            assert "tok-secret" not in str(entries)
+    finally:
+        redis.stop()
