@@ -123,6 +123,7 @@ class VendorApp:
                 path=path,
                 status=reply.status,
                 secret_headers=self.secret_headers,
+                request=body,
             )
             return reply
         self.journal.record(
@@ -136,6 +137,7 @@ class VendorApp:
             fault=fault,
             response=reply.body,
             response_type=reply.content_type,
+            request=body,
         )
         return reply
 

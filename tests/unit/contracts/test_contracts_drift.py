@@ -34,7 +34,7 @@ PAGINATED = {
     for _, e in ENDPOINTS
     if e.paging.style == "cursor" or (e.paging.style != "none" and "total" in placeholders(e.envelope))
 }
-FILTERED = {f"GET {e.path}" for _, e in ENDPOINTS if e.filters}
+FILTERED = {f"GET {e.path}" for _, e in ENDPOINTS if any(f.narrows for f in e.filters)}
 # Where an option decides the order's direction, a reversed listing is an assumption that differs (info);
 # where the docs give it, it is drift.
 ASSUMED_ORDER = {
