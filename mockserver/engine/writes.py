@@ -41,6 +41,9 @@ from mockserver.state.datasets import VendorDatasets
 MAX_BODY_BYTES = 64 * 1024
 """A write's request body beyond this is refused (413) unread: the vendors document no size."""
 DAY = 86_400.0
+STATE_NOT_SHARED = (
+    "state_not_shared: workers without shared state; serve with --state redis://... or one worker"
+)
 PARAMETER = re.compile(r"\{([^}/]+)\}")
 
 
@@ -119,6 +122,12 @@ def _parse_time(value: Any) -> float | None:
         return None
 
 
+def _in_order_of(model: Mapping[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its fields in the order of ``model`` (a listed record), the others after them."""
+    ordered = {name: record[name] for name in model if name in record}
+    return ordered | record
+
+
 def _digits(value: Any) -> str:
     return "".join(char for char in str(value) if char.isdigit())
 
@@ -162,6 +171,9 @@ class Writes:
         self.max_tenants = datasets.limits.max_tenants if max_tenants is None else max_tenants
         """At most this many tenants hold a write state (the admin API can name any tenant)."""
         self._lock = threading.RLock()
+        self.read_only = False
+        """``--workers N --state memory``: each worker would keep its own purchases, so writes other than a
+        search answer the vendor's 503 (``serve`` sets this; the admin controls are refused the same way)."""
         self.listeners: list[Callable[[], None]] = []
         """Called after each change a vendor request made (the Emulator shares its ``changed`` list)."""
 
@@ -308,6 +320,9 @@ class Writes:
         spec = call.spec
         if spec.operation == "search":
             return self._search(tenant, spec, query)
+        if self.read_only:
+            reply = self.errors.fault(503)
+            return replace(reply, headers=(*reply.headers, ("x-emulator-refused", STATE_NOT_SHARED)))
         if len(body) > MAX_BODY_BYTES:
             return self.errors.fault(413)
         with self._exclusive():
@@ -422,10 +437,11 @@ class Writes:
         dataset_key = self.spec.datasets[name].key
         current = list(self.datasets.dataset(tenant, name).records)
         new_key = max((int(record[dataset_key]) for record in current), default=0) + 1
-        record: dict[str, Any] = dict(render_tree(dict(spec.record), {"now": _iso(self.now(tenant))}))
+        record: dict[str, Any] = {dataset_key: new_key}
+        record.update(render_tree(dict(spec.record), {"now": _iso(self.now(tenant))}))
         for field in spec.copy:
             record[field] = item.get(field)
-        record[dataset_key] = new_key
+        record = _in_order_of(current[0] if current else record, record)
         self.datasets.replace(tenant, name, [*current, record])
         return spec.status or 201, self._respond(spec, spec.response, record)
 

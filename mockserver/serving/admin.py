@@ -21,6 +21,7 @@ from starlette.routing import Route
 from mockserver.engine.emulator import Emulator
 from mockserver.engine.tenancy import KeyConflictError, TenantLimitError
 from mockserver.engine.vendor_app import VendorApp
+from mockserver.engine.writes import WriteStateLimitError
 from mockserver.kinds.auth import DEFAULT_TENANT
 from mockserver.limits import Limits
 from mockserver.serving.admin_scope import (
@@ -284,7 +285,10 @@ class AdminAPI:
             isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in (days, seconds)
         ):
             raise AdminError(400, "invalid_clock", 'give {"days": N} or {"seconds": N}, not negative')
-        now = app.writes.advance(tenant, days=float(days), seconds=float(seconds))
+        try:
+            now = app.writes.advance(tenant, days=float(days), seconds=float(seconds))
+        except WriteStateLimitError as error:
+            raise AdminError(429, error.code, str(error)) from None
         return JSONResponse({"tenant": tenant, "now": now})
 
     async def switches(self, request: Request) -> Response:
@@ -297,6 +301,8 @@ class AdminAPI:
             raise AdminError(400, "invalid_switch", 'give {"name": "...", "on": true|false}')
         try:
             app.writes.switch(tenant, name, on)
+        except WriteStateLimitError as error:
+            raise AdminError(429, error.code, str(error)) from None
         except ValueError as error:
             raise AdminError(400, "invalid_switch", str(error)) from None
         return JSONResponse({"tenant": tenant, "name": name, "on": on})

@@ -205,3 +205,20 @@ def test_a_restart_with_state_dir_keeps_the_purchase_its_nickname_the_scheduled_
         assert number_id in tenant.listed()
         tenant.advance(2)
         assert number_id not in tenant.listed()
+
+
+def test_workers_that_do_not_share_state_refuse_the_writes_but_still_search() -> None:
+    """``--workers 2 --state memory``: a purchase on one worker would be unknown to the other, so writes
+    answer the vendor's 503 (saying why in a header) and nothing is bought; the search still answers."""
+    headers = {"Authorization": "Bearer famulor-test-key"}
+    with serving("--workers", "2", "--state", "memory") as base:
+        offered = httpx.get(f"{base}{API}/search", headers=headers)
+        assert offered.status_code == 200
+        number = offered.json()["data"][0]["phone_number"]
+        for _ in range(ASKS):
+            refused = httpx.post(f"{base}{API}/purchase", json={"phone_number": number}, headers=headers)
+            assert refused.status_code == 503
+            assert refused.headers["x-emulator-refused"].startswith("state_not_shared")
+            assert refused.json() == {"message": "Service Unavailable"}
+        listed = httpx.get(f"{base}{API}/all", headers=headers).json()["data"]
+        assert number not in [item["phone_number"] for item in listed]
