@@ -210,16 +210,16 @@ def test_a_malformed_purchase_is_the_documented_422(
 @pytest.mark.parametrize(
     "content", [b'{"nickname": ', b'"just a string"', b"nickname=x"], ids=["truncated", "string", "form"]
 )
-def test_a_malformed_update_changes_nothing_and_never_500s(client: httpx.Client, content: bytes) -> None:
+def test_a_malformed_update_is_laravels_422_and_changes_nothing(client: httpx.Client, content: bytes) -> None:
     answered = client.put(
         "/famulor/api/user/phone-numbers/1",
         content=content,
         headers={**FAMULOR, "Content-Type": "text/plain"},
     )
-    assert answered.status_code == 200, "Laravel reads an unparseable body as no input: nothing to change"
-    body: dict[str, Any] = answered.json()
-    assert body["data"]["id"] == 1
-    assert body["data"]["nickname"] == _first_nickname()
+    assert answered.status_code == 422, "Laravel reads an unparseable body as no input: no nickname given"
+    assert answered.json()["errors"] == {"nickname": ["The nickname field is required."]}
+    listed = client.get("/famulor/api/user/phone-numbers/all", headers=FAMULOR).json()["data"]
+    assert next(item for item in listed if item["id"] == 1).get("nickname") == _first_nickname()
 
 
 def _first_nickname() -> Any:
