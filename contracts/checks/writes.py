@@ -372,6 +372,9 @@ class WriteFlow:
             check.notes.append("nothing is offered: the create and what follows were not checked")
             return None
         value = first.get(key_field)
+        if value is None:
+            check.notes.append(f"the first offer has no {key_field}: the create was not checked")
+            return None
         response = check.send(body={write.body_field: value})
         record = _at(check.judge(response, write.status or 201, f"a create of {value}"), _record_path(write))
         key = self._remember(check, response, record)
