@@ -273,6 +273,8 @@ def _authentication(check: WriteCheck) -> None:
         if auth.kind == "bearer"
         else {auth.header or "": INVALID_KEY}
     )
+    if auth.tenant_header and auth.tenant_header in check.target.headers:
+        invalid[auth.tenant_header] = check.target.headers[auth.tenant_header]
     for kind, headers in (("missing_credentials", {}), ("invalid_credentials", invalid)):
         template = check.vendor.errors[kind]
         response = check.get(headers=headers)
