@@ -231,6 +231,22 @@ def test_a_release_that_fails_is_a_note_telling_to_release_by_hand(stand_in: Sta
     assert "status-unexpected" in found(report, RELEASE)
 
 
+def test_the_unknown_id_of_the_404_checks_is_never_one_the_account_holds(stand_in: StandIn) -> None:
+    unknown = "2147483647"
+
+    def hold_it(method: str, path: str, status: int, body: Any) -> tuple[int, Any] | None:
+        if method == "GET" and path.endswith("/phone-numbers/all") and status == 200:
+            body["data"].append({**body["data"][0], "id": int(unknown)})
+            return status, body
+        return None
+
+    stand_in.change = hold_it
+    report = live(stand_in, allow_writes=True)
+    assert not [s for s in stand_in.seen if s.method != "GET" and s.path.endswith(f"/{unknown}")]
+    notes = {note for s in report.endpoints if s.endpoint in (UPDATE, RELEASE) for note in s.notes}
+    assert notes == {f"{unknown} is listed: the check of an unknown key was not run"}
+
+
 # ------------------------------------------------------------------------------ drift of writes
 
 
