@@ -6,6 +6,7 @@ import pytest
 
 from contracts.checks.findings import Severity
 from contracts.checks.runner import Report, run
+from contracts.checks.writes import label
 from mockserver.declarations.loading import discover_vendors, load_vendor
 from mockserver.documents.schemas import SchemaStore
 from mockserver.engine.config import DEFAULT_SCHEMAS_DIR
@@ -20,6 +21,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--url", default=None, help="base URL of a running emulator, with --target url")
     group.addoption("--contract-vendor", action="append", default=None, help="only this vendor (repeatable)")
     group.addoption(
+        "--allow-writes",
+        action="store_true",
+        default=False,
+        help="with --target live: also run the write checks (buying a number costs money)",
+    )
+    group.addoption(
         "--fail-on", choices=[s.value for s in Severity], default="error", help="lowest failing severity"
     )
 
@@ -30,11 +37,12 @@ def _endpoints(vendors: list[str] | None) -> list[tuple[str, str]]:
     for vendor_id in vendors or discover_vendors(DEFAULT_SCHEMAS_DIR):
         spec = load_vendor(DEFAULT_SCHEMAS_DIR / vendor_id, store)
         found += [(vendor_id, f"GET {endpoint.path}") for endpoint in spec.endpoints]
+        found += [(vendor_id, label(write)) for write in spec.writes]
     return found
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One test per (vendor, endpoint)."""
+    """One test per (vendor, endpoint), and per declared write (skipped on live without --allow-writes)."""
     if "contract_endpoint" in metafunc.fixturenames:
         pairs = _endpoints(metafunc.config.getoption("--contract-vendor"))
         metafunc.parametrize(
@@ -49,6 +57,7 @@ def contract_report(pytestconfig: pytest.Config) -> Report:
         pytestconfig.getoption("--target"),
         url=pytestconfig.getoption("--url"),
         vendors=pytestconfig.getoption("--contract-vendor"),
+        allow_writes=pytestconfig.getoption("--allow-writes"),
     )
 
 

@@ -39,15 +39,17 @@ def _annotations(node: Any, where: str) -> Iterator[tuple[str, str]]:
             yield from _annotations(item, f"{where}?{name}" if name else where)
 
 
-PLACE = re.compile(r"^paths/(/.*?)/get(?:/parameters\?(\w+))?$")
+PLACE = re.compile(r"^paths/(/.*?)/(get|put|post|delete|patch)(?:/parameters\?(\w+)|/(requestBody))?$")
 
 
 def _label(where: str) -> str:
+    """``paths//x/post/parameters?p`` as ``POST /x`` ``p`` (``.../requestBody`` as ``POST /x`` body); any
+    other place as it is."""
     match = PLACE.match(where.strip("/"))
     if match is None:
         return f"`{where.strip('/')}`"
-    path, parameter = match.groups()
-    return f"`GET {path}`" + (f" `{parameter}`" if parameter else "")
+    path, method, parameter, body = match.groups()
+    return f"`{method.upper()} {path}`" + (f" `{parameter}`" if parameter else " body" if body else "")
 
 
 def _cell(text: str) -> str:

@@ -55,6 +55,24 @@ FAMULOR_SENDERS: list[dict[str, Any]] = [
     },
 ]
 
+FAMULOR_ASSISTANT_NUMBERS_DOC = "https://docs.famulor.io/en/api-reference/assistants/phone-numbers"
+FAMULOR_ASSISTANT_NUMBERS: list[dict[str, Any]] = [
+    {
+        "id": 2103,
+        "phone_number": "+491748236179",
+        "country_code": "DE",
+        "type_label": "Caller ID",
+        "is_available": True,
+    },
+    {
+        "id": 2131,
+        "phone_number": "+4915792613301",
+        "country_code": "DE",
+        "type_label": "Caller ID",
+        "is_available": True,
+    },
+]
+
 BUTTER_DOC = "https://docs.getbutter.ai/api-reference/phone-numbers/list"
 BUTTER_PHONE_NUMBERS: list[dict[str, Any]] = [
     {
@@ -121,6 +139,7 @@ MINDHUNTERS_REAL_VALUES: dict[str, Any] = {
 VERBATIM: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("famulor", "phone-numbers"): FAMULOR_PHONE_NUMBERS,
     ("famulor", "whatsapp-senders"): FAMULOR_SENDERS,
+    ("famulor", "assistant-phone-numbers"): FAMULOR_ASSISTANT_NUMBERS,
     ("butter", "phone-numbers"): BUTTER_PHONE_NUMBERS,
     ("contactship", "phone-numbers"): CONTACTSHIP_PHONE_NUMBERS,
 }

@@ -53,7 +53,7 @@ class Exchange:
 
     def items(self) -> list[dict[str, Any]]:
         """The listed items of the body (mutable)."""
-        if self.endpoint is None or not isinstance(self.body, dict):
+        if self.endpoint is None or not isinstance(self.body, dict | list):  # a list: a bare-array body
             return []
         found = path_get(self.body, signal_paths(self.endpoint.envelope).get("items"))
         return found if isinstance(found, list) else []

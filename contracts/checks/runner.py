@@ -17,12 +17,14 @@ from contracts.checks.drift import DriftDetector
 from contracts.checks.endpoint import EndpointCheck
 from contracts.checks.findings import Finding, Severity, grouped
 from contracts.checks.observe import Observation, observe, report_differences
+from contracts.checks.writes import WRITES_NEED_FLAG, WriteCheck, check_search, label, write_flow
 from contracts.targets.client import (
     Budget,
     BudgetExhausted,
     GuardedClient,
     Redactor,
     Unreachable,
+    WritesRefused,
     cleartext_to_remote,
 )
 from contracts.targets.selection import VendorTarget, live_target, mock_target, url_target
@@ -169,6 +171,55 @@ def _guarded(step: Callable[[], None], check: EndpointCheck) -> None:
         check.notes.append(f"a check could not read the response ({type(error).__name__}); other checks ran")
 
 
+def _check_writes(
+    spec: VendorSpec, target: VendorTarget, client: GuardedClient, detector: DriftDetector, report: Report
+) -> None:
+    """The vendor's searches on every target; its changing writes where the client may write, else each
+    is reported skipped with the reason (never a silent pass)."""
+    for write in spec.writes:
+        if write.operation == "search":
+            check = WriteCheck(spec, write, target, client, detector)
+            _record(report, check, partial(check_search, check))
+    for flow in write_flow(spec, target, client, detector):
+        checks = list(flow.checks())
+        if not client.allow_writes:
+            report.endpoints += [
+                EndpointStatus(spec.id, check.label, "skipped", WRITES_NEED_FLAG) for check in checks
+            ]
+            continue
+        status, reason = "checked", None
+        try:
+            flow.run()
+        except Unreachable as error:
+            status, reason = "unreachable", str(error)
+        except (BudgetExhausted, WritesRefused) as error:
+            checks[0].notes.append(f"{error}: the write checks stopped early")
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
+            checks[0].notes.append(f"a write check could not read a response ({type(error).__name__})")
+        for check in checks:
+            _status(report, check, status, reason)
+
+
+def _record(report: Report, check: WriteCheck, steps: Callable[[], None]) -> None:
+    status, reason = "checked", None
+    try:
+        steps()
+    except Unreachable as error:
+        status, reason = "unreachable", str(error)
+    except BudgetExhausted as error:
+        check.notes.append(f"{error}: the checks stopped early")
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
+        check.notes.append(f"a check could not read the response ({type(error).__name__}); other checks ran")
+    _status(report, check, status, reason)
+
+
+def _status(report: Report, check: WriteCheck, status: str, reason: str | None) -> None:
+    report.findings += check.findings
+    spent = check.client.budget.by_endpoint.get(check.label, 0)
+    notes = (*check.client.transients.pop(check.label, []), *check.notes)
+    report.endpoints.append(EndpointStatus(check.vendor.id, check.label, status, reason, spent, notes))
+
+
 def _redacted(finding: Finding, redactor: Redactor) -> Finding:
     return replace(
         finding,
@@ -202,8 +253,14 @@ def sessions(  # noqa: PLR0917 - the run's settings, as run() takes them
     timeout: float,
     sleep: Callable[[float], None],
     config: EmulatorConfig,
+    *,
+    allow_writes: bool = False,
 ) -> Iterator[Iterator[Session]]:
-    """The selected vendors of a target, each with a client that is safe to point at a real vendor."""
+    """The selected vendors of a target, each with a client that is safe to point at a real vendor.
+
+    The clients may write (POST, PUT, DELETE) on the mock and a URL (the emulator); on live only with
+    ``allow_writes``.
+    """
     emulator, http = _setup(target, config, timeout)
     selected = list(vendors) if vendors else list(emulator.vendors)
     unknown = sorted(set(selected) - set(emulator.vendors))
@@ -225,7 +282,13 @@ def sessions(  # noqa: PLR0917 - the run's settings, as run() takes them
                 )
             pacing = _pacing(spec) if vendor_target.live else 0.0
             client = GuardedClient(
-                http, vendor_target.base_url, budget, redactor, min_interval=pacing, sleep=sleep
+                http,
+                vendor_target.base_url,
+                budget,
+                redactor,
+                min_interval=pacing,
+                sleep=sleep,
+                allow_writes=target != "live" or allow_writes,
             )
             yield Session(spec, vendor_target, client, detector)
 
@@ -253,11 +316,16 @@ def run(
     sleep: Callable[[float], None] = time.sleep,
     config: EmulatorConfig | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
+    allow_writes: bool = False,
 ) -> Report:
     """Check every endpoint of the selected vendors on ``target``; credentials never reach the report.
 
     ``options`` (``{"butter": {"sort_direction": "asc"}}``, or what an options file holds) set what the
     emulator assumes, and so what the target is compared with where the docs are silent.
+
+    Declared writes are checked too: searches everywhere; the operations that change data (a purchase
+    costs money) on the mock and a URL always, on live only with ``allow_writes`` (else each is reported
+    skipped, with the reason).
     """
     report = Report(target, datetime.now(UTC).isoformat(timespec="seconds"))
     budget, redactor = Budget(budget_per_run, budget_per_endpoint), Redactor()
@@ -272,15 +340,18 @@ def run(
         sleep,
         with_options(config, options),
     )
-    with sessions(*settings) as each:
+    with sessions(*settings, allow_writes=allow_writes) as each:
         for session in each:
             if session.client is None:
+                labels = [f"GET {e.path}" for e in session.spec.endpoints]
+                labels += [label(write) for write in session.spec.writes]
                 report.endpoints += [
-                    EndpointStatus(session.spec.id, f"GET {e.path}", "skipped", session.target.skipped)
-                    for e in session.spec.endpoints
+                    EndpointStatus(session.spec.id, name, "skipped", session.target.skipped)
+                    for name in labels
                 ]
                 continue
             _check_endpoints(session.spec, session.target, session.client, session.detector, report)
+            _check_writes(session.spec, session.target, session.client, session.detector, report)
     report.findings = [_redacted(finding, redactor) for finding in grouped(report.findings)]
     report.observations = [
         replace(

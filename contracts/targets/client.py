@@ -1,4 +1,5 @@
-"""A client that is safe to point at a real vendor: GET only, budgeted, paced, no redirects, no leaks."""
+"""A client that is safe to point at a real vendor: GET only unless writes are allowed, budgeted, paced, no
+redirects, no leaks."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ REDACTED = "[redacted]"
 
 class BudgetExhausted(Exception):  # noqa: N818 - a state, not a failure of the code
     """The request budget of an endpoint or of the run is spent."""
+
+
+class WritesRefused(Exception):  # noqa: N818 - a refusal by design, not a failure of the code
+    """A request that would change the target, on a client whose writes are not allowed."""
 
 
 class Unreachable(Exception):  # noqa: N818 - it names what the target is
@@ -80,7 +85,11 @@ class Budget:
 
 
 class GuardedClient:
-    """GETs for one vendor, with its pacing (from its documented rate limits) and the run's budget."""
+    """GETs for one vendor, with its pacing (from its documented rate limits) and the run's budget.
+
+    Requests that change the target (POST, PUT, DELETE: :meth:`send`) are refused unless ``allow_writes``
+    (the mock and a URL of the emulator always; live only with ``--allow-writes``).
+    """
 
     def __init__(
         self,
@@ -91,6 +100,7 @@ class GuardedClient:
         *,
         min_interval: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
+        allow_writes: bool = False,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
@@ -98,6 +108,7 @@ class GuardedClient:
         self.redactor = redactor
         self.min_interval = min_interval
         self.sleep = sleep
+        self.allow_writes = allow_writes
         self._last = 0.0
         self.retries = RETRIES
         # What was retried, per endpoint label, for the run's notes (bounded).
@@ -143,6 +154,45 @@ class GuardedClient:
             self._note(
                 endpoint, f"{path}: transient {response.status_code}, retried after {wait:g} s ({why})"
             )
+            self.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def send(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        spend: bool = True,
+    ) -> httpx.Response:
+        """One request that may change the target (``body``: JSON), only when writes are allowed.
+
+        Never retried (a purchase retried after a timeout could buy twice), except a 429, which the
+        target refused before doing anything, after its ``Retry-After``. ``spend=False``: outside the
+        budget (the cleanup of what a check created must run even when the budget is spent).
+        """
+        if not self.allow_writes and method.upper() not in {"GET", "HEAD"}:
+            raise WritesRefused(f"{method.upper()} {path}: writes are not allowed on this target")
+        for attempt in range(self.retries + 1):
+            self._pace()
+            if spend:
+                self.budget.take(endpoint)
+            try:
+                response = self.http.request(
+                    method.upper(),
+                    f"{self.base_url}{path}",
+                    json=body,
+                    headers=headers,
+                    follow_redirects=False,
+                )
+            except httpx.HTTPError as error:
+                raise Unreachable(self.redactor.text(f"{type(error).__name__}: {error}")) from None
+            if response.status_code != 429 or attempt == self.retries:
+                return response
+            wait, why = _wait(response, attempt)
+            self._note(endpoint, f"{path}: 429, retried after {wait:g} s ({why})")
             self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 

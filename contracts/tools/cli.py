@@ -78,6 +78,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="check a target and report drift")
     _target_arguments(check)
+    check.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="with --target live: also run the write checks (buying a number costs money; "
+        "what they buy is released); mock and url always run them",
+    )
     check.add_argument("--report-json", type=Path)
     check.add_argument("--junit", type=Path)
     check.add_argument("--markdown", type=Path)
@@ -133,6 +139,7 @@ def _run(arguments: argparse.Namespace) -> Report:
         budget_per_endpoint=arguments.budget_per_endpoint,
         budget_per_run=arguments.budget,
         options=_options(arguments),
+        allow_writes=getattr(arguments, "allow_writes", False),
     )
 
 

@@ -8,7 +8,9 @@ invalid fixture). The linter adds what loading cannot see on its own but a user 
 * an envelope whose pages (first, middle, last, and over no records) do not match the 200 schema;
 * a host or a mount that two vendors claim;
 * a documented parameter the emulator does not use (it would be accepted and silently ignored);
-* a dataset key the seeder cannot fill: seeded records whose fresh key breaks the key's schema.
+* a dataset key the seeder cannot fill: seeded records whose fresh key breaks the key's schema;
+* a write (search, create, update, delete) naming a field its dataset's or catalogue's schema does not
+  declare: a search would match nothing, an update would write a field no list shows.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from mockserver.authoring.lint_pages import envelope_problems
 from mockserver.data.patterns import UnsupportedPattern
 from mockserver.data.seeding import complete
 from mockserver.declarations.loading import discover_vendors, load_vendor
-from mockserver.declarations.model import EndpointSpec, VendorSpec
+from mockserver.declarations.model import EndpointSpec, VendorSpec, WriteSpec
 from mockserver.documents.explain import pointer
 from mockserver.documents.fields import field_schemas, key_schema
 from mockserver.documents.reading import read_json
@@ -71,7 +73,9 @@ def _from_error(error: DeclarationError) -> Problem:
 def _operations(raw: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     for path, item in raw.get("paths", {}).items():
         operation = item.get("get") if isinstance(item, dict) else None
-        if isinstance(operation, dict) and "x-emulator" in operation:
+        declared = operation.get("x-emulator") if isinstance(operation, dict) else None
+        # a search is a GET with x-emulator too, but a write: _write_field_problems lints it
+        if isinstance(operation, dict) and isinstance(declared, dict) and "operation" not in declared:
             yield path, operation
 
 
@@ -107,6 +111,45 @@ def _field_problems(store: SchemaStore, loaded: Loaded) -> Iterator[Problem]:
                     source,
                     pointer(["paths", path, "get", "x-emulator", *parts]),
                     f"{user} uses field {field!r}, which {dataset.schema.name} does not declare",
+                )
+
+
+def _write_fields(write: WriteSpec) -> Iterator[tuple[list[Any], str, str, str]]:
+    """(pointer parts under x-emulator, field, what names it, "dataset" or "catalogue") of a write."""
+    for param, rule in write.match.items():
+        yield ["match", param, "field"], rule["field"], f"match {param!r}", "catalogue"
+    for index, name in enumerate(write.copy):
+        yield ["copy", index], name, "copy", "catalogue"
+    if write.held_by is not None:
+        yield ["held_by"], write.held_by, "held_by", "dataset"
+    for index, name in enumerate(write.fields):
+        yield ["fields", index], name, f"{write.operation}", "dataset"
+    for index, name in enumerate(write.response_fields or ()):
+        yield ["response_fields", index], name, "response_fields", "dataset"
+    for name in write.deferred["where"] if write.deferred is not None else ():
+        yield ["deferred", "where", name], name, "deferred where", "dataset"
+
+
+def _write_field_problems(store: SchemaStore, loaded: Loaded) -> Iterator[Problem]:
+    spec, source = loaded.spec, str(loaded.spec.source)
+    for name, catalogue in spec.catalogues.items():
+        if not field_schemas(store, catalogue.schema, catalogue.key):
+            message = f"key {catalogue.key!r} is not a field of {catalogue.schema.name}"
+            yield Problem(source, pointer(["x-emulator", "catalogues", name, "key"]), message)
+    for write in spec.writes:
+        dataset = spec.datasets.get(write.dataset or "")
+        offered = spec.catalogues.get(write.catalogue or "")
+        schemas = {
+            "dataset": dataset.schema if dataset is not None else None,
+            "catalogue": offered.schema if offered is not None else None,
+        }
+        for parts, field, user, owner in _write_fields(write):
+            schema = schemas[owner]
+            if schema is not None and not field_schemas(store, schema, field):
+                yield Problem(
+                    source,
+                    pointer(["paths", write.path, write.method, "x-emulator", *parts]),
+                    f"{user} uses field {field!r}, which {schema.name} does not declare",
                 )
 
 
@@ -225,7 +268,14 @@ def lint(schemas_dir: Path, fixtures_dir: Path) -> tuple[list[Loaded], list[Prob
     vendors = _load(schemas_dir, fixtures_dir, store, problems)
     problems += _unique_problems(vendors)
     for loaded in vendors:
-        for check in (_field_problems, _param_problems, _seeding_problems, _envelope_problems):
+        checks = (
+            _field_problems,
+            _write_field_problems,
+            _param_problems,
+            _seeding_problems,
+            _envelope_problems,
+        )
+        for check in checks:
             problems += _guarded(check, store, loaded)
     return vendors, problems
 

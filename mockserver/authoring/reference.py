@@ -3,7 +3,8 @@ completed by the kinds (each paging style and filter kind declares its own block
 
 Every block of an ``x-emulator`` declaration gets a table: each field, its type or allowed values, whether
 it is required, and its meaning (the schema's ``description``). Each paging style lists the template
-variables it gives the envelope, and the fixture recipe's value kinds are listed from mockserver.data.recipes.
+variables it gives the envelope, a block's ``examples`` are shown as JSON, and the fixture recipe's value
+kinds are listed from mockserver.data.recipes.
 
     python -m mockserver.authoring.reference           # rewrite schemas/README.md
     python -m mockserver.authoring.reference --check   # exit 1 if it is out of date (the tests do this)
@@ -11,6 +12,7 @@ variables it gives the envelope, and the fixture recipe's value kinds are listed
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -36,6 +38,8 @@ SECTIONS = (
     ("option", "options.<name>"),
     ("error", "errors.<kind>"),
     ("endpoint", "The endpoint block (`x-emulator` in a GET operation)"),
+    ("write", "The write block (`x-emulator` with `operation` in a search, create, update or delete)"),
+    ("catalogue", "catalogues.<name>"),
     ("filter", "filters[]"),
     ("sortKeys", "Sort keys"),
     ("paging", "paging"),
@@ -94,12 +98,20 @@ def _order(endpoint: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _examples(schema: Mapping[str, Any]) -> list[str]:
+    """The schema's ``examples`` (each a declaration the shipped vendors use), as JSON blocks."""
+    lines: list[str] = []
+    for example in schema.get("examples", ()):
+        lines += ["Example:", "", "```json", json.dumps(example, indent=2, ensure_ascii=False), "```", ""]
+    return lines
+
+
 def _section(name: str, heading: str, schema: Mapping[str, Any]) -> list[str]:
     lines = [f"## {heading}", "", schema.get("description", ""), ""]
     if name == "paging":
         return lines + _paging(schema)
     lines += _table(schema)
-    return lines + (_order(schema) if name == "endpoint" else [])
+    return lines + (_order(schema) if name == "endpoint" else []) + _examples(schema)
 
 
 def _recipes(kinds: Sequence[tuple[str, tuple[str, str]]]) -> list[str]:

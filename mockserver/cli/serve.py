@@ -112,7 +112,8 @@ def _workers_problem(workers: int, state: str | None) -> str | None:
         return (
             f"--workers {workers} needs --state: each process would otherwise answer with its own data. "
             "Give --state redis://HOST:PORT to share seeding, keys, faults, rate limits and the journal, "
-            "or --state memory for independent read-only workers (the /__mock__/ controls are then refused)"
+            "or --state memory for independent read-only workers (the /__mock__/ controls and the vendors' "
+            "write operations are then refused)"
         )
     return None
 
@@ -134,6 +135,8 @@ def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, 
     served: Any = request_log
     if arguments.workers > 1 and not emulator.shared.shared:
         served = ControlsRefused(served)
+        for vendor_app in emulator.apps.values():  # each worker would keep its own purchases
+            vendor_app.writes.read_only = True
     served, protocol = guarded(served, emulator, arguments.host, arguments.allowed_host)
     server = StoppingServer(
         emulator,

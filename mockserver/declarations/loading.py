@@ -21,7 +21,15 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from mockserver.declarations.model import DatasetSpec, EndpointSpec, ErrorTemplate, OptionSpec, VendorSpec
+from mockserver.declarations.model import (
+    CatalogueSpec,
+    DatasetSpec,
+    EndpointSpec,
+    ErrorTemplate,
+    OptionSpec,
+    VendorSpec,
+    WriteSpec,
+)
 from mockserver.declarations.served_openapi import annotate_cursors, document_empty_values
 from mockserver.documents.explain import explain, pointer
 from mockserver.documents.reading import read_json, resolve_options
@@ -186,22 +194,127 @@ def _endpoint(
     return endpoint
 
 
+WRITE_METHODS = {"search": "get", "create": "post", "update": "put", "delete": "delete"}
+
+
+def _write_problems(
+    write: WriteSpec, datasets: Mapping[str, DatasetSpec], catalogues: Mapping[str, CatalogueSpec],
+    errors: Mapping[str, Any],
+) -> list[str]:  # fmt: skip
+    """What makes a write declaration unusable (each problem one phrase; ``check`` prints them)."""
+    problems: list[str] = []
+    article = "an" if write.operation[0] in "aeiou" else "a"
+    if WRITE_METHODS[write.operation] != write.method:
+        problems.append(f"{article} {write.operation} operation is {WRITE_METHODS[write.operation].upper()}")
+    if write.dataset is None:
+        problems.append(f"{article} {write.operation} operation names its dataset")
+    elif write.dataset not in datasets:
+        problems.append(f"effect on undeclared dataset {write.dataset!r}")
+    if write.operation in ("search", "create") and write.catalogue not in catalogues:
+        problems.append(f"catalogue {write.catalogue!r} is not declared")
+    if write.operation in ("update", "delete") and (
+        write.key_param is None or "{" + write.key_param + "}" not in write.path
+    ):
+        problems.append(f"key_param {write.key_param!r} is not a parameter of the path")
+    if write.operation in ("create", "update") and write.body_schema is None:
+        problems.append(f"{article} {write.operation} operation needs a request body schema")
+    if write.operation == "create" and (
+        write.body_field is None or write.body_field not in _required(write.body_schema)
+    ):
+        problems.append(f"the request body schema does not require the key field {write.body_field!r}")
+    named = [*write.errors.values(), *write.switches.values()]
+    problems += [f"error {name!r} is not declared" for name in named if name not in errors]
+    return problems
+
+
+def _required(schema: Path | None) -> list[str]:
+    if schema is None or not schema.is_file():
+        return []
+    document = read_json(schema)
+    required = document.get("required", []) if isinstance(document, dict) else []
+    return [str(name) for name in required] if isinstance(required, list) else []
+
+
+def _body_schema(source: Path, operation: Mapping[str, Any]) -> Path | None:
+    try:
+        ref = str(operation["requestBody"]["content"]["application/json"]["schema"]["$ref"])
+    except KeyError:
+        return None
+    return (source.parent / ref).resolve()
+
+
+def _write(source: Path, path: str, method: str, operation: Mapping[str, Any]) -> WriteSpec:
+    declaration = operation["x-emulator"]
+    _check_declaration(source, "#" + pointer(["paths", path, method, "x-emulator"]), declaration, "write")
+    query = [parameter for parameter in operation.get("parameters", []) if parameter.get("in") != "path"]
+    patterns = {
+        str(parameter["name"]): str(parameter["schema"]["pattern"])
+        for parameter in query
+        if "pattern" in parameter.get("schema", {})
+    }
+    unchecked = [  # a pattern (which bounds the length too) is checked by the write itself
+        {**p, "schema": {k: v for k, v in p.get("schema", {}).items() if k not in ("pattern", "maxLength")}}
+        for p in query
+    ]
+    params = _params(source, {"parameters": unchecked})
+    path_patterns = {
+        str(parameter["name"]): "[0-9]+"
+        for parameter in operation.get("parameters", [])
+        if parameter.get("in") == "path" and parameter.get("schema", {}).get("type") == "integer"
+    }
+    return WriteSpec(
+        method=method,
+        path=path,
+        operation_id=operation.get("operationId", f"{method} {path}"),
+        params=params,
+        operation=declaration["operation"],
+        body_schema=_body_schema(source, operation),
+        patterns=patterns,
+        path_patterns=path_patterns,
+        dataset=declaration.get("dataset"),
+        catalogue=declaration.get("catalogue"),
+        match=declaration.get("match", {}),
+        held_by=declaration.get("held_by"),
+        envelope=declaration.get("envelope"),
+        key_param=declaration.get("key_param"),
+        body_field=declaration.get("body_field"),
+        fields=tuple(declaration.get("fields", ())),
+        empty_is_null=declaration.get("empty_is_null", False),
+        copy=tuple(declaration.get("copy", ())),
+        record=declaration.get("record", {}),
+        new_key=declaration.get("new_key", "max_plus_one"),
+        switches=declaration.get("switches", {}),
+        errors=declaration.get("errors", {}),
+        deferred=declaration.get("deferred"),
+        status=declaration.get("status"),
+        response=declaration.get("response"),
+        response_fields=tuple(declaration["response_fields"]) if "response_fields" in declaration else None,
+    )
+
+
 def _endpoints(
     source: Path, document: Mapping[str, Any], datasets: Mapping[str, DatasetSpec]
-) -> tuple[EndpointSpec, ...]:
+) -> tuple[tuple[EndpointSpec, ...], tuple[WriteSpec, ...]]:
     endpoints = []
+    writes = []
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             if method == "parameters" or not isinstance(operation, dict):
                 continue
-            if method != "get" or "x-emulator" not in operation:
+            declared = operation.get("x-emulator")
+            if isinstance(declared, dict) and "operation" in declared:
+                writes.append(_write(source, path, method, operation))
+                continue
+            if method != "get" or declared is None:
                 raise DeclarationError(
-                    source, f"{method.upper()} {path}: only GET list operations with x-emulator are emulated"
+                    source,
+                    f"{method.upper()} {path}: only GET list operations and declared writes with"
+                    " x-emulator are emulated",
                 )
             endpoints.append(_endpoint(source, path, operation, datasets))
     if not endpoints:
         raise DeclarationError(source, "declares no operation")
-    return tuple(endpoints)
+    return tuple(endpoints), tuple(writes)
 
 
 def _options(raw: Mapping[str, Any], resolved: Mapping[str, Any]) -> tuple[OptionSpec, ...]:
@@ -247,7 +360,16 @@ def load_vendor(
         empty=query.get("empty", "reject"),
         unknown=query.get("unknown", "ignore"),
     )
-    endpoints = _endpoints(source, document, datasets)
+    endpoints, writes = _endpoints(source, document, datasets)
+    catalogues = {
+        name: CatalogueSpec(name, (directory / item["schema"]).resolve(), Path(item["fixture"]), item["key"])
+        for name, item in declaration.get("catalogues", {}).items()
+    }
+    for write in writes:
+        problems = _write_problems(write, datasets, catalogues, declaration["errors"])
+        if problems:
+            where = "#" + pointer(["paths", write.path, write.method, "x-emulator"])
+            raise DeclarationError(source, f"{where}: " + "; ".join(problems))
     return VendorSpec(
         id=directory.name,
         title=declaration["title"],
@@ -271,4 +393,6 @@ def load_vendor(
         source=source,
         rate_limits=declaration.get("rate_limits"),
         live_environment=declaration["live_environment"],
+        writes=writes,
+        catalogues=catalogues,
     )

@@ -13,7 +13,7 @@ evaluated annotations only (Python 3.11), and the agreement test reads ``__requi
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NotRequired, TypeAlias, TypedDict
+from typing import Literal, NotRequired, TypeAlias, TypedDict
 
 from mockserver.documents.json_types import JsonValue
 from mockserver.kinds.auth import AuthSpec
@@ -64,6 +64,88 @@ class EndpointSpec:
     response_schema: Path
     filters: tuple[Filter, ...] = ()
     where: Mapping[str, WhereValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CatalogueSpec:
+    """What a vendor offers but the account does not hold (numbers to buy): searched, then created from."""
+
+    name: str
+    schema: Path
+    fixture: Path  # the file's name in the vendor's fixtures folder
+    key: str
+
+
+WriteOperation: TypeAlias = Literal["search", "create", "update", "delete"]
+"""What a write does (``declaration.schema.json``: ``write.operation``)."""
+
+NewKey: TypeAlias = Literal["max_plus_one"]
+"""How a created record's key is drawn (``write.new_key``)."""
+
+
+class MatchRule(TypedDict):
+    """search: the catalogue field a query parameter narrows (``write.match``)."""
+
+    field: str
+    digits: NotRequired[bool]  # the parameter's digits contained in the field's digits
+
+
+class WriteErrors(TypedDict, total=False):
+    """The vendor error template (a key of ``errors``) answered per outcome of a write."""
+
+    invalid_body: str
+    unparseable: str
+    held: str
+    not_offered: str
+    not_found: str
+    already_scheduled: str
+
+
+class Deferred(TypedDict):
+    """delete: records matching ``where`` stay listed until the end of their billing period."""
+
+    where: Mapping[str, JsonValue]
+    period_days: int | str
+    set: Mapping[str, JsonValue]
+    response: JsonValue
+
+
+@dataclass(frozen=True)
+class WriteSpec:
+    """One operation that searches a catalogue or changes a dataset, declared as data.
+
+    The fields from ``operation`` on are the operation's ``x-emulator`` block (``declaration.schema.json``:
+    ``$defs/write``); :mod:`mockserver.engine.writes` implements them. ``method``, ``path``,
+    ``operation_id``, ``params``, ``body_schema``, ``patterns`` and ``path_patterns`` come from the OpenAPI
+    operation (an integer path parameter matches digits only, as a Laravel route's ``whereNumber``).
+    """
+
+    method: str
+    path: str
+    operation_id: str
+    params: Mapping[str, ParamSpec]
+    operation: WriteOperation
+    body_schema: Path | None = None
+    patterns: Mapping[str, str] = field(default_factory=dict)  # query parameter -> the regex it must match
+    path_patterns: Mapping[str, str] = field(default_factory=dict)  # path parameter -> the regex it matches
+    dataset: str | None = None
+    catalogue: str | None = None
+    match: Mapping[str, MatchRule] = field(default_factory=dict)
+    held_by: str | None = None
+    envelope: JsonValue = None
+    key_param: str | None = None
+    body_field: str | None = None
+    fields: tuple[str, ...] = ()
+    empty_is_null: bool = False
+    copy: tuple[str, ...] = ()
+    record: Mapping[str, JsonValue] = field(default_factory=dict)
+    new_key: NewKey = "max_plus_one"
+    switches: Mapping[str, str] = field(default_factory=dict)
+    errors: WriteErrors = field(default_factory=WriteErrors)
+    deferred: Deferred | None = None
+    status: int | None = None
+    response: JsonValue = None
+    response_fields: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,3 +216,5 @@ class VendorSpec:
     messages: MessageStyleName = "plain"
     options: tuple[OptionSpec, ...] = ()
     rate_limits: RateLimits | None = None
+    writes: tuple[WriteSpec, ...] = ()
+    catalogues: Mapping[str, CatalogueSpec] = field(default_factory=dict)

@@ -54,10 +54,12 @@ def document_empty_values(document: Mapping[str, Any], policy: QueryPolicy) -> d
     return served
 
 
-def response_schema(document: Mapping[str, JsonValue], path: str, status: int | str) -> JsonObject | None:
-    """The JSON Schema ``document`` gives GET ``path``'s ``status`` response (a ``$ref`` to
+def response_schema(
+    document: Mapping[str, JsonValue], path: str, status: int | str, method: str = "get"
+) -> JsonObject | None:
+    """The JSON Schema ``document`` gives ``method`` ``path``'s ``status`` response (a ``$ref`` to
     ``components/responses`` followed); None when that response is not documented."""
-    operation = _object(_object(document.get("paths")).get(path)).get("get")
+    operation = _object(_object(document.get("paths")).get(path)).get(method)
     response = _object(operation).get("responses")
     found = _object(response).get(str(status))
     if found is None:

@@ -43,7 +43,8 @@ class Emulator:
     apps: dict[str, VendorApp]
     journal: Journal
     shared: SharedState
-    changed: list[Callable[[], None]] = field(default_factory=list)  # called after each admin write
+    # called after each admin write and each write a vendor request made (e.g. a purchase)
+    changed: list[Callable[[], None]] = field(default_factory=list)
     # called when the server stops: responses that never end by themselves (event streams) end then,
     # so that a stop (Ctrl-C, SIGTERM, docker stop) is not held up by an open page
     stopping: list[Callable[[], None]] = field(default_factory=list)
@@ -79,6 +80,8 @@ class Emulator:
             if part.startswith("data:"):
                 tenant, _, name = part[len("data:") :].partition("\x00")
                 self.datasets[vendor].applied(tenant, name, value)
+            elif part.startswith("writes:"):
+                app.writes.applied(part[len("writes:") :], value)
             else:
                 app.tenancy.applied(part, value)
 
@@ -114,6 +117,8 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
             cache=cache, limits=limits, shared=shared, limiter=limiter, fault_ids=fault_ids,
         )  # fmt: skip
     emulator = Emulator(config, vendors, datasets, apps, journal, shared)
+    for app in apps.values():
+        app.writes.listeners = emulator.changed  # the same list: listeners added later are told too
     shared.start(emulator.apply, list(apps))
     return emulator
 

@@ -1,7 +1,9 @@
 """``serve --state-dir DIR``: what tests set up over the admin API survives a restart.
 
-Saved after every admin write, restored at start: each tenant's seeded records, the accepted keys (as
-SHA-256 digests: a key itself is never written), persistent faults and whether rate limits are on.
+Saved after every admin write and every write a vendor request made (a purchase, an update, a release),
+restored at start: each tenant's records, the accepted keys (as SHA-256 digests: a key itself is never
+written), persistent faults, whether rate limits are on, and each tenant's write state (clock offset,
+switches, scheduled releases).
 
 The file is replaced atomically: the new state is written to a temporary file in the same directory,
 flushed and fsync'ed, renamed over ``state.json`` (``os.replace`` is atomic on POSIX and Windows), and
@@ -42,6 +44,7 @@ def _vendor_state(app: VendorApp) -> dict[str, Any]:
         "datasets": datasets,
         "faults": [rule.as_dict() for rule in app.faults.rules()],
         "rate_limits": app.tenancy.rate_limits,
+        "writes": app.writes.exported(),
     }
 
 
@@ -77,6 +80,7 @@ def _restore_vendor(app: VendorApp, saved: dict[str, Any]) -> None:
     for item in saved.get("datasets", []):
         app.datasets.replace(str(item["tenant"]), str(item["dataset"]), item["records"])
     app.tenancy.rate_limits = bool(saved.get("rate_limits", app.tenancy.rate_limits))
+    app.writes.restore(saved.get("writes", {}))
 
 
 def _restore_faults(emulator: Emulator, vendors: dict[str, Any]) -> None:

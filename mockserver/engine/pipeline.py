@@ -32,7 +32,7 @@ from mockserver.state.datasets import VendorDatasets
 logger = logging.getLogger("mockserver")
 FAULT_KINDS = (
     "rate_limited", "unavailable", "server_error", "invalid_credentials", "forbidden", "not_found",
-    "method_not_allowed", "invalid_parameter",
+    "method_not_allowed", "invalid_parameter", "payload_too_large",
 )  # fmt: skip
 FAULT_DEFAULTS = {
     "retry_after": 60,

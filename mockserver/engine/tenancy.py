@@ -11,6 +11,7 @@ whether rate limits are on.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from mockserver.declarations.model import VendorSpec
 from mockserver.engine.answer_cache import AnswerCache
@@ -71,6 +72,8 @@ class Tenancy:
         self.authenticator = Authenticator(spec.auth, self._initial_credentials)
         self._rate_limits = rate_limits
         self._initial_rate_limits = rate_limits
+        self.forgetters: list[Callable[[str | None], None]] = []
+        """Called with a tenant when it is freed, with None on a reset (the writes' clocks and switches)."""
 
     # ------------------------------------------------------------------ keys and tenants
 
@@ -141,6 +144,8 @@ class Tenancy:
         self.cache.forget(tenant)
         if self.limiter is not None:
             self.limiter.forget(tenant)
+        for forget in self.forgetters:
+            forget(tenant)
 
     # ------------------------------------------------------------------ switches and reset
 
@@ -171,6 +176,8 @@ class Tenancy:
         self._rate_limits = self._initial_rate_limits
         if self.limiter is not None:
             self.limiter.reset()
+        for forget in self.forgetters:
+            forget(None)
 
     def applied(self, part: str, value: object) -> None:
         """Mirror a change another process made to this vendor's shared state."""

@@ -30,6 +30,7 @@ from mockserver.engine.pipeline import (
 )
 from mockserver.engine.routing import HOST_HEADER, served_host
 from mockserver.engine.tenancy import Tenancy
+from mockserver.engine.writes import MAX_BODY_BYTES, WriteCall, Writes
 from mockserver.kinds.auth import Credential, Denied
 from mockserver.kinds.cursors import CursorCodec
 from mockserver.limits import DEFAULT_LIMITS, Limits
@@ -83,6 +84,9 @@ class VendorApp:
             for endpoint in spec.endpoints
         }
         self.errors = ErrorRenderer(spec)
+        every_tenant = limits.max_tenants + len(self.tenancy.builtin_tenants)
+        self.writes = Writes(spec, datasets, self.errors, max_tenants=every_tenant)
+        self.tenancy.forgetters.append(self.writes.forget)
         self.content_type = spec.content_type
         self.secret_headers = frozenset({(spec.auth.header or "Authorization").lower().encode("latin-1")})
         names = [spec.auth.header or "Authorization", spec.auth.tenant_header or "", "prefer", "host"]
@@ -90,7 +94,7 @@ class VendorApp:
         self.read_headers = frozenset(name.lower().encode("latin-1") for name in names if name)
         self.request_log: RequestLog | None = None  # set by the request-log middleware of `serve`
 
-    def reply(self, scope: Scope) -> Reply:
+    def reply(self, scope: Scope, body: bytes = b"") -> Reply:
         """The response to one request, journaled; a bug becomes the vendor's 500 (logged), no traceback.
 
         While an inspector is watching (``Journal.watching``), the journal also gets the latency, the
@@ -102,7 +106,7 @@ class VendorApp:
         tenant: str | None = None
         fault: Fault | None = None
         try:
-            reply, tenant, fault = self._reply(scope, path)
+            reply, tenant, fault = self._reply(scope, path, body)
         except StateUnavailable:  # a shared countdown or window could not be consulted
             logger.warning("%s: shared state unavailable on %s %s", self.spec.id, scope["method"], path)
             reply = self.errors.fault(503, method=scope["method"], path=path, route=path.lstrip("/"))
@@ -119,6 +123,7 @@ class VendorApp:
                 path=path,
                 status=reply.status,
                 secret_headers=self.secret_headers,
+                request=body,
             )
             return reply
         self.journal.record(
@@ -132,10 +137,11 @@ class VendorApp:
             fault=fault,
             response=reply.body,
             response_type=reply.content_type,
+            request=body,
         )
         return reply
 
-    def _route(self, scope: Scope, path: str) -> Endpoint | Reply:
+    def _route(self, scope: Scope, path: str) -> Endpoint | WriteCall | Reply:
         """The endpoint a request is for, or the reply that ends it before authentication."""
         method: str = scope["method"]
         if path == OPENAPI_PATH and method in ALLOWED_METHODS:
@@ -143,7 +149,7 @@ class VendorApp:
         endpoint = self.endpoints.get(path)
         details = {"method": method, "path": path, "route": path.lstrip("/")}
         if endpoint is None:
-            return self.errors.render("not_found", **details)
+            return self._route_write(method, path, details)
         if method == "OPTIONS":
             return Reply(204, b"", (("allow", ALLOW),))
         if method not in ALLOWED_METHODS:
@@ -151,7 +157,19 @@ class VendorApp:
             return replace(reply, headers=(*reply.headers, ("allow", ALLOW)))
         return endpoint
 
-    def _reply(self, scope: Scope, path: str) -> tuple[Reply, str | None, Fault | None]:
+    def _route_write(self, method: str, path: str, details: dict[str, str]) -> WriteCall | Reply:
+        write = self.writes.route(method, path) if self.writes.routes else None
+        if write is None:
+            return self.errors.render("not_found", **details)
+        if isinstance(write, WriteCall):
+            return write
+        allow = ", ".join([*write, "OPTIONS"])
+        if method == "OPTIONS":
+            return Reply(204, b"", (("allow", allow),))
+        reply = self.errors.render("method_not_allowed", allowed=allow, **details)
+        return replace(reply, headers=(*reply.headers, ("allow", allow)))
+
+    def _reply(self, scope: Scope, path: str, body: bytes = b"") -> tuple[Reply, str | None, Fault | None]:
         endpoint = self._route(scope, path)
         if isinstance(endpoint, Reply):
             return endpoint, None, None
@@ -167,7 +185,10 @@ class VendorApp:
         if fault.status is not None:
             details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
             reply = self.errors.fault(fault.status, **details, **self._limit_variables(verdict))
+        elif isinstance(endpoint, WriteCall):
+            reply = self.writes.answer(who.tenant, endpoint, scope["query_string"], body)
         else:
+            self.writes.expire(who.tenant)  # a dictionary look-up unless a release is due
             reply = endpoint.answer(who, scope["query_string"])
         if verdict is None and not fault.delay:
             return reply, who.tenant, fault
@@ -236,7 +257,11 @@ class VendorApp:
         if scope["type"] != "http":
             return
         started = time.perf_counter()
-        reply = self.reply(scope)
+        reads_body = scope["method"] not in ("GET", "HEAD") and self.writes.routes
+        if reads_body:  # a write may wait for the shared lock and other workers: not on the event loop
+            reply = await asyncio.to_thread(self.reply, scope, await _read_body(receive))
+        else:
+            reply = self.reply(scope)
         if reply.delay:
             await asyncio.sleep(reply.delay)
         await send(
@@ -246,3 +271,20 @@ class VendorApp:
         await send({"type": "http.response.body", "body": body})
         if self.request_log is not None:  # logged here: no wrapper around send on the hot path
             self.request_log(scope, reply.status, time.perf_counter() - started)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """The request body, read up to one byte past the write budget (the write refuses it then)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        if size <= MAX_BODY_BYTES:
+            chunks.append(chunk[: MAX_BODY_BYTES + 1 - size])
+            size += len(chunks[-1])
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)

@@ -14,13 +14,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+import orjson
 from aioresponses import CallbackResult, aioresponses
 from yarl import URL
 
 from mockserver.engine.routing import url_pattern
 from mockserver.engine.vendor_app import VendorApp
 from mockserver.intercept.base import OtherHosts
-from mockserver.intercept.exchange import HTTP_METHODS, TIMEOUT_MESSAGE, answer, http_scope
+from mockserver.intercept.exchange import HTTP_METHODS, TIMEOUT_MESSAGE, answer, body_bytes, http_scope
 
 _NEEDS_STREAM_WRITER = "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters
 
@@ -95,7 +96,9 @@ async def _respond(vendor_app: VendorApp, method: str, url: URL, kwargs: dict[st
         query=url.raw_query_string.encode("latin-1", "replace"),
         headers=_header_pairs(kwargs.get("headers"), kwargs.get("auth")),
     )
-    result = answer(vendor_app, scope, _read_timeout(kwargs.get("timeout")))
+    sent = kwargs.get("json")
+    body = orjson.dumps(sent) if sent is not None else body_bytes(kwargs.get("data"))
+    result = answer(vendor_app, scope, _read_timeout(kwargs.get("timeout")), body)
     if result.wait:
         await asyncio.sleep(result.wait)
     if result.timed_out:

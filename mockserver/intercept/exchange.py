@@ -99,12 +99,15 @@ class ClientReply:
 TIMEOUT_MESSAGE = "the emulated vendor is slower than the read timeout"
 
 
-def answer(vendor_app: VendorApp, scope: dict[str, Any], timeout: float | None = None) -> ClientReply:
+def answer(
+    vendor_app: VendorApp, scope: dict[str, Any], timeout: float | None = None, body: bytes = b""
+) -> ClientReply:
     """The vendor engine's answer to one request (journaled, faults applied, as over HTTP).
 
-    ``timeout`` is the client's read timeout in seconds (None: it waits as long as it takes).
+    ``timeout`` is the client's read timeout in seconds (None: it waits as long as it takes); ``body`` is
+    the request body (what a write operation reads).
     """
-    reply = vendor_app.reply(scope)
+    reply = vendor_app.reply(scope, body)
     body = reply.body_for(scope["method"])
     headers = vendor_app.raw_headers(reply)
     if reply.delay and timeout is not None and reply.delay > timeout:
@@ -119,3 +122,12 @@ def read_timeout(timeout: object) -> float | None:
     if isinstance(timeout, tuple) and len(timeout) == 2:
         return read_timeout(timeout[1])
     return None
+
+
+def body_bytes(body: object) -> bytes:
+    """A client's request body as bytes (str, bytes, or nothing; a stream or form is read as empty)."""
+    if isinstance(body, bytes | bytearray):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return b""

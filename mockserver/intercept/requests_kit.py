@@ -16,7 +16,14 @@ import responses
 from mockserver.engine.routing import url_pattern
 from mockserver.engine.vendor_app import VendorApp
 from mockserver.intercept.base import OtherHosts
-from mockserver.intercept.exchange import HTTP_METHODS, TIMEOUT_MESSAGE, answer, read_timeout, scope_for_url
+from mockserver.intercept.exchange import (
+    HTTP_METHODS,
+    TIMEOUT_MESSAGE,
+    answer,
+    body_bytes,
+    read_timeout,
+    scope_for_url,
+)
 
 EVERYTHING = re.compile(".*")
 
@@ -52,7 +59,8 @@ class RequestsInterceptor:
 def _respond(vendor_app: VendorApp, request: requests.PreparedRequest) -> Any:
     """``responses``' callback result: (status, headers, body), or the exception a slow server causes."""
     scope = scope_for_url(request.method or "GET", request.url or "", request.headers.items())
-    result = answer(vendor_app, scope, read_timeout(getattr(request, "req_kwargs", {}).get("timeout")))
+    timeout = read_timeout(getattr(request, "req_kwargs", {}).get("timeout"))
+    result = answer(vendor_app, scope, timeout, body_bytes(request.body))
     if result.wait:
         time.sleep(result.wait)
     if result.timed_out:

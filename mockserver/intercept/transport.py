@@ -73,7 +73,9 @@ class TimedOutStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 def respond(vendor_app: VendorApp, request: httpx.Request, prefix: str = "") -> httpx.Response:
     """Answer ``request`` with ``vendor_app``'s engine, directly (the vendor is mounted at ``prefix``)."""
-    result = answer(vendor_app, _scope(request, prefix), request.extensions.get("timeout", {}).get("read"))
+    timeout = request.extensions.get("timeout", {}).get("read")
+    body = request.read() if request.method not in ("GET", "HEAD") else b""
+    result = answer(vendor_app, _scope(request, prefix), timeout, body)
     if result.timed_out:
         stream: DelayedStream | TimedOutStream = TimedOutStream(result.wait, request)
     elif result.wait:

@@ -112,6 +112,7 @@ class Filter(ABC):
     kind: ClassVar[str]
     schema: ClassVar[Mapping[str, Any]]
     rank: ClassVar[int] = 100
+    narrows: ClassVar[bool] = True  # False: the parameter is validated only (kind ``accepted``)
     registry: ClassVar[dict[str, type[Filter]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

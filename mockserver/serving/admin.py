@@ -21,6 +21,7 @@ from starlette.routing import Route
 from mockserver.engine.emulator import Emulator
 from mockserver.engine.tenancy import KeyConflictError, TenantLimitError
 from mockserver.engine.vendor_app import VendorApp
+from mockserver.engine.writes import WriteStateLimitError
 from mockserver.kinds.auth import DEFAULT_TENANT
 from mockserver.limits import Limits
 from mockserver.serving.admin_scope import (
@@ -274,6 +275,38 @@ class AdminAPI:
         app.tenancy.rate_limits = enabled
         return JSONResponse({"enabled": app.tenancy.rate_limits, "declared": app.limiter is not None})
 
+    async def clock(self, request: Request) -> Response:
+        """Move a tenant's emulator clock forward (billing periods of the write operations)."""
+        app, body = _vendor(self.emulator, request.path_params["vendor"]), await _body(request)
+        caller = _caller(self.emulator, request, app)
+        tenant = target_tenant(self.emulator, caller, body.get("tenant"), "a clock") or test_tenant(app)
+        days, seconds = body.get("days", 0), body.get("seconds", 0)
+        if not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in (days, seconds)
+        ):
+            raise AdminError(400, "invalid_clock", 'give {"days": N} or {"seconds": N}, not negative')
+        try:
+            now = app.writes.advance(tenant, days=float(days), seconds=float(seconds))
+        except WriteStateLimitError as error:
+            raise AdminError(429, error.code, str(error)) from None
+        return JSONResponse({"tenant": tenant, "now": now})
+
+    async def switches(self, request: Request) -> Response:
+        """Turn a declared switch of the write operations (e.g. payment_failed) on or off for a tenant."""
+        app, body = _vendor(self.emulator, request.path_params["vendor"]), await _body(request)
+        caller = _caller(self.emulator, request, app)
+        tenant = target_tenant(self.emulator, caller, body.get("tenant"), "a switch") or test_tenant(app)
+        name, on = body.get("name"), body.get("on", True)
+        if not isinstance(name, str) or not isinstance(on, bool):
+            raise AdminError(400, "invalid_switch", 'give {"name": "...", "on": true|false}')
+        try:
+            app.writes.switch(tenant, name, on)
+        except WriteStateLimitError as error:
+            raise AdminError(429, error.code, str(error)) from None
+        except ValueError as error:
+            raise AdminError(400, "invalid_switch", str(error)) from None
+        return JSONResponse({"tenant": tenant, "name": name, "on": on})
+
     def routes(self) -> list[Route]:
         """The Starlette routes, each behind the token check."""
         table: list[tuple[str, Handler, list[str]]] = [
@@ -284,6 +317,8 @@ class AdminAPI:
             ("/__mock__/{vendor}/journal", self.journal, ["GET", "DELETE"]),
             ("/__mock__/{vendor}/faults", self.faults, ["GET", "POST", "DELETE"]),
             ("/__mock__/{vendor}/rate-limits", self.rate_limits, ["POST"]),
+            ("/__mock__/{vendor}/clock", self.clock, ["POST"]),
+            ("/__mock__/{vendor}/switches", self.switches, ["POST"]),
         ]
         return [
             Route(path, _checked(self.emulator, handler), methods=methods) for path, handler, methods in table

@@ -13,8 +13,8 @@ JSON endpoints (behind the admin token, like the rest of ``/__mock__/``):
   ``limit`` caps the answer (default 200, at most 1000).
 - ``GET /__mock__/journal/events``: the same entries as server-sent events, as they come (the page
   follows this and polls only to catch up; :mod:`mockserver.serving.inspector_events`).
-- ``GET /__mock__/journal/{sequence}``: one entry in full: redacted request headers and query, the
-  response status, latency, fault and body.
+- ``GET /__mock__/journal/{sequence}``: one entry in full: redacted request headers, query and body
+  (a write's, ``request``: null without one), the response status, latency, fault and body.
 - ``DELETE /__mock__/journal``: clear the journal (``vendor``, ``tenant`` narrow it).
 - ``GET /__mock__/state``: vendors, endpoints, live and emulator URLs, test credentials, options (all
   assumptions, with their text) and documented parameters, active faults, tenants with record counts.
@@ -157,6 +157,7 @@ def _full(entry: JournalEntry, content_type: str) -> dict[str, Any]:
     return {
         **_summary(entry),
         "headers": [list(pair) for pair in entry.headers],
+        "request": _request_body(entry),
         "response": {
             "status": entry.status,
             "content_type": entry.response_type or content_type,
@@ -166,6 +167,18 @@ def _full(entry: JournalEntry, content_type: str) -> dict[str, Any]:
             "dropped": entry.body_dropped,
             "captured": entry.latency is not None,
         },
+    }
+
+
+def _request_body(entry: JournalEntry) -> dict[str, Any] | None:
+    """The request body (a write's), redacted and cut as the journal keeps it; None when it had none."""
+    if not entry.request:
+        return None
+    parsed = entry.json()
+    return {
+        "body": parsed,
+        "text": None if parsed is not None else entry.body,
+        "bytes": len(entry.request),
     }
 
 

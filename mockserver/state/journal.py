@@ -13,6 +13,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
+import orjson
+
 if TYPE_CHECKING:  # faults -> state_backends -> journal: only the annotations need it
     from mockserver.state.faults import Fault
 
@@ -24,6 +26,7 @@ SECRET_NAME = re.compile(
 DEFAULT_JOURNAL_SIZE = 1000
 MAX_KEPT_BODY = 256 * 1024  # response bytes kept per entry (the inspector shows them); the rest is cut
 BODY_BUDGET = 32 * 1024 * 1024  # response bytes kept by a whole journal: the oldest bodies are let go first
+MAX_KEPT_REQUEST = 4 * 1024  # request body bytes kept per entry (a write's body), counted in the entry's size
 # (both defaults of mockserver.limits: --journal-body-bytes, --journal-bodies-bytes)
 WATCH_SECONDS = 5.0  # how long a look by the inspector keeps the journal's details on (the page polls 4/s)
 
@@ -59,6 +62,65 @@ def _redacted_query(raw: bytes) -> bytes:
     return urlencode([(name, REDACTED if secret_name(name) else value) for name, value in pairs]).encode()
 
 
+# A "name": value pair of JSON text (a string value possibly cut short), and a name=value pair of a form.
+_JSON_PAIR = re.compile(rb'"((?:[^"\\]|\\.)*)"(\s*:\s*)("(?:[^"\\]|\\.)*(?:"|$)|[^,}\]\s]+)')
+_FORM_PAIR = re.compile(rb"(^|&)([^=&]*)=([^&]*)")
+
+
+def _redacted_tree(value: Any) -> tuple[Any, bool]:
+    """A JSON value with the values of secret-looking keys redacted, and whether anything was."""
+    if isinstance(value, dict):
+        changed = False
+        out: dict[str, Any] = {}
+        for name, item in value.items():
+            if secret_name(name):
+                out[name], changed = REDACTED, True
+            else:
+                out[name], inner = _redacted_tree(item)
+                changed = changed or inner
+        return out, changed
+    if isinstance(value, list):
+        pairs = [_redacted_tree(item) for item in value]
+        return [item for item, _ in pairs], any(inner for _, inner in pairs)
+    return value, False
+
+
+def redacted_body(body: bytes, limit: int = MAX_KEPT_REQUEST) -> bytes:
+    """A request body as the journal keeps it: secret-looking fields redacted, cut to ``limit``.
+
+    JSON within the limit is redacted by key at any depth. A longer body is cut first (the work stays
+    bounded) and, like a body that does not parse (a form), has its ``"name": value`` and ``name=value``
+    pairs redacted by name, a value cut short included: no secret in the kept bytes escapes.
+    """
+    if not body:
+        return body
+    if len(body) <= limit:
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return _redacted_pairs(body)
+        redacted, changed = _redacted_tree(document)
+        body = orjson.dumps(redacted) if changed else body
+        return body if len(body) <= limit else body[:limit] + TRUNCATED
+    return _redacted_pairs(body[:limit]) + TRUNCATED
+
+
+def _redacted_pairs(text: bytes) -> bytes:
+    return _FORM_PAIR.sub(_redact_form_pair, _JSON_PAIR.sub(_redact_json_pair, text))
+
+
+def _redact_json_pair(found: re.Match[bytes]) -> bytes:
+    if not secret_header(found[1]):
+        return found[0]
+    return b'"' + found[1] + b'"' + found[2] + b'"' + REDACTED_BYTES + b'"'
+
+
+def _redact_form_pair(found: re.Match[bytes]) -> bytes:
+    if not found[2] or not secret_header(found[2]):
+        return found[0]
+    return found[1] + found[2] + b"=" + REDACTED_BYTES
+
+
 def _query_text(value: Any) -> str | None:
     """How httpx writes a value in a query string (``True`` is ``true``)."""
     if value is None:
@@ -89,6 +151,7 @@ class JournalEntry:
     response: bytes = b""
     response_type: str | None = None
     body_dropped: bool = False
+    request: bytes = b""  # the request body, redacted and cut (a write's; GETs have none)
 
     @property
     def latency_ms(self) -> float | None:
@@ -110,6 +173,20 @@ class JournalEntry:
     def headers(self) -> tuple[tuple[str, str], ...]:
         """The request headers, credentials redacted."""
         return tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in self.raw_headers)
+
+    @property
+    def body(self) -> str | None:
+        """The request body as text (secret-looking fields redacted, cut at 4 KiB), None if it had none."""
+        return self.request.decode("utf-8", "replace") if self.request else None
+
+    def json(self) -> Any:
+        """The request body parsed as JSON; None when there was none or it is not JSON (or was cut)."""
+        if not self.request:
+            return None
+        try:
+            return orjson.loads(self.request)
+        except orjson.JSONDecodeError:
+            return None
 
     def param(self, name: str) -> str | None:
         """The (first) value of query parameter ``name``."""
@@ -142,6 +219,7 @@ class JournalEntry:
             "status": self.status,
             "latency_ms": self.latency_ms,
             "fault": self.fault,
+            "body": self.body,
         }
 
 
@@ -156,6 +234,7 @@ class JournalBudget:
     max_headers: int = 100
     body_bytes: int = MAX_KEPT_BODY  # of one response body, kept only while an inspector watches
     bodies_bytes: int = BODY_BUDGET  # of all kept response bodies together
+    request_bytes: int = MAX_KEPT_REQUEST  # of one request body (always kept; counted in the entry's size)
 
 
 ENTRY_OVERHEAD = 400  # bytes of an entry's objects besides its strings (measured: about 350 on 3.11)
@@ -183,6 +262,7 @@ def _size(entry: JournalEntry) -> int:
         ENTRY_OVERHEAD
         + len(entry.path)
         + len(entry.raw_query)
+        + len(entry.request)
         + sum(len(name) + len(value) + 120 for name, value in entry.raw_headers)
     )
 
@@ -238,6 +318,7 @@ class Journal:
         fault: Fault | None = None,
         response: bytes = b"",
         response_type: str | None = None,
+        request: bytes = b"",
     ) -> JournalEntry:
         """The entry as it is stored (not numbered yet): redacted, cut to the budget, compact if
         unauthenticated, its response body (if any) cut to ``budget.body_bytes``. Every journal,
@@ -249,7 +330,8 @@ class Journal:
         kept = response if not response or len(response) <= limit else response[:limit]
         return JournalEntry(
             0, time.time(), vendor, tenant, scope["method"], path[: budget.query_bytes], query, headers,
-            status, latency, fault, kept, response_type,
+            status, latency, fault, kept, response_type, False,
+            redacted_body(request, budget.request_bytes) if request else b"",
         )  # fmt: skip
 
     def record(
@@ -265,6 +347,7 @@ class Journal:
         fault: Fault | None = None,
         response: bytes = b"",
         response_type: str | None = None,
+        request: bytes = b"",
     ) -> JournalEntry:
         """Add one request; credentials are replaced, and long values cut, before anything is stored.
 
@@ -273,10 +356,12 @@ class Journal:
         immutable), cut to ``budget.body_bytes``; all kept bodies together stay within
         ``budget.bodies_bytes``, the oldest let go first. Bodies have this budget of their own, apart
         from the entries' byte budgets (``--journal-body-bytes``, ``--journal-bodies-bytes``).
+        The request body (a write's) is always kept, redacted and cut to ``budget.request_bytes``,
+        as part of the entry (its bytes count in the entry's size).
         """
         entry = self.compact(
             vendor, tenant, scope, path=path, status=status, secret_headers=secret_headers,
-            latency=latency, fault=fault, response=response, response_type=response_type,
+            latency=latency, fault=fault, response=response, response_type=response_type, request=request,
         )  # fmt: skip
         self._store(entry)
         if self.listener is not None:

@@ -133,6 +133,16 @@ class VendorMock:
         """Emulate the vendor's documented rate limits (where it documents any)."""
         self.app.tenancy.rate_limits = enabled
 
+    # ------------------------------------------------------------------ writes
+
+    def advance(self, *, days: float = 0, seconds: float = 0, tenant: str | None = None) -> float:
+        """Move the tenant's emulator clock forward: releases whose billing period ends take effect."""
+        return self.app.writes.advance(tenant or self._default_tenant(), days=days, seconds=seconds)
+
+    def switch(self, name: str, on: bool = True, *, tenant: str | None = None) -> None:
+        """Turn a declared switch of the write operations on or off (Famulor: ``payment_failed``)."""
+        self.app.writes.switch(tenant or self._default_tenant(), name, on)
+
     # ------------------------------------------------------------------ journal
 
     def calls(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from mockserver.documents.schemas import SchemaStore
 from tests.conftest import VendorClient, strictly_valid
-from tests.documented import FAMULOR_PHONE_NUMBERS, FAMULOR_SENDERS
+from tests.documented import FAMULOR_ASSISTANT_NUMBERS, FAMULOR_PHONE_NUMBERS, FAMULOR_SENDERS
 
 ALL = "/api/user/phone-numbers/all"
 LEGACY = "/api/user/phone-numbers"
 SENDERS = "/api/user/whatsapp/senders"
+ASSISTANT_NUMBERS = "/api/user/assistants/phone-numbers"
 
 
 def test_all_lists_every_number_in_a_data_envelope_without_paging(
@@ -126,6 +127,13 @@ def test_unknown_path_is_laravels_404_and_wrong_method_its_405(famulor: VendorCl
     assert wrong.status_code == 405
     assert wrong.headers["allow"] == "GET, HEAD, OPTIONS"
     assert "DELETE method is not supported" in wrong.json()["message"]
+    # `/phone-numbers/{id}` (numeric ids) is a route of update and release, with no GET: 405, not 404;
+    # `search` is not an id, so PUT on it is a 405 of the search route.
+    one = famulor.get("/api/user/phone-numbers/1")
+    assert one.status_code == 405
+    assert one.headers["allow"] == "PUT, DELETE, OPTIONS"
+    assert "GET method is not supported" in one.json()["message"]
+    assert famulor.request("PUT", "/api/user/phone-numbers/search").status_code == 405
 
 
 def test_the_documented_numbers_open_the_list_in_documented_order(famulor: VendorClient) -> None:
@@ -149,3 +157,42 @@ def test_options_answers_204_with_the_allowed_methods(famulor: VendorClient) -> 
 def test_the_index_shows_the_documented_test_credential(famulor: VendorClient) -> None:
     index = {vendor["id"]: vendor for vendor in famulor.client.get("/__mock__").json()["vendors"]}
     assert index["famulor"]["test_credentials"] == [{"Authorization": "Bearer famulor-test-key"}]
+
+
+def test_assistant_numbers_are_a_bare_array_opening_with_the_documented_example(
+    famulor: VendorClient, store: SchemaStore
+) -> None:
+    """assistants/phone-numbers: "The API returns a direct array" of {id, phone_number, country_code,
+    type_label, is_available}; no envelope, no paging."""
+    body = strictly_valid(store, famulor, ASSISTANT_NUMBERS, famulor.get(ASSISTANT_NUMBERS).json())
+    assert isinstance(body, list)
+    assert body[: len(FAMULOR_ASSISTANT_NUMBERS)] == FAMULOR_ASSISTANT_NUMBERS
+    assert body == famulor.records("assistant-phone-numbers")
+    assert [item["id"] for item in body] == sorted(item["id"] for item in body)
+    assert {item["is_available"] for item in body} == {True, False}, "the fixture's, both kinds"
+
+
+def test_assistant_numbers_list_the_same_numbers_for_inbound_and_outbound(famulor: VendorClient) -> None:
+    """Assumption: assignments are not modelled, so both types list every number (the documented
+    inbound example lists the same caller-ID numbers as the unfiltered one)."""
+    everything = famulor.get(ASSISTANT_NUMBERS).json()
+    for kind in ("inbound", "outbound"):
+        response = famulor.get(ASSISTANT_NUMBERS, params={"type": kind})
+        assert (response.status_code, response.json()) == (200, everything), kind
+
+
+def test_assistant_numbers_unknown_type_is_a_laravel_422(famulor: VendorClient) -> None:
+    """Only inbound and outbound are documented; another value gets Laravel's validation body."""
+    for value in ("both", "INBOUND", "assistant"):
+        response = famulor.get(ASSISTANT_NUMBERS, params={"type": value})
+        assert response.status_code == 422, value
+        assert response.json() == {
+            "message": "The selected type is invalid.",
+            "errors": {"type": ["The selected type is invalid."]},
+        }
+
+
+def test_assistant_numbers_need_the_key(famulor: VendorClient) -> None:
+    response = famulor.get(ASSISTANT_NUMBERS, auth=False)
+    assert response.status_code == 401
+    assert response.json()["error"] == "Missing Authorization header"

@@ -105,11 +105,27 @@ def test_the_fixtures_are_exactly_what_their_recipes_write() -> None:
         assert fixture.path.read_text(encoding="utf-8") == fixture.text, fixture.path
 
 
-def _operations(spec: VendorSpec) -> list[tuple[str, JsonObject]]:
+HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def _operations(spec: VendorSpec) -> list[tuple[str, str, JsonObject]]:
+    """(path, method, operation) of every operation of the document, lists and writes."""
+    paths = object_member(spec.openapi, "paths")
     return [
-        (path, object_member(spec.openapi, "paths", path, "get"))
-        for path in object_member(spec.openapi, "paths")
+        (path, method, as_object(operation))
+        for path in paths
+        for method, operation in object_member(paths, path).items()
+        if method in HTTP_METHODS
     ]
+
+
+def _write_error_kinds(spec: VendorSpec, path: str, method: str) -> set[str]:
+    """The error templates a write answers with: its outcomes, its switches, and validation."""
+    write = next((w for w in spec.writes if (w.path, w.method) == (path, method)), None)
+    if write is None:
+        return set()
+    kinds = {str(name) for name in write.errors.values()} | set(write.switches.values())
+    return kinds | ({"invalid_parameter"} if write.body_schema is not None else set())
 
 
 def _openapi_validator(spec: VendorSpec, schema: JsonObject) -> Draft202012Validator:
@@ -131,18 +147,19 @@ def test_every_error_body_matches_the_schema_the_openapi_document_gives_its_stat
     }
     if spec.auth.tenant_header:
         endpoint_kinds.add("forbidden")
-    for path, operation in _operations(spec):
-        kinds = endpoint_kinds | ({"invalid_parameter"} if operation.get("parameters") else set())
+    for path, method, operation in _operations(spec):
+        query = [p for p in as_array(operation.get("parameters", [])) if as_object(p).get("in") == "query"]
+        kinds = endpoint_kinds | ({"invalid_parameter"} if query else set())  # a bad path id is a 404
+        kinds |= _write_error_kinds(spec, path, method)
         for kind in sorted(kinds):
             template = spec.errors[kind]
-            assert str(template.status) in object_member(operation, "responses"), (
-                f"{path}: {kind} ({template.status})"
-            )
-            schema = response_schema(spec.openapi, path, template.status)
-            assert schema is not None, f"{path}: {kind} ({template.status}) has no JSON schema"
+            where = f"{method.upper()} {path}: {kind} ({template.status})"
+            assert str(template.status) in object_member(operation, "responses"), where
+            schema = response_schema(spec.openapi, path, template.status, method)
+            assert schema is not None, f"{where} has no JSON schema"
             body = render_tree(template.body, SAMPLE_VARIABLES)
             errors = list(_openapi_validator(spec, schema).iter_errors(body))
-            assert not errors, f"{path} {kind}: {errors[0].message}"
+            assert not errors, f"{where}: {errors[0].message}"
 
 
 @pytest.mark.parametrize("vendor_id", VENDORS)
@@ -215,7 +232,7 @@ def test_free_text_parameters_document_that_empty_values_are_rejected(
     if spec.query.empty != "reject":
         served = [
             as_object(parameter)
-            for _, operation in _operations(spec)
+            for _, _, operation in _operations(spec)
             for parameter in as_array(operation.get("parameters", []))
             if as_object(parameter)["in"] == "query"
         ]

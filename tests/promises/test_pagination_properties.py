@@ -162,12 +162,23 @@ def _date_range_values(
     return {item.param: bounds, settings.before_param: bounds}
 
 
+def _accepted_keeps(item: Filter, values: Values, record: Record) -> bool:
+    return True  # validated only: every record is listed
+
+
+def _accepted_values(
+    item: Filter, endpoint: EndpointSpec, records: list[Record]
+) -> dict[str, st.SearchStrategy[Any]]:
+    return {item.param: st.sampled_from(sorted(endpoint.params[item.param].enum or ("",)))}
+
+
 ORACLES: dict[str, Oracle] = {
     "equals": Oracle(_equals_keeps, _equals_values),
     "equals-any": Oracle(_equals_any_keeps, _equals_any_values),
     "contains": Oracle(_contains_keeps, _contains_values),
     "include-flag": Oracle(_include_flag_keeps, _include_flag_values),
     "date-range": Oracle(_date_range_keeps, _date_range_values),
+    "accepted": Oracle(_accepted_keeps, _accepted_values),
 }
 
 

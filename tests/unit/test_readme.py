@@ -112,3 +112,11 @@ def test_the_readme_names_every_console_command() -> None:
     readme = _readme()
     for command in [*COMMANDS, "contracts"]:
         assert f"vendor-emulator {command}" in readme, command
+
+
+def test_the_assumptions_page_names_the_write_options_and_operations_by_method_and_path() -> None:
+    page = (ROOT / "docs" / "assumptions.md").read_text(encoding="utf-8")
+    assert "| `--option famulor.billing_period_days` | `30` |" in page
+    assert "| `POST /api/user/phone-numbers/purchase` |" in page
+    assert "| `DELETE /api/user/phone-numbers/{id}` |" in page
+    assert "paths//" not in page

@@ -196,6 +196,10 @@
       el("p", { text: "Status " + entry.status + " · " + ms(entry.latency_ms) + " ms · tenant " + (entry.tenant || "—") + (entry.fault ? " · fault " + entry.fault : "") }),
       table(entry.headers, "Request headers (credentials redacted)"),
       entry.query.length ? table(entry.query, "Query") : el("p", { class: "muted", text: "No query parameters." }),
+      ...(entry.request ? [
+        el("h4", { text: "Request body (" + entry.request.bytes + " bytes, secret-looking fields redacted)" }),
+        el("pre", { class: "body", tabindex: "0" }, [el("code", { id: "request-body", text: entry.request.body !== null ? JSON.stringify(entry.request.body, null, 2) : (entry.request.text || "") })]),
+      ] : []),
       el("h4", { text: "Response body (" + entry.response.bytes + " bytes, " + (entry.response.content_type || "") + ")" }),
       el("pre", { class: "body", tabindex: "0" }, [el("code", { id: "response-body", text: body })]),
     );

@@ -2,7 +2,8 @@
 
 What is shared is a set of *parts* per vendor, each replaced whole when it changes: ``data:<tenant>
 <NUL><dataset>`` (the records, as a JSON array), ``faults`` (the rules), ``credentials`` (key digests
-and their tenants), ``rate_limits`` (on or off), plus the ``reset`` event. The emulator changes its own
+and their tenants), ``rate_limits`` (on or off), ``writes:<tenant>`` (a tenant's clock offset, switches
+and scheduled releases), plus the ``reset`` event. The emulator changes its own
 memory only after :meth:`SharedState.put` succeeded, so a process never holds a change that the store
 refused; other processes apply it when the store tells them (``apply`` callbacks, hooks suppressed).
 """

@@ -119,13 +119,15 @@ return 1
 
 
 def _encode(entry: JournalEntry) -> bytes:
-    """The stored form (the body goes apart, under its own budget); latency and fault only while an
-    inspector looked, as in the in-process journal."""
+    """The stored form (the response body goes apart, under its own budget; a request body is part of
+    the entry); latency and fault only while an inspector looked, as in the in-process journal."""
     item: dict[str, Any] = {
         "at": entry.at, "vendor": entry.vendor, "tenant": entry.tenant, "method": entry.method,
         "path": entry.path, "query": entry.raw_query.decode("latin-1"), "status": entry.status,
         "headers": [[name.decode("latin-1"), text.decode("latin-1")] for name, text in entry.raw_headers],
     }  # fmt: skip
+    if entry.request:  # a write's body, already redacted and cut: counted in the entry's stored bytes
+        item["body"] = entry.request.decode("latin-1")
     if entry.latency is not None:
         item["latency"] = entry.latency
         item["type"] = entry.response_type
@@ -144,7 +146,7 @@ def _decode(raw: bytes, body: bytes | None = None) -> JournalEntry:
     return JournalEntry(
         int(sequence), item["at"], item["vendor"], item["tenant"], item["method"], item["path"],
         item["query"].encode("latin-1"), headers, item["status"], item.get("latency"), fault,
-        body or b"", item.get("type"), body == b"",
+        body or b"", item.get("type"), body == b"", item.get("body", "").encode("latin-1"),
     )  # fmt: skip
 
 

@@ -3,6 +3,7 @@ refused with one line that names the file, the JSON pointer and the problem."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -195,3 +196,144 @@ def test_seeding_a_partial_record_draws_a_key_that_matches_the_pattern(data: tup
     fresh = [record["id"] for record in seeded.records if record["id"] not in before]
     assert len(fresh) == 2
     assert all(key.startswith("num_") and len(key) == 8 and key[4:].isdigit() for key in fresh)
+
+
+# ---------------------------------------------------------------- write declarations
+
+LINE = f"{PATH}/{{id}}"
+
+
+def with_writes(data: tuple[Path, Path]) -> None:
+    """The made-up vendor with a catalogue of numbers to take, a create, an update and a delete."""
+    vendor = data[0] / "madeup"
+    (vendor / "take-request.json").write_text(
+        json.dumps({"type": "object", "required": ["number"], "properties": {"number": {"type": "string"}}}),
+        encoding="utf-8",
+    )
+    (vendor / "offer.json").write_text(
+        json.dumps({"type": "object", "properties": {"number": {"type": "string"}}}), encoding="utf-8"
+    )
+    (data[1] / "madeup" / "offers.json").write_text(json.dumps({"records": []}), encoding="utf-8")
+    error = {"$ref": "#/components/responses/Error"}
+    body = {"content": {"application/json": {"schema": {"$ref": "take-request.json"}}}}
+    path_id = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+    def add(document: Any) -> None:
+        document["x-emulator"]["catalogues"] = {
+            "offers": {"schema": "offer.json", "key": "number", "fixture": "offers.json"}
+        }
+        document["paths"][PATH]["post"] = {
+            "operationId": "takeLine",
+            "requestBody": body,
+            "responses": {"201": error, "400": error, "404": error},
+            "x-emulator": {
+                "operation": "create",
+                "dataset": "numbers",
+                "catalogue": "offers",
+                "held_by": "number",
+                "body_field": "number",
+                "copy": ["number"],
+                "errors": {
+                    "invalid_body": "invalid_parameter",
+                    "held": "not_found",
+                    "not_offered": "not_found",
+                },
+            },
+        }
+        document["paths"][LINE] = {
+            "put": {
+                "operationId": "updateLine",
+                "parameters": path_id,
+                "requestBody": body,
+                "responses": {"200": error, "404": error},
+                "x-emulator": {
+                    "operation": "update",
+                    "dataset": "numbers",
+                    "key_param": "id",
+                    "fields": ["region"],
+                    "errors": {"not_found": "not_found"},
+                },
+            },
+            "delete": {
+                "operationId": "dropLine",
+                "parameters": path_id,
+                "responses": {"200": error, "404": error},
+                "x-emulator": {
+                    "operation": "delete",
+                    "dataset": "numbers",
+                    "key_param": "id",
+                    "errors": {"not_found": "not_found"},
+                },
+            },
+        }
+
+    edit(vendor / "openapi.json", add)
+
+
+def write_declaration(document: Any, path: str, method: str) -> Any:
+    return document["paths"][path][method]["x-emulator"]
+
+
+def test_write_declarations_of_the_made_up_vendor_pass_check(
+    data: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_writes(data)
+    assert problems(data, capsys) == []
+
+
+BROKEN_WRITES: list[tuple[str, Callable[[Any], None], str]] = [
+    (
+        "effect-on-undeclared-dataset",
+        lambda d: write_declaration(d, LINE, "delete").update(dataset="lines"),
+        "effect on undeclared dataset 'lines'",
+    ),
+    (
+        "create-body-lacks-the-key-field",
+        lambda d: write_declaration(d, PATH, "post").update(body_field="msisdn"),
+        "the request body schema does not require the key field 'msisdn'",
+    ),
+    (
+        "undeclared-catalogue",
+        lambda d: write_declaration(d, PATH, "post").update(catalogue="stock"),
+        "catalogue 'stock' is not declared",
+    ),
+    (
+        "key-param-not-in-the-path",
+        lambda d: write_declaration(d, LINE, "put").update(key_param="line"),
+        "key_param 'line' is not a parameter of the path",
+    ),
+    (
+        "outcome-names-an-undeclared-error",
+        lambda d: write_declaration(d, LINE, "delete").update(errors={"not_found": "gone"}),
+        "error 'gone' is not declared",
+    ),
+    (
+        "operation-on-the-wrong-method",
+        lambda d: write_declaration(d, LINE, "delete").update(operation="update"),
+        "an update operation is PUT",
+    ),
+    (
+        "update-writes-an-undeclared-field",
+        lambda d: write_declaration(d, LINE, "put").update(fields=["label"]),
+        "update uses field 'label', which number.json does not declare",
+    ),
+    (
+        "create-copies-a-field-the-catalogue-lacks",
+        lambda d: write_declaration(d, PATH, "post").update(copy=["region"]),
+        "copy uses field 'region', which offer.json does not declare",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), [b[1:] for b in BROKEN_WRITES], ids=[b[0] for b in BROKEN_WRITES]
+)
+def test_a_broken_write_declaration_is_refused_in_one_line(
+    data: tuple[Path, Path], capsys: pytest.CaptureFixture[str], change: Callable[[Any], None], message: str
+) -> None:
+    with_writes(data)
+    edit(data[0] / "madeup" / "openapi.json", change)
+    found = problems(data, capsys)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"error: {data[0] / 'madeup' / 'openapi.json'}: #/paths/")
+    assert message in found[0]

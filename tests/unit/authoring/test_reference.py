@@ -4,8 +4,11 @@ The schema is declaration.schema.json completed by every paging style's and filt
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
+
+from jsonschema import Draft202012Validator
 
 from mockserver.authoring.reference import main, render
 from mockserver.data.recipes import KIND_DOCS, KINDS
@@ -54,3 +57,24 @@ def test_every_paging_style_lists_its_template_variables_and_has_a_pager() -> No
 def test_every_recipe_kind_is_documented() -> None:
     assert set(KIND_DOCS) == set(KINDS)
     assert all(f"| `{kind}` |" in render() for kind in KINDS)
+
+
+def test_the_examples_are_valid_declarations_and_the_write_examples_are_famulors_own() -> None:
+    schema = declaration_schema()
+    shipped = json.loads((ROOT / "schemas" / "famulor" / "openapi.json").read_text(encoding="utf-8"))
+    blocks = [
+        operation["x-emulator"]
+        for operations in shipped["paths"].values()
+        for operation in operations.values()
+        if isinstance(operation, dict) and "x-emulator" in operation
+    ]
+    examples = {name: node.get("examples", []) for name, node in schema["$defs"].items()}
+    assert examples["write"]
+    assert examples["catalogue"]
+    for name, found in examples.items():
+        validator = Draft202012Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/{name}"})
+        for example in found:
+            assert list(validator.iter_errors(example)) == [], (name, example)
+    assert all(example in blocks for example in examples["write"])
+    assert examples["catalogue"] == list(shipped["x-emulator"]["catalogues"].values())
+    assert render().count("```json") == sum(map(len, examples.values()))

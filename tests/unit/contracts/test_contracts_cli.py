@@ -41,7 +41,7 @@ def test_the_mock_keeps_the_contract_on_every_endpoint(
     report = json.loads((tmp_path / "r.json").read_text())
     assert code == 0
     assert report["findings"] == []
-    endpoints = sum(len(spec.endpoints) for spec in SPECS.values())
+    endpoints = sum(len(spec.endpoints) + len(spec.writes) for spec in SPECS.values())
     assert [e["status"] for e in report["endpoints"]] == ["checked"] * endpoints
     assert len(capsys.readouterr().out.splitlines()) == endpoints, "one line per endpoint"
 
@@ -236,8 +236,8 @@ def test_pytest_runs_the_same_contract_on_a_target(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:]
-    endpoints = sum(len(spec.endpoints) for spec in SPECS.values())
-    assert f"{endpoints} passed" in result.stdout, "one contract test per endpoint"
+    endpoints = sum(len(spec.endpoints) + len(spec.writes) for spec in SPECS.values())
+    assert f"{endpoints} passed" in result.stdout, "one contract test per endpoint and per write"
 
 
 def test_every_endpoint_unreachable_is_exit_1_as_the_readme_says() -> None:
@@ -263,5 +263,5 @@ def test_every_endpoint_unreachable_is_exit_1_as_the_readme_says() -> None:
         check=False,
     )
     assert result.returncode == 1, result.stdout + result.stderr
-    endpoints = sum(len(spec.endpoints) for spec in SPECS.values())
+    endpoints = sum(len(spec.endpoints) + len(spec.writes) for spec in SPECS.values())
     assert result.stdout.count("unreachable") >= endpoints

@@ -21,10 +21,13 @@ import pytest
 from mockserver.data.dataset import Direction
 from mockserver.declarations.loading import DECLARATION_SCHEMA
 from mockserver.declarations.model import (
+    CatalogueSpec,
     DatasetSpec,
+    Deferred,
     EndpointSpec,
     ErrorTemplate,
     LiveEnvironment,
+    MatchRule,
     OptionSpec,
     OptionValue,
     RateHeaders,
@@ -32,6 +35,8 @@ from mockserver.declarations.model import (
     RateWindow,
     VendorSpec,
     WhereValue,
+    WriteErrors,
+    WriteSpec,
 )
 from mockserver.documents.reading import pointer_tokens, read_json
 from mockserver.kinds.auth import AuthSpec, Credential
@@ -65,9 +70,24 @@ MIRRORS = (
         "/$defs/vendor",
         VendorSpec,
         # id: the folder's name; endpoints, openapi: the document's paths and the document itself;
-        # source: the file; messages: from the `query` block (see the QueryPolicy mirror).
-        derived=frozenset({"id", "endpoints", "openapi", "source", "messages"}),
+        # source: the file; messages: from the `query` block (see the QueryPolicy mirror); writes: the
+        # document's operations with a `write` block (see the WriteSpec mirror).
+        derived=frozenset({"id", "endpoints", "openapi", "source", "messages", "writes"}),
     ),
+    # name: the key of the `catalogues` entry.
+    Mirror("/$defs/catalogue", CatalogueSpec, derived=frozenset({"name"})),
+    Mirror(
+        "/$defs/write",
+        WriteSpec,
+        # method, path, operation_id, params, body_schema, patterns and path_patterns come from the
+        # OpenAPI operation.
+        derived=frozenset(
+            {"method", "path", "operation_id", "params", "body_schema", "patterns", "path_patterns"}
+        ),
+    ),
+    Mirror("/$defs/write/properties/match/additionalProperties", MatchRule),
+    Mirror("/$defs/write/properties/errors", WriteErrors),
+    Mirror("/$defs/write/properties/deferred", Deferred),
     Mirror("/$defs/auth", AuthSpec),
     Mirror("/$defs/auth/properties/test_credentials/items", Credential),
     # name: the key of the `datasets` entry.
@@ -117,6 +137,8 @@ ENUMS: tuple[tuple[str, object], ...] = (
     ("/$defs/vendor/properties/query/properties/unknown", get_type_hints(QueryPolicy)["unknown"]),
     ("/$defs/vendor/properties/query/properties/messages", get_type_hints(VendorSpec)["messages"]),
     ("/$defs/sortKeys/items/prefixItems/1", Direction),
+    ("/$defs/write/properties/operation", get_type_hints(WriteSpec)["operation"]),
+    ("/$defs/write/properties/new_key", get_type_hints(WriteSpec)["new_key"]),
 )
 
 # Scalar value types of the schema and the model types that must admit exactly them.
@@ -124,6 +146,7 @@ SCALARS: tuple[tuple[str, object], ...] = (
     ("/$defs/endpoint/properties/where/additionalProperties", WhereValue),
     ("/$defs/option/properties/value", OptionValue),
     ("/$defs/option/properties/choices/items", OptionValue),
+    ("/$defs/write/properties/deferred/properties/period_days", get_type_hints(Deferred)["period_days"]),
 )
 
 

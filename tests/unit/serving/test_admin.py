@@ -187,3 +187,16 @@ def test_deeply_nested_or_huge_bodies_are_refused(admin: httpx.Client) -> None:
 
 def test_the_405_of_an_admin_route_names_its_methods(admin: httpx.Client) -> None:
     assert admin.get("/__mock__/reset").headers["allow"] == "POST"
+
+
+def test_clocks_and_switches_for_more_tenants_than_the_budget_are_a_429_never_a_500() -> None:
+    app = create_app(EmulatorConfig(admin_token="s3cret-admin"))  # the admin may name any tenant
+    app.state.emulator.apps["famulor"].writes.max_tenants = 1
+    token = {"X-Mock-Admin-Token": "s3cret-admin"}
+    with httpx.Client(transport=EmulatorTransport(app), base_url="http://e", headers=token) as admin:
+        assert admin.post("/__mock__/famulor/clock", json={"days": 1, "tenant": "one"}).status_code == 200
+        refused = admin.post("/__mock__/famulor/clock", json={"days": 1, "tenant": "two"})
+        assert (refused.status_code, refused.json()["error"]) == (429, "too_many_tenants")
+        switched = admin.post("/__mock__/famulor/switches", json={"name": "payment_failed", "tenant": "two"})
+        assert (switched.status_code, switched.json()["error"]) == (429, "too_many_tenants")
+        assert admin.post("/__mock__/famulor/clock", json={"days": 1, "tenant": "one"}).status_code == 200
