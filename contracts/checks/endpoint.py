@@ -15,7 +15,7 @@ import httpx
 from jsonschema import Draft202012Validator
 
 from contracts.checks.drift import DriftDetector, json_type, preview
-from contracts.checks.findings import Finding
+from contracts.checks.findings import Finding, FindingsOf
 from contracts.checks.provenance import fix, site
 from contracts.targets.client import GuardedClient
 from contracts.targets.selection import VendorTarget
@@ -31,7 +31,7 @@ HTML_HINT = "an HTML page (a login page?) instead of JSON"
 
 
 @dataclass
-class EndpointCheck:
+class EndpointCheck(FindingsOf):
     """Checks one endpoint of one vendor on one target, collecting findings."""
 
     vendor: VendorSpec
@@ -43,6 +43,7 @@ class EndpointCheck:
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.vendor_id = self.vendor.id
         self.label = f"GET {self.endpoint.path}"
         self.paths = signal_paths(self.endpoint.envelope)
         self.key = self.vendor.datasets[self.endpoint.dataset].key
@@ -51,20 +52,6 @@ class EndpointCheck:
         self.refused_sizes: list[int] = []
 
     # ------------------------------------------------------------------ plumbing
-
-    def add(  # noqa: PLR0917 - the fields of a finding, in its order
-        self,
-        kind: str,
-        path: str,
-        message: str,
-        expected: Any = None,
-        observed: Any = None,
-        doc: str | None = None,
-    ) -> None:
-        """Record a finding for this endpoint."""
-        self.findings.append(
-            Finding(self.vendor.id, self.label, kind, path, message, expected, observed, doc or self.doc)
-        )
 
     def assumption(  # noqa: PLR0917 - what differs, in the order a reader needs it
         self, option: str, ours: Any, observed: Any, what: str, path: str = "", fixable: bool = True

@@ -127,3 +127,29 @@ def grouped(findings: Iterable[Finding], examples: int = 3) -> list[Finding]:
         shown = tuple(f"{member.path}: {member.observed!r}"[:200] for member in members[:examples])
         merged.append(replace(first, path=generic_path(first.path), count=len(members), examples=shown))
     return merged
+
+
+class FindingsOf:
+    """What a check of one operation records: its findings, each named by vendor, label and doc.
+
+    Mixed into the checks of a list endpoint and of a write (dataclasses that set these attributes).
+    """
+
+    vendor_id: str
+    label: str
+    doc: str | None
+    findings: list[Finding]
+
+    def add(  # noqa: PLR0917 - the fields of a finding, in its order
+        self,
+        kind: str,
+        path: str,
+        message: str,
+        expected: Any = None,
+        observed: Any = None,
+        doc: str | None = None,
+    ) -> None:
+        """Record a finding for this operation."""
+        self.findings.append(
+            Finding(self.vendor_id, self.label, kind, path, message, expected, observed, doc or self.doc)
+        )

@@ -28,7 +28,7 @@ from jsonschema import Draft202012Validator
 
 from contracts.checks.drift import DriftDetector, preview
 from contracts.checks.endpoint import HTML_HINT, INVALID_KEY
-from contracts.checks.findings import Finding
+from contracts.checks.findings import Finding, FindingsOf
 from contracts.targets.client import GuardedClient
 from contracts.targets.selection import VendorTarget
 from mockserver.declarations.model import VendorSpec, WriteSpec
@@ -94,7 +94,7 @@ def _at(body: Any, path: tuple[str, ...] | None) -> Any:
 
 
 @dataclass
-class WriteCheck:
+class WriteCheck(FindingsOf):
     """Checks one write operation of one vendor on one target, collecting findings."""
 
     vendor: VendorSpec
@@ -106,22 +106,9 @@ class WriteCheck:
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.vendor_id = self.vendor.id
         self.label = label(self.write)
         self.doc = _doc(self.vendor, self.write)
-
-    def add(  # noqa: PLR0917 - the fields of a finding, in its order
-        self,
-        kind: str,
-        path: str,
-        message: str,
-        expected: Any = None,
-        observed: Any = None,
-        doc: str | None = None,
-    ) -> None:
-        """Record a finding for this operation."""
-        self.findings.append(
-            Finding(self.vendor.id, self.label, kind, path, message, expected, observed, doc or self.doc)
-        )
 
     def path(self, key: str | None = None) -> str:
         """The operation's path, its key parameter replaced by ``key``."""
