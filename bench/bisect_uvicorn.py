@@ -8,7 +8,11 @@ plain uvicorn with the reference's flags (``--log-level warning --no-access-log`
 picked by uvicorn's ``auto``), pinned to core 0; ``wrk`` (1 thread, pinned to core 1) drives one step at
 a time. A round runs every step once, the reference first and last and the steps in between in a
 rotated order; a step's ratio is its req/s over the mean of the reference's two runs in that round.
-Medians over the rounds are printed. All traffic goes to 127.0.0.1.
+Beside req/s, the server's CPU time per request (user + system time from /proc over the requests wrk
+completed) and its ratio to the reference's: on a shared machine req/s moves with the neighbours, the
+CPU a request costs much less. Medians over the rounds are printed. All traffic goes to 127.0.0.1.
+``--base DIR`` adds ``BASE:emu``, the emu step of another tree (the commit before a change, with this
+script copied into its bench/), to compare before and after in the same rounds.
 
 The steps (``STEPS``), from the reference toward the emulator's app as ``uvicorn --factory
 mockserver.serving.app:create_app`` serves it:
@@ -21,6 +25,7 @@ mockserver.serving.app:create_app`` serves it:
 - ``emu``: the emulator's app (``create_app()``), as plain uvicorn serves it;
 - ``emu-nojournal``: the same with the journal's record a no-op (what the journal costs);
 - ``emu-freeze``: the same with ``gc.freeze()`` after the build (what ``serve`` does);
+- ``emu-nogc``: the same with the cyclic garbage collector off (what collections cost);
 - ``serve-nolog``, ``serve``: for comparison, ``python -m mockserver serve`` itself (its guarded protocol
   and Host/Origin guard) with ``--log-format off``, and on its default command line.
 
@@ -141,6 +146,11 @@ def _step_emu_freeze() -> Any:
     return app
 
 
+def _step_emu_nogc() -> Any:
+    gc.disable()
+    return _emulator_app()
+
+
 STEPS: dict[str, Callable[[], Any]] = {
     "ref": _step_ref,
     "raw": _step_raw,
@@ -150,6 +160,7 @@ STEPS: dict[str, Callable[[], Any]] = {
     "emu": _step_emu,
     "emu-nojournal": _step_emu_nojournal,
     "emu-freeze": _step_emu_freeze,
+    "emu-nogc": _step_emu_nogc,
 }
 
 # For comparison, ``serve`` itself (not plain uvicorn): the guard on, the request log off and on.
@@ -165,9 +176,13 @@ def step() -> Any:
 
 
 @contextmanager
-def started(name: str, port: int, body: Path) -> Iterator[tuple[str, int]]:
+def started(name: str, port: int, body: Path, base: Path | None = None) -> Iterator[tuple[str, int]]:
     """The step ``name`` on plain uvicorn at ``port`` (core 0); yields its URL and process id once it
-    answers 200 (``taskset`` execs the server: same process)."""
+    answers 200 (``taskset`` execs the server: same process). ``BASE:step`` runs the step of the tree
+    ``base`` (whose bench/ holds this script too)."""
+    tree = ROOT
+    if name.startswith("BASE:") and base is not None:
+        tree, name = base, name.removeprefix("BASE:")
     command = [
         "taskset", "-c", SERVER_CORE, PYTHON, "-m", "uvicorn", "bench.bisect_uvicorn:step", "--factory",
         "--port", str(port), "--log-level", "warning", "--no-access-log",
@@ -176,9 +191,9 @@ def started(name: str, port: int, body: Path) -> Iterator[tuple[str, int]]:
         command = ["taskset", "-c", SERVER_CORE, PYTHON, "-m", "mockserver", "serve", "--port", str(port)]
         command += SERVE[name]
     env = {**os.environ, "BISECT_STEP": name, "BENCH_BODY": str(body), "BENCH_PATH": PATH}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = str(tree)
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}{PATH}"
     try:
@@ -260,13 +275,22 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     every = [name for name in [*STEPS, *SERVE] if name != "ref"]
     parser.add_argument("--step", action="append", choices=every)
+    parser.add_argument(
+        "--base", type=Path, help="another tree (a worktree of the commit before, with this script in its "
+        "bench/): its emu step runs beside, as BASE:emu",
+    )  # fmt: skip
     arguments = parser.parse_args()
     steps = arguments.step or every
+    if arguments.base is not None:
+        steps = [*steps, "BASE:emu"]
     with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
         # the emulator's answer is every step's body (as bench/run.py saves it for the reference)
         body = Path(scratch) / "body.json"
         body.write_bytes(_doc_answer(_emulator_app())[1])
-        servers = {name: stack.enter_context(started(name, free_port(), body)) for name in ["ref", *steps]}
+        servers = {
+            name: stack.enter_context(started(name, free_port(), body, arguments.base))
+            for name in ["ref", *steps]
+        }
         for name, (url, _) in servers.items():
             if _wait_for(url) != body.read_bytes():
                 raise RuntimeError(f"{name} does not answer the emulator's bytes")
