@@ -56,6 +56,14 @@ def default_cache_dir() -> Path | None:
     return Path(base) / "vendor-emulator"
 
 
+def _relative(path: Path, root: Path) -> str:
+    """``path`` below ``root`` (so that a moved schemas folder keeps its digest), or as it is."""
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path)
+
+
 def _package_version() -> str:
     try:
         return version("vendor-emulator")
@@ -89,7 +97,7 @@ class PreparedCache:
     ) -> str:
         """What the prepared form depends on, as one hex digest (the name of its file)."""
         digest = hashlib.sha256(FORMAT)
-        described = [_package_version(), sys.byteorder, str(schema.relative_to(store.root)), key, orderings]
+        described = [_package_version(), sys.byteorder, _relative(schema, store.root), key, orderings]
         digest.update(orjson.dumps(described))
         digest.update(self._schemas(store))
         digest.update(raw)
@@ -99,7 +107,7 @@ class PreparedCache:
         """A digest of every schema of the store (a record is checked against its references too)."""
         known = self._schema_digests.get(id(store))
         if known is None or known[0] is not store:
-            contents = [[str(path.relative_to(store.root)), store.contents(path)] for path in store.paths()]
+            contents = [[_relative(path, store.root), store.contents(path)] for path in store.paths()]
             known = (store, hashlib.sha256(orjson.dumps(contents, option=orjson.OPT_SORT_KEYS)).digest())
             self._schema_digests[id(store)] = known
         return known[1]
@@ -176,6 +184,8 @@ def _read(file: BinaryIO, key: str, orderings: Sequence[tuple[SortKey, ...]]) ->
     if file.read(len(FORMAT)) != FORMAT:
         raise ValueError("not a prepared dataset")
     count, size, trailer_size, crc = HEADER.unpack(file.read(HEADER.size))
+    if len(FORMAT) + HEADER.size + 8 * count + size + trailer_size != os.fstat(file.fileno()).st_size:
+        raise ValueError("truncated or padded")  # checked before anything is read or allocated
     parts = [file.read(8 * count), file.read(size), file.read(trailer_size)]
     if [len(part) for part in parts] != [8 * count, size, trailer_size] or file.read(1):
         raise ValueError("truncated or padded")

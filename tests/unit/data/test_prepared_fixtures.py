@@ -105,7 +105,7 @@ def test_a_changed_fixture_is_loaded_and_checked_again(
     assert len(load(butter, cache).dataset("default", "phone-numbers")) == 2
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "huge count"])
 def test_a_corrupt_prepared_file_means_the_normal_load(
     butter: tuple[SchemaStore, Path], tmp_path: Path, damage: str
 ) -> None:
@@ -113,10 +113,14 @@ def test_a_corrupt_prepared_file_means_the_normal_load(
     expected = list(load(butter, cache).dataset("default", "phone-numbers").records)
     (entry,) = entries(tmp_path / "cache")
     raw = entry.read_bytes()
+    header, start = prepared_module.HEADER, len(prepared_module.FORMAT)
     broken = {
         "truncate": raw[: len(raw) // 2],
         "flip": raw[:-10] + bytes([raw[-10] ^ 0xFF]) + raw[-9:],
         "garbage": b"not a prepared file",
+        "huge count": raw[:start]
+        + header.pack(1 << 60, *header.unpack(raw[start : start + header.size])[1:])
+        + raw[start + header.size :],
     }[damage]
     entry.write_bytes(broken)
     assert list(load(butter, cache).dataset("default", "phone-numbers").records) == expected
