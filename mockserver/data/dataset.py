@@ -233,7 +233,10 @@ class Dataset:
         self._start(blobs, key, keys_column)
         by_field = dict(zip(fields, columns, strict=True))
         for keys in eager:
-            self._orderings[keys] = _ordering(keys, [by_field[field] for field, _ in keys])
+            try:
+                self._orderings[keys] = _ordering(keys, [by_field[field] for field, _ in keys])
+            except TypeError:  # values that do not compare: left to the first use, which says so as before
+                continue
 
     @classmethod
     def packed(
@@ -302,6 +305,10 @@ class Dataset:
         if keys not in self._orderings:
             self._orderings[keys] = _ordering(keys, _columns(self.records, [field for field, _ in keys]))
         return self._orderings[keys]
+
+    def built_ordering(self, keys: tuple[SortKey, ...]) -> Ordering | None:
+        """The ordering for ``keys`` if it is built already (nothing is computed)."""
+        return self._orderings.get(keys)
 
     def select(self, constraints: Sequence[Constraint], ordering: Ordering) -> Selection:
         """The records that satisfy every constraint, in ``ordering`` (cached)."""

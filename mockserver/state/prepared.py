@@ -164,12 +164,9 @@ def _written(dataset: Dataset, orderings: Sequence[tuple[SortKey, ...]]) -> list
     ends = blobs.ends
     if sys.byteorder != "little":  # pragma: no cover - the digest names the byte order too
         ends.byteswap()
-    trailer = orjson.dumps(
-        {
-            "keys": list(dataset.positions),
-            "orders": [[keys, list(dataset.ordering(keys).order)] for keys in orderings],
-        }
-    )
+    built = [(keys, dataset.built_ordering(keys)) for keys in orderings]
+    orders = [[keys, list(ordering.order)] for keys, ordering in built if ordering is not None]
+    trailer = orjson.dumps({"keys": list(dataset.positions), "orders": orders})
     body = [ends.tobytes(), blobs.buffer, trailer]
     crc = 0
     for part in body:

@@ -36,6 +36,14 @@ def test_orderings_built_with_the_dataset_are_the_ones_built_on_first_use() -> N
     assert eager.positions == lazy.positions
 
 
+def test_an_order_that_cannot_be_built_at_load_fails_where_it_did_before_on_first_use() -> None:
+    mixed: list[dict[str, object]] = [{"id": "a", "fee": 1}, {"id": "b", "fee": "two"}]
+    data = Dataset(mixed, "id", [BY_FEE])  # loading does not fail
+    assert data.built_ordering(BY_FEE) is None
+    with pytest.raises(TypeError):
+        data.ordering(BY_FEE)
+
+
 def test_a_packed_dataset_serves_the_same_records_keys_and_order() -> None:
     built = Dataset(RECORDS, "id", [BY_FEE])
     blobs = Blobs.packed(built.blobs.buffer, built.blobs.ends)
