@@ -108,8 +108,8 @@ class Sweep:
         shortest = min(limits.head_timeout, limits.body_timeout)
         return cls(max(0.005, min(SWEEP_EVERY, shortest / 4)))
 
-    @property
     def running(self) -> bool:
+        """Whether a sweep is scheduled."""
         return self._handle is not None
 
     def watch(self, connection: GuardedProtocol) -> None:

@@ -199,11 +199,11 @@ def test_one_sweep_per_server_runs_while_it_has_connections() -> None:
     protocol, _, loop = _protocol(Limits(head_timeout=0.05))
     sweep = protocol.sweep
     try:
-        assert sweep.running, "the first connection starts it"
+        assert sweep.running(), "the first connection starts it"
         assert sweep.interval <= 0.05 / 4, "a timeout is kept to within a quarter of itself"
         protocol.connection_lost(None)
         loop.run_until_complete(asyncio.sleep(0.05))
-        assert not sweep.running, "it ends by itself once the server has no connection"
+        assert not sweep.running(), "it ends by itself once the server has no connection"
     finally:
         loop.close()
     assert Sweep.for_limits(Limits()).interval == 0.25
@@ -214,7 +214,7 @@ def test_the_sweep_stops_with_the_server() -> None:
     protocol, _, loop = _protocol(Limits())
     try:
         protocol.sweep.stop()
-        assert not protocol.sweep.running
+        assert not protocol.sweep.running()
     finally:
         protocol.connection_lost(None)
         loop.close()
