@@ -42,6 +42,7 @@ bench: $(STAMP)
 	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }; }
 	$(BIN)/python bench/run.py $(ARGS)
 	$(BIN)/python bench/inprocess.py
+	$(BIN)/python bench/fixtures.py
 	$(BIN)/python bench/inspector.py
 
 soak: $(STAMP)

@@ -23,7 +23,7 @@ from mockserver.serving.accesslog import AccessLog, RedactQuerySecrets, Rotating
 from mockserver.serving.app import create_app
 from mockserver.serving.inspector_page import UI_PATH
 from mockserver.serving.middleware import ControlsRefused
-from mockserver.serving.server import fitting, guarded
+from mockserver.serving.server import Sweep, fitting, guarded
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -138,6 +138,7 @@ def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, 
         for vendor_app in emulator.apps.values():  # each worker would keep its own purchases
             vendor_app.writes.read_only = True
     served, protocol = guarded(served, emulator, arguments.host, arguments.allowed_host)
+    guarded_protocol = protocol(fitting(limits))
     server = StoppingServer(
         emulator,
         announcement if worker == 0 else None,
@@ -147,8 +148,9 @@ def _serve_app(app: Any, arguments: argparse.Namespace, sock: socket.socket, *, 
             access_log=False,  # the request log above replaces uvicorn's (it cost half the speed)
             lifespan="off",
             proxy_headers=False,
-            http=protocol(fitting(limits)),
+            http=guarded_protocol,
         ),
+        sweep=guarded_protocol.sweep,
     )
     logging.getLogger("uvicorn.access").addFilter(RedactQuerySecrets())  # if anyone turns it back on
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the previous handler:
@@ -173,12 +175,16 @@ class StoppingServer(uvicorn.Server):
     place: whoever waits for it (a script, a test) may then send SIGTERM and get a graceful stop.
     A graceful stop waits for every response under way; an open inspector page's event stream would hold
     it up for ever (until a second Ctrl-C). The emulator's ``stopping`` hooks end those streams.
+    The guarded protocol's deadline sweep ends with it.
     """
 
-    def __init__(self, emulator: Emulator, announcement: str | None, config: uvicorn.Config) -> None:
+    def __init__(
+        self, emulator: Emulator, announcement: str | None, config: uvicorn.Config, sweep: Sweep | None = None
+    ) -> None:
         super().__init__(config)
         self.emulator = emulator
         self.announcement = announcement
+        self.sweep = sweep
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -188,7 +194,11 @@ class StoppingServer(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for stop in self.emulator.stopping:
             stop()
-        await super().shutdown(sockets)
+        try:
+            await super().shutdown(sockets)  # the sweep still cuts slow bodies while responses finish
+        finally:
+            if self.sweep is not None:
+                self.sweep.stop()
 
 
 def _state_dir_problem(arguments: argparse.Namespace) -> str | None:

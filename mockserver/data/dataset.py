@@ -85,6 +85,32 @@ def _sort_value(value: Any) -> tuple[bool, Any]:
     return (value is not None, value)
 
 
+def _columns(records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> list[Sequence[Any]]:
+    """The values of each of ``fields``, one column per field (each record decoded once for them all)."""
+    if len(fields) == 1:
+        return [[field_value(record, fields[0]) for record in records]]
+    rows = [[field_value(record, field) for field in fields] for record in records]
+    return list(zip(*rows, strict=True)) if rows else [[] for _ in fields]
+
+
+def _ordering(keys: tuple[SortKey, ...], columns: Sequence[Sequence[Any]]) -> Ordering:
+    """The records sorted by ``keys`` from the column of each key (stable, each key in its direction)."""
+    order = list(range(len(columns[0]) if columns else 0))
+    for column, (_, direction) in reversed(list(zip(columns, keys, strict=True))):
+        values = column
+        if any(value is None for value in column):  # None sorts first: compare (present, value)
+            values = [_sort_value(value) for value in column]
+        order.sort(key=values.__getitem__, reverse=direction == "desc")
+    return _from_order(keys, order)
+
+
+def _from_order(keys: tuple[SortKey, ...], order: Sequence[int]) -> Ordering:
+    rank = [0] * len(order)
+    for place, position in enumerate(order):
+        rank[position] = place
+    return Ordering(keys, tuple(order), tuple(rank))
+
+
 class Blobs(Sequence[bytes]):
     """Serialised records packed in one buffer, with their end offsets (no object per record).
 
@@ -102,6 +128,27 @@ class Blobs(Sequence[bytes]):
             ends.append(len(buffer))
         self._buffer = bytes(buffer)
         self._ends = ends
+
+    @classmethod
+    def packed(cls, buffer: bytes, ends: array[int]) -> Blobs:
+        """Blobs from their packed form (:attr:`buffer` and :attr:`ends`, as a prepared file keeps them)."""
+        last = ends[-1] if ends else 0
+        if last != len(buffer) or any(a > b for a, b in itertools.pairwise(ends)):
+            raise ValueError("the end offsets do not fit the buffer")
+        blobs = cls.__new__(cls)
+        blobs._buffer = buffer
+        blobs._ends = ends
+        return blobs
+
+    @property
+    def buffer(self) -> bytes:
+        """Every record's bytes, one after the other."""
+        return self._buffer
+
+    @property
+    def ends(self) -> array[int]:
+        """Where each record's bytes end in :attr:`buffer` (a copy)."""
+        return array("Q", self._ends)
 
     def __len__(self) -> int:
         return len(self._ends)
@@ -165,19 +212,61 @@ class Dataset:
 
     _generations = itertools.count(1)
 
-    def __init__(self, records: Iterable[Mapping[str, Any]], key: str) -> None:
-        self.generation = next(Dataset._generations)  # unique for the process: caches key on it
+    def __init__(
+        self, records: Iterable[Mapping[str, Any]], key: str, orderings: Iterable[tuple[SortKey, ...]] = ()
+    ) -> None:
+        """Serialise ``records``; the ``orderings`` named are built now (the records are read once for
+        the keys and every field those orderings sort by), any other on first use."""
         # Only the serialised bytes are kept: the dataset owns its records, so nothing a caller does to the
         # dicts it passed in (or gets back) can change what is indexed or served.
         # The keys are read back from the bytes once the caller's dicts are gone: a key object made while
         # they are being freed would land among them and keep their memory pages alive.
-        self.blobs = Blobs(orjson.dumps(record) for record in records)
-        self.records = Records(self.blobs)
+        blobs = Blobs(orjson.dumps(record) for record in records)
+        eager = list(dict.fromkeys(orderings))
+        fields = list(dict.fromkeys(field for keys in eager for field, _ in keys))
+        if not fields:
+            self._start(blobs, key, [record[key] for record in Records(blobs)])
+            return
+        rows = [[record[key], *(field_value(record, field) for field in fields)] for record in Records(blobs)]
+        keys_column, *columns = zip(*rows, strict=True) if rows else [[] for _ in range(len(fields) + 1)]
+        del rows
+        self._start(blobs, key, keys_column)
+        by_field = dict(zip(fields, columns, strict=True))
+        for keys in eager:
+            try:
+                self._orderings[keys] = _ordering(keys, [by_field[field] for field, _ in keys])
+            except TypeError:  # values that do not compare: left to the first use, which says so as before
+                continue
+
+    @classmethod
+    def packed(
+        cls,
+        blobs: Blobs,
+        key: str,
+        keys: Sequence[Any],
+        orderings: Mapping[tuple[SortKey, ...], Sequence[int]] | None = None,
+    ) -> Dataset:
+        """A dataset from records already serialised and checked: their ``keys`` in order, and the order of
+        the positions for some sort keys (what a prepared file keeps; see mockserver.state.prepared)."""
+        dataset = cls.__new__(cls)
+        dataset._start(blobs, key, keys)
+        for sort_keys, order in (orderings or {}).items():
+            if sorted(order) != list(range(len(blobs))):
+                raise ValueError(f"the order for {sort_keys} is not a permutation of the records")
+            dataset._orderings[sort_keys] = _from_order(sort_keys, order)
+        return dataset
+
+    def _start(self, blobs: Blobs, key: str, keys: Sequence[Any]) -> None:
+        self.generation = next(Dataset._generations)  # unique for the process: caches key on it
+        self.blobs = blobs
+        self.records = Records(blobs)
         self.key = key
-        self.positions: dict[Any, int] = {record[key]: index for index, record in enumerate(self.records)}
-        if len(self.positions) != len(self.blobs):
+        if len(keys) != len(blobs):
+            raise ValueError(f"{len(keys)} keys for {len(blobs)} records")
+        self.positions: dict[Any, int] = {value: index for index, value in enumerate(keys)}
+        if len(self.positions) != len(blobs):
             raise ValueError(f"duplicate values of the key field {key!r}")
-        self.everything = frozenset(range(len(self.blobs)))
+        self.everything = frozenset(range(len(blobs)))
         self._indexes: dict[tuple[str, bool], dict[Hashable, frozenset[int]]] = {}
         self._texts: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
         self._orderings: dict[tuple[SortKey, ...], Ordering] = {}
@@ -214,23 +303,12 @@ class Dataset:
     def ordering(self, keys: tuple[SortKey, ...]) -> Ordering:
         """The records sorted by ``keys`` (stable multi-key sort, each key in its own direction)."""
         if keys not in self._orderings:
-            order = list(range(len(self.records)))
-            fields = [field for field, _ in keys]
-            if len(fields) == 1:
-                columns: list[Sequence[Any]] = [[field_value(record, fields[0]) for record in self.records]]
-            else:  # each record decoded once for all the keys
-                rows = [[field_value(record, field) for field in fields] for record in self.records]
-                columns = list(zip(*rows, strict=True)) if rows else [[] for _ in fields]
-            for column, (_, direction) in reversed(list(zip(columns, keys, strict=True))):
-                values = column
-                if any(value is None for value in column):  # None sorts first: compare (present, value)
-                    values = [_sort_value(value) for value in column]
-                order.sort(key=values.__getitem__, reverse=direction == "desc")
-            rank = [0] * len(order)
-            for place, position in enumerate(order):
-                rank[position] = place
-            self._orderings[keys] = Ordering(keys, tuple(order), tuple(rank))
+            self._orderings[keys] = _ordering(keys, _columns(self.records, [field for field, _ in keys]))
         return self._orderings[keys]
+
+    def built_ordering(self, keys: tuple[SortKey, ...]) -> Ordering | None:
+        """The ordering for ``keys`` if it is built already (nothing is computed)."""
+        return self._orderings.get(keys)
 
     def select(self, constraints: Sequence[Constraint], ordering: Ordering) -> Selection:
         """The records that satisfy every constraint, in ``ordering`` (cached)."""

@@ -23,6 +23,7 @@ from mockserver.state.backends import SharedState, open_state
 from mockserver.state.datasets import VendorDatasets
 from mockserver.state.faults import FaultIds
 from mockserver.state.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalBudget
+from mockserver.state.prepared import PreparedCache
 
 
 def emulator_version() -> str:
@@ -103,11 +104,14 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
     cache = AnswerCache(limits.answer_cache_bytes)
     vendors, datasets, apps = {}, {}, {}
     fault_ids = FaultIds()  # one sequence for every vendor: a rule id names one rule
+    prepared = PreparedCache.from_environment()  # large fixture files, kept prepared between starts
     for vendor_id in config.selected(discover_vendors(config.schemas_dir)):
         spec = load_vendor(config.schemas_dir / vendor_id, store, config.options.get(vendor_id))
         _check_credentials(spec, config)
         vendors[vendor_id] = spec
-        datasets[vendor_id] = VendorDatasets(spec, store, config.fixtures_dir, limits, shared)
+        datasets[vendor_id] = VendorDatasets(
+            spec, store, config.fixtures_dir, limits, shared, prepared=prepared
+        )
         extra = config.credentials.get(vendor_id, ())
         limiter = (
             shared.rate_limiter(vendor_id, spec.rate_limits, time.monotonic) if spec.rate_limits else None

@@ -15,6 +15,7 @@ client kit builds its response from.
 
 from __future__ import annotations
 
+import functools
 from importlib.util import find_spec
 
 from mockserver.intercept.base import Interceptor, OtherHosts
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 
+@functools.cache
 def _installed(module: str) -> bool:
     return find_spec(module) is not None
 

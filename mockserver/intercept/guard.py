@@ -35,10 +35,13 @@ class SocketGuard:
     def __init__(self, intercepted: Iterable[str]) -> None:
         self.intercepted = tuple(intercepted)
         self._hosts: HostTable[bool] = HostTable()
+        self._declared: set[str] = set()
 
     def block(self, host: str) -> None:
-        """Refuse this declared host (``*.example.com`` covers its subdomains)."""
-        self._hosts.add(host, True)
+        """Refuse this declared host (``*.example.com`` covers its subdomains); again, it changes nothing."""
+        if host not in self._declared:
+            self._declared.add(host)
+            self._hosts.add(host, True)
 
     def blocks(self, host: object) -> bool:
         """Whether ``host`` (a name from a resolver or an address tuple) is refused."""

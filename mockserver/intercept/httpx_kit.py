@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import respx
 
@@ -21,26 +23,45 @@ class HttpxInterceptor:
     def __init__(self, other_hosts: OtherHosts) -> None:
         self.other_hosts = other_hosts
         self._router = respx.MockRouter(assert_all_called=False, assert_all_mocked=False)
+        # Routes are built once per host and vendor and added again on each start: a respx Route costs
+        # more to build than the request it answers. They hold nothing from one start to the next (their
+        # calls are reset on stop).
+        self._other_hosts = respx.Route()
+        if other_hosts == "allow":
+            self._other_hosts.pass_through()
+        else:
+            self._other_hosts.side_effect = _refuse
+        self._routes: dict[tuple[str, VendorApp], respx.Route] = {}
+        self._added: list[respx.Route] = []
 
     def start(self) -> None:
         """Patch httpx's transports; other hosts get a connection error (or pass through)."""
         self._router.__enter__()
-        other_hosts = self._router.route(name=OTHER_HOSTS_ROUTE)
-        if self.other_hosts == "allow":
-            other_hosts.pass_through()
-        else:
-            other_hosts.side_effect = _refuse
+        self._router.routes.add(self._other_hosts, name=OTHER_HOSTS_ROUTE)
+        self._added = [self._other_hosts]
 
     def route(self, host: str, vendor_app: VendorApp) -> None:
         """Answer ``host`` with the vendor's engine, ahead of the route for other hosts."""
-        route = self._router.route(host__regex=host_pattern(host))
-        route.side_effect = lambda request: _respond(vendor_app, request)
+        route = self._routes.get((host, vendor_app))
+        if route is None:
+            route = respx.Route(host__regex=host_pattern(host))
+            route.side_effect = _responder(vendor_app)
+            self._routes[(host, vendor_app)] = route
         last = self._router.routes.pop(OTHER_HOSTS_ROUTE)  # type: ignore[no-untyped-call]
+        self._router.routes.add(route)
         self._router.routes.add(last, name=OTHER_HOSTS_ROUTE)
+        self._added.append(route)
 
     def stop(self) -> None:
         """Restore httpx."""
+        for route in self._added:
+            route.reset()  # the calls respx recorded on it
+        self._added = []
         self._router.__exit__(None, None, None)
+
+
+def _responder(vendor_app: VendorApp) -> Callable[[httpx.Request], httpx.Response]:
+    return lambda request: _respond(vendor_app, request)
 
 
 def _respond(vendor_app: VendorApp, request: httpx.Request) -> httpx.Response:

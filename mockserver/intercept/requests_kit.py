@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -37,6 +38,10 @@ class RequestsInterceptor:
         self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         if other_hosts == "allow":
             self._mock.add_passthru(EVERYTHING)  # consulted only when no vendor route matches
+        # One callback per method, built once per host and vendor and registered again on each start;
+        # their calls are cleared on stop, so nothing is kept from one start to the next.
+        self._routes: dict[tuple[str, VendorApp], list[responses.CallbackResponse]] = {}
+        self._added: list[responses.CallbackResponse] = []
 
     def start(self) -> None:
         """Patch ``HTTPAdapter.send``; unmatched URLs raise ``requests.ConnectionError`` (or pass through)."""
@@ -44,16 +49,30 @@ class RequestsInterceptor:
 
     def route(self, host: str, vendor_app: VendorApp) -> None:
         """Answer every method on ``host`` with the vendor's engine."""
-        pattern = url_pattern(host)
-        for method in HTTP_METHODS:
-            self._mock.add_callback(
-                method, pattern, callback=lambda request: _respond(vendor_app, request), content_type=None
-            )
+        routes = self._routes.get((host, vendor_app))
+        if routes is None:
+            pattern = url_pattern(host)
+            callback = _callback(vendor_app)
+            routes = [
+                responses.CallbackResponse(method, pattern, callback=callback, content_type=None)
+                for method in HTTP_METHODS
+            ]
+            self._routes[(host, vendor_app)] = routes
+        for route in routes:
+            self._mock.add(route)
+        self._added.extend(routes)
 
     def stop(self) -> None:
         """Restore ``requests``."""
         self._mock.stop()
         self._mock.reset()
+        for route in self._added:
+            route.calls.reset()
+        self._added = []
+
+
+def _callback(vendor_app: VendorApp) -> Callable[[requests.PreparedRequest], Any]:
+    return lambda request: _respond(vendor_app, request)
 
 
 def _respond(vendor_app: VendorApp, request: requests.PreparedRequest) -> Any:

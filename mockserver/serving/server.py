@@ -8,10 +8,14 @@ connection:
   ``max_header_bytes`` in all (else 431), answered in the vendor's own error shape and then closed;
 - ``head_timeout`` seconds to send a request line and headers, from the connection or the first byte of
   a request, and ``body_timeout`` seconds more for its body; an idle or slow connection is closed then
-  (slowloris);
+  (slowloris). No timer per request: each connection keeps its deadline, and one :class:`Sweep` per
+  server closes those past it, every quarter of a second at most (a timeout is kept to within that);
 - a cap of ``max_connections``: at the cap, a new connection closes the connection that has waited
   longest for its request head (an attacker's slow connections go first; a normal client sends its head
   at once), and only if every connection is busy with a request is the new one answered 503.
+
+A response whose length is known (every cached answer) reaches the socket in one write, head and body
+together (:class:`HeldHead`), instead of uvicorn's two.
 
 :class:`HostGuard` refuses a ``Host`` the server does not serve (421) and a foreign ``Origin`` (403).
 """
@@ -19,7 +23,6 @@ connection:
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from http import HTTPStatus
@@ -27,8 +30,9 @@ from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn._types import ASGI3Application
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
 from mockserver.engine.emulator import Emulator
@@ -80,11 +84,127 @@ UNAVAILABLE = http_response(
 )
 
 
+SWEEP_EVERY = 0.25  # seconds between two sweeps, at most: a timeout is kept to within this
+
+
+class Sweep:
+    """The one timer of a server: every ``interval`` seconds, close the connections past their deadline.
+
+    A connection records when its wait for a request head or body ends (:attr:`GuardedProtocol.deadline`);
+    arming and cancelling two timers per request cost about 9,000 instructions (docs/performance.md).
+    The sweep runs while the server has connections: the first one starts it, it ends by itself once
+    none is left, and :meth:`stop` ends it with the server.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._handle: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connections: set[Any] = set()
+
+    @classmethod
+    def for_limits(cls, limits: Limits) -> Sweep:
+        """A sweep frequent enough for these timeouts: every quarter second, or a quarter of the shortest."""
+        shortest = min(limits.head_timeout, limits.body_timeout)
+        return cls(max(0.005, min(SWEEP_EVERY, shortest / 4)))
+
+    def running(self) -> bool:
+        """Whether a sweep is scheduled."""
+        return self._handle is not None
+
+    def watch(self, connection: GuardedProtocol) -> None:
+        """Sweep the connections of ``connection``'s server (from now, if the sweep was not running)."""
+        if self._handle is not None and self._loop is connection.loop:
+            return
+        self.stop()
+        self._loop, self._connections = connection.loop, connection.connections
+        self._handle = connection.loop.call_later(self.interval, self._sweep, connection.loop)
+
+    def stop(self) -> None:
+        """End the sweep (the server has stopped)."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = loop.time()
+        late = [
+            connection
+            for connection in self._connections
+            if isinstance(connection, GuardedProtocol)
+            and connection.deadline is not None
+            and connection.deadline <= now
+        ]
+        for connection in late:
+            connection.timed_out()
+        self._handle = loop.call_later(self.interval, self._sweep, loop) if self._connections else None
+
+
+class HeldHead(asyncio.Transport):
+    """What a request's cycle writes to: the head of a response of known length is held back and
+    written with the first body bytes (the whole answer, for the emulator's cached answers), in one
+    write instead of two. One per connection, re-armed per request.
+
+    A head announcing ``transfer-encoding: chunked`` (a stream, such as the inspector's events) is
+    written at once, as before; a held head whose body never comes (``HEAD``, 204, 304, an app that
+    fails) is written when the response completes or before the connection closes.
+    """
+
+    __slots__ = ("expecting", "held", "transport")
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        super().__init__()
+        self.transport = transport
+        self.held: bytes | None = None
+        self.expecting = True  # the next write (but a 100 Continue) is a response head
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        held = self.held
+        if held is not None:
+            self.held = None
+            if len(data) <= JOINED_BYTES:
+                self.transport.write(held + data)
+            else:  # a large body is not copied: one writev where the loop has it (uvloop)
+                self.transport.writelines((held, data))
+        elif self.expecting and data != CONTINUE:
+            self.expecting = False
+            head = bytes(data)
+            if CHUNKED in head:
+                self.transport.write(head)
+            else:
+                self.held = head
+        else:
+            self.transport.write(data)
+
+    def flush(self) -> None:
+        """Write a held head (its response is complete without body bytes)."""
+        if self.held is not None:
+            held, self.held = self.held, None
+            if not self.transport.is_closing():
+                self.transport.write(held)
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.transport.get_extra_info(name, default)
+
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"  # what uvicorn writes for ``Expect: 100-continue``
+CHUNKED = b"\r\ntransfer-encoding: chunked\r\n"  # uvicorn writes header names in lower case
+JOINED_BYTES = 64 * 1024  # a body up to this is copied after its head: one buffer, one write
+
+
 class GuardedProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with head limits, a head-read timeout and a connection cap."""
+    """uvicorn's httptools protocol with head limits, head and body deadlines and a connection cap."""
 
     limits: Limits
     refusals: Refusals
+    sweep: Sweep
 
     def __init__(
         self,
@@ -98,13 +218,16 @@ class GuardedProtocol(HttpToolsProtocol):
         self._line = 0
         self._count = 0
         self._bytes = 0
-        self._head_timer: asyncio.TimerHandle | None = None
+        self._writer: HeldHead | None = None
+        self.deadline: float | None = None  # (loop time) while the connection waits for a head or body
         self.waiting_since: float | None = None  # set while the connection waits for a request head
 
     @classmethod
     def configured(cls, limits: Limits, refusals: Refusals) -> type[GuardedProtocol]:
-        """A protocol class bound to these limits (uvicorn creates one instance per connection)."""
-        return type("ConfiguredGuardedProtocol", (cls,), {"limits": limits, "refusals": refusals})
+        """A protocol class bound to these limits (uvicorn creates one instance per connection), with
+        the sweep of its server's deadlines."""
+        attributes = {"limits": limits, "refusals": refusals, "sweep": Sweep.for_limits(limits)}
+        return type("ConfiguredGuardedProtocol", (cls,), attributes)
 
     # ------------------------------------------------------------------ connections
 
@@ -114,7 +237,10 @@ class GuardedProtocol(HttpToolsProtocol):
             transport.write(UNAVAILABLE)
             transport.close()
             return
-        self._wait_for_head()
+        self._writer = HeldHead(transport)
+        self.waiting_since = now = self.loop.time()
+        self.deadline = now + self.limits.head_timeout
+        self.sweep.watch(self)
 
     def _make_room(self) -> bool:
         """Close the connection that has waited longest for a request head; False if there is none."""
@@ -131,30 +257,28 @@ class GuardedProtocol(HttpToolsProtocol):
         return True
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_head_timer()
-        self.waiting_since = None
+        self.deadline = self.waiting_since = None
         super().connection_lost(exc)
 
-    def _wait_for_head(self) -> None:
-        self.waiting_since = time.monotonic()
-        if self._head_timer is None:
-            self._head_timer = self.loop.call_later(self.limits.head_timeout, self._head_timed_out)
-
-    def _stop_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-
-    def _head_timed_out(self) -> None:
-        self._head_timer = None
+    def timed_out(self) -> None:
+        """Past its deadline (the sweep): close the connection."""
+        self.deadline = None
         if not self.transport.is_closing():
             self.logger.info("closed a connection that sent no complete request in time")
             self.transport.close()
 
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        if self._writer is not None:  # the cycle writes through the connection's HeldHead
+            self._writer.expecting = True
+            cycle.transport = self._writer
+        super()._start_asgi_task(cycle, app)
+
     def on_response_complete(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
         super().on_response_complete()
         if not self.transport.is_closing():
-            self.waiting_since = time.monotonic()  # idle: uvicorn's keep-alive timeout closes it
+            self.waiting_since = self.loop.time()  # idle: uvicorn's keep-alive timeout closes it
 
     # ------------------------------------------------------------------ the request head
 
@@ -162,7 +286,9 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._refused = False
         self._line = self._count = self._bytes = 0
-        self._wait_for_head()
+        self.waiting_since = now = self.loop.time()
+        if self.deadline is None:  # else the connection's first head: its deadline runs from the connection
+            self.deadline = now + self.limits.head_timeout
 
     def on_url(self, url: bytes) -> None:
         if self._refused:
@@ -172,7 +298,7 @@ class GuardedProtocol(HttpToolsProtocol):
             self.url += url[:256]  # enough to know the vendor whose error shape to answer in
             self._refuse("uri_too_long")
             return
-        super().on_url(url)
+        self.url += url  # uvicorn's on_url, inlined (a frame less per callback)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._refused:
@@ -182,16 +308,18 @@ class GuardedProtocol(HttpToolsProtocol):
         if self._count > self.limits.max_headers or self._bytes > self.limits.max_header_bytes:
             self._refuse("header_too_large")
             return
-        super().on_header(name, value)
+        name = name.lower()  # uvicorn's on_header, inlined (a frame less per header)
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        self._stop_head_timer()
         if self._refused:
-            self.waiting_since = None
+            self.deadline = self.waiting_since = None
             return
         # until its body is in, a request still waits on its client: it may be cut (timeout, cap)
-        self.waiting_since = time.monotonic()
-        self._head_timer = self.loop.call_later(self.limits.body_timeout, self._head_timed_out)
+        self.waiting_since = now = self.loop.time()
+        self.deadline = now + self.limits.body_timeout
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
@@ -199,15 +327,14 @@ class GuardedProtocol(HttpToolsProtocol):
             super().on_body(body)
 
     def on_message_complete(self) -> None:
-        self._stop_head_timer()
-        self.waiting_since = None
+        self.deadline = self.waiting_since = None
         if not self._refused:
             super().on_message_complete()
 
     def _refuse(self, kind: str) -> None:
         """Answer ``kind`` in the vendor's shape (unless a response is under way) and close."""
         self._refused = True
-        self._stop_head_timer()
+        self.deadline = None
         busy = self.cycle is not None and not self.cycle.response_complete
         if not busy and not self.transport.is_closing():
             path = self.url.split(b"?", 1)[0][:200].decode("latin-1")

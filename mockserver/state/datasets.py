@@ -12,14 +12,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mockserver.data.dataset import Dataset
+from mockserver.data.dataset import Dataset, SortKey
 from mockserver.data.seeding import complete
 from mockserver.declarations.model import VendorSpec
 from mockserver.documents.fields import key_schema
 from mockserver.documents.schemas import SchemaStore
 from mockserver.limits import DEFAULT_LIMITS, Limits
 from mockserver.state.backends import InMemory, SharedState
-from mockserver.state.records import checked_records, fixture_path, iter_fixture
+from mockserver.state.prepared import PreparedCache
+from mockserver.state.records import checked_records, fixture_bytes, fixture_path, iter_fixture
 
 
 class RecordLimitError(ValueError):
@@ -29,6 +30,24 @@ class RecordLimitError(ValueError):
 def data_part(tenant: str, name: str) -> str:
     """The shared-state part that holds ``tenant``'s own records of kind ``name``."""
     return f"data:{tenant}\x00{name}"
+
+
+def first_orderings(spec: VendorSpec, name: str) -> list[tuple[SortKey, ...]]:
+    """The orders the endpoints over dataset ``name`` list in by default: built with the dataset, while
+    its records are read anyway, rather than by the first request."""
+    found = []
+    for endpoint in spec.endpoints:
+        order = endpoint.order
+        if endpoint.dataset != name:
+            continue
+        if order.param is None:
+            found.append(order.keys_for({}))
+            continue
+        param = endpoint.params.get(order.param)
+        default = None if param is None else param.default
+        if default is not None and str(default) in order.options:
+            found.append(order.keys_for({order.param: default}))
+    return list(dict.fromkeys(found))
 
 
 class VendorDatasets:
@@ -41,8 +60,13 @@ class VendorDatasets:
         fixtures_dir: Path,
         limits: Limits = DEFAULT_LIMITS,
         shared: SharedState | None = None,
+        *,
+        prepared: PreparedCache | None = None,
     ) -> None:
+        """``prepared``: where large fixture files are kept prepared (None: always the full load, as
+        ``check`` wants: it validates every record)."""
         self.spec = spec
+        self.prepared = prepared
         self.limits = limits
         self.shared: SharedState = shared or InMemory()
         self.store = store
@@ -53,8 +77,21 @@ class VendorDatasets:
 
     def _load_fixture(self, name: str) -> Dataset:
         dataset = self.spec.datasets[name]
-        records = iter_fixture(self.store, fixture_path(self.fixtures_dir, self.spec.id, dataset), dataset)
-        return Dataset(records, dataset.key)
+        path = fixture_path(self.fixtures_dir, self.spec.id, dataset)
+        orderings = first_orderings(self.spec, name)
+        raw = fixture_bytes(path)
+        prepared, digest = self.prepared, None
+        if prepared is not None and prepared.wanted(raw):
+            digest = prepared.digest(raw, self.store, dataset.schema, dataset.key, orderings)
+            found = prepared.load(digest, dataset.key, orderings)
+            if found is not None:
+                return found
+        records = iter_fixture(self.store, path, dataset, raw)
+        del raw  # the parsed document replaces the bytes
+        loaded = Dataset(records, dataset.key, orderings)
+        if prepared is not None and digest is not None:
+            prepared.save(digest, loaded, orderings)
+        return loaded
 
     def dataset(self, tenant: str, name: str) -> Dataset:
         """The dataset ``name`` as ``tenant`` sees it."""

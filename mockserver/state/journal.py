@@ -238,6 +238,11 @@ class JournalBudget:
 
 
 ENTRY_OVERHEAD = 400  # bytes of an entry's objects besides its strings (measured: about 350 on 3.11)
+# The stored (redacted, cut) header tuples of recently seen header lists, shared by their entries: a
+# client sends the same headers again and again. At most this many lists of at most so many bytes each
+# (64 counted per header for its objects): about 600 KiB in all, keys included.
+SEEN_HEADERS = 256
+SEEN_HEADER_BYTES = 2048
 TRUNCATED = b"...[cut]"
 
 
@@ -263,7 +268,8 @@ def _size(entry: JournalEntry) -> int:
         + len(entry.path)
         + len(entry.raw_query)
         + len(entry.request)
-        + sum(len(name) + len(value) + 120 for name, value in entry.raw_headers)
+        + 120 * len(entry.raw_headers)
+        + sum(map(len, itertools.chain.from_iterable(entry.raw_headers)))  # every name and value
     )
 
 
@@ -277,6 +283,8 @@ class Journal:
         self.size = size
         self.budget = budget or JournalBudget()
         self._entries: dict[tuple[str, str | None], deque[JournalEntry]] = {}
+        self._sizes: dict[tuple[str, str | None], deque[int]] = {}  # each entry's counted bytes, in step
+        self._seen: dict[tuple[object, ...], tuple[tuple[bytes, bytes], ...]] = {}  # see SEEN_HEADERS
         self._bytes: dict[tuple[str, str | None], int] = {}
         self._total = 0
         self._sequence = itertools.count(1)
@@ -324,7 +332,7 @@ class Journal:
         unauthenticated, its response body (if any) cut to ``budget.body_bytes``. Every journal,
         in-process or shared, stores only this."""
         budget = self.budget
-        headers = () if tenant is None else _stored_headers(scope["headers"], secret_headers, budget)
+        headers = () if tenant is None else self._stored_headers(scope["headers"], secret_headers)
         query = _redacted_query(scope["query_string"][: budget.query_bytes])
         limit = budget.body_bytes
         kept = response if not response or len(response) <= limit else response[:limit]
@@ -370,6 +378,21 @@ class Journal:
             self.watching = False  # nobody looked for a while: back to the plain journal
         return entry
 
+    def _stored_headers(self, raw: Any, secret_headers: frozenset[bytes]) -> tuple[tuple[bytes, bytes], ...]:
+        """:func:`_stored_headers`, shared with the entries of the same header list seen lately."""
+        try:
+            key = (secret_headers, *raw)
+            stored = self._seen.get(key)
+        except TypeError:  # [name, value] lists (ASGI allows them): nothing to share
+            return _stored_headers(raw, secret_headers, self.budget)
+        if stored is None:
+            stored = _stored_headers(raw, secret_headers, self.budget)
+            if sum(len(name) + len(value) + 64 for name, value in raw) <= SEEN_HEADER_BYTES:
+                if len(self._seen) >= SEEN_HEADERS:
+                    self._seen.clear()
+                self._seen[key] = stored
+        return stored
+
     def _store(self, entry: JournalEntry) -> None:
         """Number and keep a compact entry, within the entry and byte budgets (a shared journal sends it)."""
         budget = self.budget
@@ -380,8 +403,10 @@ class Journal:
             entries = self._entries.get(owner)
             if entries is None:
                 entries = self._entries[owner] = deque()
+                self._sizes[owner] = deque()
                 self._bytes[owner] = 0
             entries.append(entry)
+            self._sizes[owner].append(size)
             self._bytes[owner] += size
             self._total += size
             if entry.response:
@@ -396,12 +421,12 @@ class Journal:
     def _drop_oldest(self, owner: tuple[str, str | None]) -> None:
         entries = self._entries[owner]
         oldest = entries.popleft()
-        size = _size(oldest)
+        size = self._sizes[owner].popleft()
         self._bytes[owner] -= size
         self._total -= size
         self._release_body(oldest)
         if not entries:
-            del self._entries[owner], self._bytes[owner]
+            del self._entries[owner], self._sizes[owner], self._bytes[owner]
 
     def _release_body(self, entry: JournalEntry) -> None:
         """Let an entry's body go (its entry fell off); the queue of bodies forgets it lazily."""
@@ -465,6 +490,7 @@ class Journal:
                 if (vendor is None or owner == vendor) and (tenant is None or who == tenant):
                     for entry in self._entries.pop((owner, who)):
                         self._release_body(entry)
+                    del self._sizes[(owner, who)]
                     self._total -= self._bytes.pop((owner, who))
             self._with_body = deque(item for item in self._with_body if item.response)
 

@@ -54,12 +54,18 @@ def _consumed(records: list[Any]) -> Iterator[Any]:
         yield record
 
 
-def read_fixture(path: Path) -> Any:
-    """A fixture file's document, parsed by orjson (fast, compact); read_json explains a broken file."""
+def fixture_bytes(path: Path) -> bytes:
+    """A fixture file's bytes (a missing file is a DeclarationError naming it)."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise DeclarationError(path, "file not found") from None
+
+
+def read_fixture(path: Path, raw: bytes | None = None) -> Any:
+    """A fixture file's document, parsed by orjson (fast, compact); read_json explains a broken file."""
+    if raw is None:
+        raw = fixture_bytes(path)
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as error:
@@ -67,9 +73,13 @@ def read_fixture(path: Path) -> Any:
         raise DeclarationError(path, f"not portable JSON: {error}") from None
 
 
-def iter_fixture(store: SchemaStore, path: Path, dataset: DatasetSpec) -> Iterator[Mapping[str, Any]]:
-    """Read a fixture file (``{"records": [...]}``) and yield its records as they are checked."""
-    document = read_fixture(path)
+def iter_fixture(
+    store: SchemaStore, path: Path, dataset: DatasetSpec, raw: bytes | None = None
+) -> Iterator[Mapping[str, Any]]:
+    """Read a fixture file (``{"records": [...]}``, or its bytes ``raw`` when already read) and yield its
+    records as they are checked."""
+    document = read_fixture(path, raw)
+    del raw
     if not isinstance(document, dict) or not isinstance(document.get("records"), list):
         raise DeclarationError(path, 'a fixture file is an object with a "records" array')
     records: list[Any] = document.pop("records")

@@ -200,6 +200,10 @@ class EmulatorMock:
         self._interceptors: list[Interceptor] | None = None
         self._guard: SocketGuard | None = None
         self._active: set[str] = set()
+        # Built on the first entry and started again by later ones (a decorated function called again,
+        # the pytest plugin's next test): each keeps the routes it built, so an entry only patches.
+        self._kit: list[Interceptor] | None = None
+        self._refusing: SocketGuard | None = None
 
     @property
     def emulator(self) -> Emulator:
@@ -220,21 +224,34 @@ class EmulatorMock:
             self.emulator.reset()  # a decorated function called twice starts from the fixtures each time
         self._interceptors = []
         try:
-            for interceptor in available_interceptors(self.other_hosts):
+            if self._kit is None:
+                self._kit = available_interceptors(self.other_hosts)
+            for interceptor in self._kit:
                 interceptor.start()
                 self._interceptors.append(interceptor)
-            self._guard = SocketGuard(self.clients)
+            self._guard = self._new_guard()
             self._guard.start()
-            if self.other_hosts == "refuse":  # no socket may reach any declared vendor, mocked or not
-                for spec in self.emulator.vendors.values():
-                    for host in spec.hosts:
-                        self._guard.block(host)
             for vendor_id in list(self.emulator.vendors) if self._wanted is None else self._wanted:
                 self.activate(vendor_id)
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def _new_guard(self) -> SocketGuard:
+        """The socket guard of one entry: with other hosts refused, every declared vendor's hosts.
+
+        That guard is the same for every entry (activating a vendor blocks nothing more), so it is built
+        once; with other hosts allowed it starts empty and each activated vendor adds its hosts.
+        """
+        if self.other_hosts == "allow":
+            return SocketGuard(self.clients)
+        if self._refusing is None:  # no socket may reach any declared vendor, mocked or not
+            self._refusing = SocketGuard(self.clients)
+            for spec in self.emulator.vendors.values():
+                for host in spec.hosts:
+                    self._refusing.block(host)
+        return self._refusing
 
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
         """Decorate a function, sync or async: the mock is active while it runs."""

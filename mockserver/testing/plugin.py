@@ -11,8 +11,10 @@ httpx, ``requests`` and aiohttp are answered in-process (see :mod:`mockserver.in
 to a vendor host fails at once.
 
 The emulator is built once per session (per xdist worker) and reset before every test, so each test
-starts from the fixtures with no faults and an empty journal. Requests to hosts that are not mocked are
-refused; set ``vendor_emulator_other_hosts = allow`` in the pytest ini file to let them through.
+starts from the fixtures with no faults and an empty journal. The interception is built once too (its
+routes for each vendor): a test only patches the clients and unpatches them when it ends. Requests to
+hosts that are not mocked are refused; set ``vendor_emulator_other_hosts = allow`` in the pytest ini
+file to let them through.
 
 Importing this module does nothing but define the hooks and fixtures: the vendor fixtures are made in
 ``pytest_configure`` (from the folder names under ``schemas/``) and the emulator when a test first asks.
@@ -84,14 +86,27 @@ def vendor_emulator(pytestconfig: pytest.Config) -> Emulator:
         raise pytest.UsageError(f"vendor-emulator: {OPTIONS_FILE_OPTION}: {error}") from None
 
 
+@pytest.fixture(scope="session")
+def _vendor_routers(vendor_emulator: Emulator) -> dict[str, EmulatorMock]:
+    """One mock per ``other_hosts`` value, entered anew by each test: its routes are built once."""
+    return {}
+
+
 @pytest.fixture
-def _vendor_routing(vendor_emulator: Emulator, request: pytest.FixtureRequest) -> Iterator[EmulatorMock]:
+def _vendor_routing(
+    vendor_emulator: Emulator, _vendor_routers: dict[str, EmulatorMock], request: pytest.FixtureRequest
+) -> Iterator[EmulatorMock]:
     marker = request.node.get_closest_marker(MARKER)
     configured = request.config.getini(OTHER_HOSTS_OPTION)
     other_hosts = cast(OtherHosts, marker.kwargs.get("other_hosts", configured) if marker else configured)
     vendor_emulator.reset()
+    mock = _vendor_routers.get(other_hosts)
+    if mock is None:
+        mock = _vendor_routers[other_hosts] = EmulatorMock(
+            (), other_hosts=other_hosts, emulator=vendor_emulator
+        )
     # No vendor is routed yet: each vendor fixture the test asks for adds its own routes.
-    with EmulatorMock((), other_hosts=other_hosts, emulator=vendor_emulator) as mock:
+    with mock:
         yield mock
 
 

@@ -17,7 +17,7 @@ from mockserver.engine.routing import HostPolicy, host_name, served_host
 from mockserver.errors import ConfigurationError
 from mockserver.intercept.transport import EmulatorTransport
 from mockserver.limits import DEFAULT_LIMITS, Limits, add_arguments, from_arguments
-from mockserver.serving.server import GuardedProtocol, HostGuard, Refusals, http_response
+from mockserver.serving.server import GuardedProtocol, HeldHead, HostGuard, Refusals, Sweep, http_response
 
 CONTACTSHIP = {"x-api-key": "contactship-test-key"}
 
@@ -105,10 +105,12 @@ class FakeTransport(asyncio.Transport):
     def __init__(self) -> None:
         super().__init__()
         self.written = b""
+        self.writes = 0
         self.closed = False
 
     def write(self, data: Any) -> None:
         self.written += bytes(data)
+        self.writes += 1
 
     def close(self) -> None:
         self.closed = True
@@ -164,6 +166,106 @@ def test_the_guarded_protocol_times_out_a_slow_head() -> None:
     finally:
         protocol.connection_lost(None)
         loop.close()
+
+
+def test_the_guarded_protocol_times_out_a_slow_body() -> None:
+    protocol, transport, loop = _protocol(Limits(body_timeout=0.05))
+    try:
+        head = b"POST /__mock__/butter/seed HTTP/1.1\r\ncontent-type: application/json\r\n"
+        protocol.data_received(head + b"content-length: 90\r\n\r\n" + b'{"records": [')
+        loop.run_until_complete(asyncio.sleep(0.15))
+        assert transport.closed
+        assert transport.written == b"", "no answer to a request whose body never came"
+    finally:
+        protocol.connection_lost(None)
+        loop.close()
+
+
+def test_a_connection_that_keeps_its_deadlines_stays_open() -> None:
+    protocol, transport, loop = _protocol(Limits(head_timeout=0.05, body_timeout=0.05))
+    try:
+        protocol.data_received(b"GET /__mock__ HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+        loop.run_until_complete(asyncio.sleep(0.15))
+        assert transport.written.startswith(b"HTTP/1.1 200 ")
+        assert not transport.closed, (
+            "idle after its answer: uvicorn's keep-alive timeout applies, not the head's"
+        )
+    finally:
+        protocol.connection_lost(None)
+        loop.close()
+
+
+def test_one_sweep_per_server_runs_while_it_has_connections() -> None:
+    protocol, _, loop = _protocol(Limits(head_timeout=0.05))
+    sweep = protocol.sweep
+    try:
+        assert sweep.running(), "the first connection starts it"
+        assert sweep.interval <= 0.05 / 4, "a timeout is kept to within a quarter of itself"
+        protocol.connection_lost(None)
+        loop.run_until_complete(asyncio.sleep(0.05))
+        assert not sweep.running(), "it ends by itself once the server has no connection"
+    finally:
+        loop.close()
+    assert Sweep.for_limits(Limits()).interval == 0.25
+    assert Sweep.for_limits(Limits(head_timeout=0.4)).interval == 0.1
+
+
+def test_the_sweep_stops_with_the_server() -> None:
+    protocol, _, loop = _protocol(Limits())
+    try:
+        protocol.sweep.stop()
+        assert not protocol.sweep.running()
+    finally:
+        protocol.connection_lost(None)
+        loop.close()
+
+
+BUTTER_REQUEST = (
+    b"GET /butter/api/phone-numbers HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+    b"x-api-key: bk_test_butter\r\nx-organization-id: org_test\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize("method", [b"GET", b"HEAD"])
+def test_a_cached_answer_is_written_whole_in_one_write(method: bytes) -> None:
+    protocol, transport, loop = _protocol(Limits())
+    try:
+        for _ in range(2):  # the first answer, then the cached one, on one keep-alive connection
+            transport.written, transport.writes = b"", 0
+            protocol.data_received(method + BUTTER_REQUEST[3:])
+            loop.run_until_complete(asyncio.sleep(0.01))
+            head, _, body = transport.written.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+            length = int(head.split(b"content-length: ")[1].split(b"\r\n")[0])
+            assert length > 0
+            assert len(body) == (0 if method == b"HEAD" else length)
+            assert transport.writes == 1, "status line, headers and body in one write"
+            assert not transport.closed
+    finally:
+        protocol.connection_lost(None)
+        loop.close()
+
+
+def test_a_held_head_goes_out_with_its_body_a_streamed_one_at_once() -> None:
+    transport = FakeTransport()
+    writer = HeldHead(transport)
+    writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    assert transport.writes == 1, "an interim 100 Continue is not held"
+    writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
+    writer.write(b"{}")
+    assert (transport.writes, transport.written.endswith(b"\r\n\r\n{}")) == (2, True)
+    writer.expecting = True
+    writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+    assert transport.writes == 3, "a stream's head is written at once (an event stream may wait long)"
+    writer.expecting = True
+    writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\n")
+    writer.write(b"x" * 100_000)
+    assert transport.writes == 4, "a large body joins its head in one writelines"
+    writer.expecting = True
+    writer.write(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 5\r\n\r\n")
+    writer.close()
+    assert transport.written.endswith(b"content-length: 5\r\n\r\n"), "a held head is written before a close"
+    assert transport.closed
 
 
 def test_limits_from_the_command_line() -> None:

@@ -65,3 +65,118 @@ def test_every_declared_vendor_has_its_fixture(vendor_id: str, request: pytest.F
     answer = httpx.get(vendor.base_url + vendor.spec.endpoints[0].path, headers=vendor.headers)
     assert answer.status_code == 200
     vendor.assert_called(times=1)
+
+
+# Run in this order in one session: the first test changes every kind of state a test can change, the
+# next ones must see none of it (the emulator and its interception are shared by the whole session).
+SESSION = textwrap.dedent(
+    """
+    import aiohttp
+    import asyncio
+    import httpcore
+    import httpx
+    import pytest
+    import requests
+    import socket
+
+    CONTACTSHIP = "https://api.contactship.ai/v1/phone-numbers"
+    BUTTER = "https://api.getbutter.ai/api/phone-numbers"
+    FAMULOR = "https://app.famulor.de/api/user/phone-numbers/all"
+    ORIGINAL = {
+        "getaddrinfo": socket.getaddrinfo,
+        "connect": socket.socket.connect,
+        "send": requests.adapters.HTTPAdapter.send,
+        "aiohttp": aiohttp.ClientSession._request,
+        "httpx": httpcore.ConnectionPool.handle_request,
+    }
+    FIRST = {}
+
+
+    def state(vendors):
+        return {
+            vendor: {
+                "records": {name: mock.records(name) for name in mock.spec.datasets},
+                "tenants": mock.app.tenancy.registered_tenants(),
+                "faults": mock.app.faults.rules(),
+                "rate_limits": mock.app.tenancy.rate_limits,
+                "writes": mock.app.writes.exported(),
+            }
+            for vendor, mock in ((vendor, vendors[vendor]) for vendor in vendors.emulator.vendors)
+        }
+
+
+    def test_1_changes_every_kind_of_state(vendor_mocks):
+        FIRST.update(state(vendor_mocks))
+        butter, shop, famulor = vendor_mocks.butter, vendor_mocks.contactship, vendor_mocks.famulor
+        butter.seed([{"status": "free"}])
+        butter.register_key("bk_extra", "org_extra")
+        butter.seed([{"status": "free"}] * 2, tenant="org_extra")
+        assert shop.revoke("contactship-test-key")
+        shop.register_key("ck_other")
+        famulor.fail(503, times=5)
+        famulor.slow(0.01, path="/nowhere")
+        famulor.rate_limits()
+        famulor.advance(days=40)
+        famulor.switch("payment_failed")
+        assert httpx.get(CONTACTSHIP, headers={"x-api-key": "contactship-test-key"}).status_code == 401
+        assert httpx.get(FAMULOR, headers=famulor.headers).status_code == 503
+        assert requests.get(BUTTER, headers=butter.headers, timeout=5).status_code == 200
+        assert len(vendor_mocks.calls) == 3
+        assert state(vendor_mocks) != FIRST
+
+
+    def test_2_sees_none_of_it(vendor_mocks):
+        assert state(vendor_mocks) == FIRST
+        assert vendor_mocks.calls == []
+        assert httpx.get(CONTACTSHIP, headers=vendor_mocks.contactship.headers).status_code == 200
+        assert httpx.get(FAMULOR, headers=vendor_mocks.famulor.headers).status_code == 200
+        extra = {"X-API-Key": "bk_extra", "X-Organization-Id": "org_extra"}
+        assert httpx.get(BUTTER, headers=extra).status_code == 401
+        assert httpx.get(CONTACTSHIP, headers={"x-api-key": "ck_other"}).status_code == 401
+
+
+    def test_3_routes_only_the_vendor_it_asks_for(contactship_mock):
+        assert httpx.get(CONTACTSHIP, headers=contactship_mock.headers).status_code == 200
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(BUTTER)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(BUTTER, timeout=5)
+
+        async def aiohttp_get():
+            async with aiohttp.ClientSession() as session:
+                await session.get(BUTTER)
+
+        with pytest.raises(aiohttp.ClientConnectionError):
+            asyncio.run(aiohttp_get())
+        contactship_mock.assert_called(times=1)
+
+
+    def test_4_without_a_fixture_every_client_is_as_before():
+        assert socket.getaddrinfo is ORIGINAL["getaddrinfo"]
+        assert socket.socket.connect is ORIGINAL["connect"]
+        assert requests.adapters.HTTPAdapter.send is ORIGINAL["send"]
+        assert aiohttp.ClientSession._request is ORIGINAL["aiohttp"]
+        assert httpcore.ConnectionPool.handle_request is ORIGINAL["httpx"]
+
+
+    def test_5_again_from_the_fixtures(vendor_mocks):
+        assert state(vendor_mocks) == FIRST
+        assert vendor_mocks.calls == []
+    """
+)
+
+
+def test_no_state_and_no_route_passes_from_one_test_to_the_next(tmp_path: Path) -> None:
+    """The session's emulator and interception are reused: each test still starts from nothing."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (tmp_path / "test_session.py").write_text(SESSION, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_session.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "5 passed" in result.stdout
