@@ -37,6 +37,7 @@ OVER_MAX = {
     "enum": ["reject", "clamp"],
     "description": "A size above the parameter's maximum: `reject` it (4xx) or `clamp` it to the maximum.",
 }
+PAGE_PARAM = {"type": "string", "description": "The parameter with the page number (from 1)."}
 SIZE_PARAM = {
     "type": "string",
     "description": "The parameter with the page size (its default is the default size).",

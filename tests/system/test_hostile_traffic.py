@@ -98,23 +98,6 @@ class Server:
                 self.process.wait()
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """Start servers with extra arguments; all are stopped (and checked for tracebacks) at the end."""
-    started: list[Server] = []
-
-    def start(*arguments: str) -> Server:
-        folder = tmp_path / f"server{len(started)}"
-        folder.mkdir()
-        started.append(Server(folder, *arguments))
-        return started[-1]
-
-    yield start
-    for server in started:
-        server.stop()
-        assert "Traceback" not in server.errors(), server.errors()[-2000:]
-
-
 def normal_ms(base: str, count: int = 7) -> float:
     """The median time of ``count`` ordinary authenticated requests, in milliseconds (each a 200)."""
     times = []

@@ -26,23 +26,6 @@ PURCHASE = "/famulor/api/user/phone-numbers/purchase"
 TOO_LARGE = {"message": "Content Too Large"}
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """Start servers with extra arguments; all are stopped (and checked for tracebacks) at the end."""
-    started: list[Server] = []
-
-    def start(*arguments: str) -> Server:
-        folder = tmp_path / f"server{len(started)}"
-        folder.mkdir()
-        started.append(Server(folder, *arguments))
-        return started[-1]
-
-    yield start
-    for server in started:
-        server.stop()
-        assert "Traceback" not in server.errors(), server.errors()[-2000:]
-
-
 def _held(base: str) -> list[str]:
     listed = httpx.get(f"{base}/famulor/api/user/phone-numbers/all", headers=FAMULOR).json()["data"]
     return [item["phone_number"] for item in listed]

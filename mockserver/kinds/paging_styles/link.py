@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from mockserver.kinds.paging import (
     OVER_MAX,
+    PAGE_PARAM,
     SIZE_PARAM,
     Broken,
     Page,
@@ -67,7 +68,7 @@ class LinkPaging(SizedPager):
         "description": 'Page number and size, the pages linked by RFC 8288 `Link` headers (`rel="next"`, '
         '`"prev"`, `"first"`, `"last"`), as GitHub does; the last page has no `rel="next"`.',
         "properties": {
-            "page_param": {"type": "string", "description": "The parameter with the page number (from 1)."},
+            "page_param": PAGE_PARAM,
             "size_param": SIZE_PARAM,
             "over_max": OVER_MAX,
         },

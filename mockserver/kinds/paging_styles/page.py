@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from mockserver.kinds.paging import (
     OVER_MAX,
+    PAGE_PARAM,
     SIZE_PARAM,
     Broken,
     Page,
@@ -39,7 +40,7 @@ class PagePaging(SizedPager):
         "title": "page",
         "description": "Page number and size (Laravel style).",
         "properties": {
-            "page_param": {"type": "string", "description": "The parameter with the page number (from 1)."},
+            "page_param": PAGE_PARAM,
             "size_param": SIZE_PARAM,
             "over_max": OVER_MAX,
         },
