@@ -20,10 +20,14 @@ from mockserver.state.faults import (
 class Faults:
     """The persistent fault rules of one vendor.
 
-    With a shared backend the rules are stored for every process (the ``faults`` part) and a counted
-    rule's countdown is kept by the store, so "the next 3 requests" means 3 in all, whichever process
-    answers them. Rule ids come from the store too (one counter for every vendor and process), so an id
-    names one rule everywhere; in one process they come from ``ids``, one FaultIds per emulator.
+    With a shared backend the rules are stored for every process, one by one: adding (with the cap),
+    removing, clearing and counting down are each one atomic change in the store, which then tells
+    every process to read the current rules (``applied``); this process never writes back a list of
+    its own, so no change made elsewhere meanwhile is lost. A counted rule's countdown is kept by the
+    store, so "the next 3 requests" means 3 in all, whichever process answers them. Rule ids come from
+    the store too (one counter for every vendor and process), so an id names one rule everywhere; in
+    one process they come from ``ids``, one FaultIds per emulator. The store keeps a rule as its
+    ``as_dict()`` JSON, whatever fields it has.
     """
 
     def __init__(
@@ -40,10 +44,6 @@ class Faults:
         self._ids = ids if ids is not None else FaultIds()
         self.vendor = vendor
         self.shared: SharedState = shared or InMemory()
-
-    def _publish(self, rules: list[FaultRule], *, wait: bool = True) -> None:
-        if self.shared.shared:
-            self.shared.put(self.vendor, "faults", [rule.as_dict() for rule in rules], wait=wait)
 
     def applied(self, rules: list[dict[str, Any]] | None) -> None:
         """Another process changed the rules: mirror them here."""
@@ -71,20 +71,17 @@ class Faults:
         for name in ("path", "tenant"):
             if getattr(rule, name) is not None and not isinstance(getattr(rule, name), str):
                 raise ValueError(f"{name} is a string, got {getattr(rule, name)!r}")
-        with self.shared.exclusive(self.vendor):  # the cap counts every process's rules
+        if self.shared.shared:  # one atomic change in the store, the cap counting every process's rules
+            stored = self.shared.add_rule(self.vendor, rule.as_dict(), self.max_rules)
+            if stored is None:
+                raise FaultLimitError(f"at most {self.max_rules} fault rules at a time (--max-faults)")
+            rule.id = stored
+            return rule
+        with self._lock:
             if len(self._rules) >= self.max_rules:
                 raise FaultLimitError(f"at most {self.max_rules} fault rules at a time (--max-faults)")
-            shared_id = self.shared.next_id(self.vendor)
-            with self._lock:
-                if len(self._rules) >= self.max_rules:
-                    raise FaultLimitError(f"at most {self.max_rules} fault rules at a time (--max-faults)")
-                if shared_id is not None:
-                    rule.id = shared_id
-                else:
-                    rule.id = self._ids.claim(rule.id) if keep_id else self._ids.next()
-                rules = [*self._rules, rule]
-                self._publish(rules)
-                self._rules = rules
+            rule.id = self._ids.claim(rule.id) if keep_id else self._ids.next()
+            self._rules = [*self._rules, rule]
         return rule
 
     def take(self, tenant: str | None, path: str) -> Fault | None:
@@ -95,34 +92,30 @@ class Faults:
         delay = 0.0
         matched: list[int] = []
         with self._lock:
-            used_up = False
             for rule in list(self._rules):
                 if not rule.applies(tenant, path) or (status is not None and rule.status is not None):
                     continue
                 if rule.remaining is not None:
                     left = self.shared.take_count(self.vendor, rule.id)
                     rule.remaining = rule.remaining - 1 if left is None else left
-                    if rule.remaining <= 0:
-                        self._rules.remove(rule)
-                        used_up = True
+                    if rule.remaining <= 0:  # the store removed it for every process (shared)
+                        self._rules = [kept for kept in self._rules if kept is not rule]
                     if rule.remaining < 0:  # other processes used it up first
                         continue
                 status = rule.status if rule.status is not None else status
                 delay += rule.delay
                 matched.append(rule.id)
-            if used_up:
-                self._publish(self._rules, wait=False)
         if status is None and not delay:
             return None
         return Fault(status, min(delay, MAX_DELAY_SECONDS), tuple(matched))
 
     def remove(self, rule_id: int) -> bool:
         """Remove one rule by its id (on every process); False if there is none (any more)."""
-        with self.shared.exclusive(self.vendor), self._lock:
+        if self.shared.shared:
+            return self.shared.remove_rule(self.vendor, rule_id)
+        with self._lock:
             kept = [rule for rule in self._rules if rule.id != rule_id]
             removed = len(kept) != len(self._rules)
-            if removed:
-                self._publish(kept)
             self._rules = kept
         return removed
 
@@ -133,7 +126,8 @@ class Faults:
 
     def clear(self, tenant: str | None = None) -> None:
         """Remove the rules of one tenant, or all."""
+        if self.shared.shared:
+            self.shared.clear_rules(self.vendor, tenant)
+            return
         with self._lock:
-            rules = [rule for rule in self._rules if tenant is not None and rule.tenant != tenant]
-            self._publish(rules)
-            self._rules = rules
+            self._rules = [rule for rule in self._rules if tenant is not None and rule.tenant != tenant]

@@ -1,11 +1,15 @@
 """The small interface between the emulator's state and a backend that shares it between processes.
 
 What is shared is a set of *parts* per vendor, each replaced whole when it changes: ``data:<tenant>
-<NUL><dataset>`` (the records, as a JSON array), ``faults`` (the rules), ``credentials`` (key digests
-and their tenants), ``rate_limits`` (on or off), ``writes:<tenant>`` (a tenant's clock offset, switches
-and scheduled releases), plus the ``reset`` event. The emulator changes its own
-memory only after :meth:`SharedState.put` succeeded, so a process never holds a change that the store
-refused; other processes apply it when the store tells them (``apply`` callbacks, hooks suppressed).
+<NUL><dataset>`` (the records, as a JSON array), ``credentials`` (key digests and their tenants),
+``rate_limits`` (on or off), ``writes:<tenant>`` (a tenant's clock offset, switches and scheduled
+releases), plus the ``reset`` event; a part is put while the vendor is held ``exclusive``, and its value
+computed from the current state. Fault rules are not a part: each rule is added, removed or counted
+down on its own (``add_rule``, ``remove_rule``, ``clear_rules``, ``take_count``), so that two changes
+at once never undo one another; the applier gets the ``faults`` part (the whole current list) after
+each. The emulator changes its own memory only after the store accepted a change, so a process never
+holds a change that the store refused; other processes apply it when the store tells them (``apply``
+callbacks, hooks suppressed).
 """
 
 from __future__ import annotations
@@ -64,7 +68,21 @@ class SharedState(Protocol):
 
     def take_count(self, vendor: str, rule_id: int) -> int | None:
         """Count down a fault rule shared by every process: its remaining count after this request
-        (negative once used up), or None when the count is kept locally."""
+        (negative once used up or gone; at 0 it is removed for every process), or None when the count
+        is kept locally."""
+        ...
+
+    def add_rule(self, vendor: str, rule: Mapping[str, Any], max_rules: int) -> int | None:
+        """Store one more fault rule (any JSON object) for every process unless ``max_rules`` are
+        there: its new id, or None at the cap (shared backends only)."""
+        ...
+
+    def remove_rule(self, vendor: str, rule_id: int) -> bool:
+        """Remove one fault rule for every process: whether it was there (shared backends only)."""
+        ...
+
+    def clear_rules(self, vendor: str, tenant: str | None) -> None:
+        """Remove a tenant's fault rules (every rule for None) for every process (shared backends only)."""
         ...
 
     def next_id(self, vendor: str) -> int | None:

@@ -28,6 +28,15 @@ class InMemory:
     def take_count(self, vendor: str, rule_id: int) -> int | None:
         return None
 
+    def add_rule(self, vendor: str, rule: Mapping[str, Any], max_rules: int) -> int | None:
+        raise NotImplementedError("rules are kept by Faults itself in one process")
+
+    def remove_rule(self, vendor: str, rule_id: int) -> bool:
+        raise NotImplementedError("rules are kept by Faults itself in one process")
+
+    def clear_rules(self, vendor: str, tenant: str | None) -> None:
+        raise NotImplementedError("rules are kept by Faults itself in one process")
+
     def next_id(self, vendor: str) -> int | None:
         return None
 

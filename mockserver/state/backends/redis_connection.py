@@ -33,6 +33,11 @@ DEFAULT_PREFIX = "vendor-emulator:"
 ACK_TIMEOUT_SECONDS = 2.0
 HEARTBEAT_SECONDS = 1.0  # each process says it is alive this often; writes wait for the live ones
 NO_TENANT = "\x01"  # the tenant part of a key for requests no tenant made
+# Number a change (the vendor's change counter) and publish it with its number, in one step.
+PUBLISH_NUMBERED = """
+local number = redis.call('INCR', KEYS[1])
+return {number, redis.call('PUBLISH', ARGV[1], ARGV[2] .. number .. '}')}
+"""
 
 
 def text(value: bytes | str) -> str:
@@ -101,20 +106,35 @@ class RedisConnection:
 
     # ------------------------------------------------------------------ the change channel
 
-    def announce(self, pipe: Any, vendor: str, part: str, wait: bool) -> None:
-        """Publish a change (with what ``pipe`` already holds); with ``wait``, until every live process
-        has applied it."""
+    def announce(
+        self, pipe: Any, vendor: str, part: str, wait: bool, *, generation: str | None = None
+    ) -> tuple[list[Any], int | None]:
+        """Publish a change (with what ``pipe`` already holds, in one transaction when ``pipe`` is one);
+        with ``wait``, until every live process has applied it. Returns the replies of what ``pipe``
+        held before, and the change's number when ``generation`` names the counter that numbers the
+        changes (the counter is incremented and the number published in the same transaction)."""
         change = uuid.uuid4().hex
         message = {"id": change, "origin": self.worker, "vendor": vendor, "part": part, "ack": wait}
         if wait:  # a process that reconnects meanwhile confirms it after reloading (it missed the message)
             pipe.set(self.key("pending", change), 1, ex=int(self.ack_timeout) + 5)
-        pipe.publish(self.channel, orjson.dumps(message))
+        if generation is None:
+            pipe.publish(self.channel, orjson.dumps(message))
+        else:  # {"id": ..., "gen": N}: the number is known only inside the transaction
+            pipe.eval(PUBLISH_NUMBERED, 1, generation, self.channel, orjson.dumps(message)[:-1] + b',"gen":')
         pipe.hgetall(self.key("workers"))
-        *_, receivers, workers = pipe.execute()
+        *results, published, workers = pipe.execute()
+        if wait:
+            results = results[:-1]
+        number = None
+        if generation is not None:
+            number, receivers = int(published[0]), int(published[1])
+        else:
+            receivers = int(published)
         if wait:
             now = time.time()
             live = sum(1 for seen in workers.values() if now - float(seen) < HEARTBEAT_SECONDS * 3)
-            self._wait_for(change, max(int(receivers), live))
+            self._wait_for(change, max(receivers, live))
+        return results, number
 
     def _wait_for(self, change: str, receivers: int) -> None:
         """Until ``receivers`` processes (this one included) have applied a change, or the timeout."""

@@ -1,11 +1,21 @@
 """State shared through Redis: several emulator processes (``serve --workers N``) or hosts, one state.
 
 Every process still answers vendor requests from its own memory. What callers change is written to
-Redis first (a hash per vendor holds each part's current value), then announced on a pub/sub channel;
-every process applies the change to its own memory (a seeded dataset is rebuilt there, with its
-indexes) and confirms, and the admin call returns once every live process has confirmed, so the next
-request sees the change whichever process answers it. A process that starts, or that gets Redis back
-after losing it, loads the whole stored state.
+Redis first, then announced on a pub/sub channel; every process applies the change to its own memory
+(a seeded dataset is rebuilt there, with its indexes) and confirms, and the admin call returns once
+every live process has confirmed, so the next request sees the change whichever process answers it.
+
+No change is lost to another made at the same time:
+- the parts of a vendor (records, keys, clocks and switches, the rate-limit switch; a hash per vendor)
+  change under the vendor's lock; the store write, the change's number (a counter per vendor) and the
+  announcement are one transaction, so a process killed in the middle leaves the change made and
+  announced, or not made at all. Once it holds the lock, a process that missed a change (it confirmed
+  late, or its listener lost a message: the numbers have a gap) first reads the vendor's current state,
+  so what it writes is computed from the state every process shares, never a stale copy;
+- fault rules (and drifts, which are rules with more fields) are stored one per hash field, their
+  countdowns in another hash: adding (with the cap), removing, clearing and the countdown that removes a
+  used-up rule are each one atomic step in Redis (Lua), without the lock; every process then reads the
+  current rules, whoever changed them.
 
 On a vendor request there is no Redis round trip, except where the answer depends on all processes'
 requests: a counted fault (``times``: the countdown is kept in Redis) and, when rate limits are on,
@@ -15,7 +25,11 @@ thread; reading it asks every process to write what it holds first.
 While Redis is unreachable: vendor requests are answered from memory (a counted fault answers 503 in
 the vendor's error shape; rate limits fall back to this process's own windows); admin writes and
 journal reads answer 503 ``state_unavailable`` and change nothing; journal entries wait in a bounded
-buffer. When Redis is back, every process reloads the stored state.
+buffer. When Redis is back with its data, every process applies what it missed. When it is back
+EMPTY (restarted without persistence: the ``epoch`` key is gone), the first process to notice writes
+its state (parts, rules and counts, as it last applied them) back, under a lock, and the others load
+that: every process serves the same data again. The journal and rate-limit windows start empty. Each
+process keeps the stored form of the parts it applied (bounded by the record caps) to write them back.
 """
 
 from __future__ import annotations
@@ -46,10 +60,67 @@ from mockserver.state.rate_limiter import RateLimiter, Window
 
 logger = logging.getLogger("mockserver")
 LOCK_SECONDS = 10.0  # a cap-checked change holds the vendor's lock at most this long (a crashed holder)
+REPOPULATE_WAIT_SECONDS = 10.0  # a process waits this long for another to write an emptied store back
 UNLOCK_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+# The rules of a vendor: a hash (field: rule id, value: the rule's JSON, whatever fields it has) and the
+# countdowns of the counted ones (field: rule id). Each change below is one atomic step in Redis.
+ADD_RULE = """
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], ARGV[2], ARGV[4]) end
+return 1
+"""
+REMOVE_RULE = """
+redis.call('HDEL', KEYS[2], ARGV[1])
+return redis.call('HDEL', KEYS[1], ARGV[1])
+"""
+CLEAR_RULES = """
+local all, removed = redis.call('HGETALL', KEYS[1]), 0
+for i = 1, #all, 2 do
+  local ok, rule = pcall(cjson.decode, all[i + 1])
+  if not ok or type(rule) ~= 'table' or rule['tenant'] == ARGV[1] then
+    redis.call('HDEL', KEYS[1], all[i]); redis.call('HDEL', KEYS[2], all[i]); removed = removed + 1
+  end
+end
+return removed
+"""
+AT_LEAST = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+"""
+TAKE_COUNT = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return -1 end
+local left = redis.call('HINCRBY', KEYS[2], ARGV[1], -1)
+if left <= 0 then
+  redis.call('HDEL', KEYS[1], ARGV[1]); redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
+end
+return left
+"""
+
+
+def rules_from(stored: Mapping[bytes, bytes], counts: Mapping[bytes, bytes]) -> list[dict[str, Any]]:
+    """A vendor's rules as Redis holds them, in the order they were added (ids grow), with their counts."""
+    rules = []
+    for field, raw in stored.items():
+        try:
+            rule = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(rule, dict):
+            continue
+        count = counts.get(field)
+        if rule.get("remaining") is not None:
+            if count is None or int(count) <= 0:
+                continue  # used up meanwhile
+            rule["remaining"] = int(count)
+        rules.append(rule)
+    return sorted(rules, key=lambda rule: int(rule.get("id") or 0))
 
 
 class RedisState:
@@ -66,6 +137,15 @@ class RedisState:
         self._journals: list[SharedJournal] = []
         self._threads: list[threading.Thread] = []
         self._unlock_script = self.client.register_script(UNLOCK_SCRIPT)
+        self._take_script = self.client.register_script(TAKE_COUNT)
+        # What this process's memory holds of the store, changed only under _applying:
+        self._applying = threading.RLock()
+        self._seen: dict[str, int] = {}  # per vendor: the last numbered change applied here
+        self._mirror: dict[str, dict[str, bytes]] = {}  # per vendor: each part as stored, when applied
+        self._rules: dict[str, list[dict[str, Any]]] = {}  # per vendor: the rules, as last read
+        self._epoch = uuid.uuid4().hex  # the store this process's memory comes from (see _load)
+        self._vendors_loaded = False
+        self._highest_id = 0  # the highest fault-rule id seen (a store written back counts on from it)
 
     # ------------------------------------------------------------------ SharedState
 
@@ -75,8 +155,12 @@ class RedisState:
     @contextlib.contextmanager
     def exclusive(self, vendor: str) -> Iterator[None]:
         """A Redis lock per vendor (SET NX with an expiry, released only by its holder), re-entrant in a
-        thread. A write that held it waited for every live process to apply it, so the next holder's
-        memory has it: the caps are checked against the state every process shares."""
+        thread. Once it is held, this process's memory is brought up to the store's current state of the
+        vendor when it missed a change (a process that confirmed late, or not at all): the caps are
+        checked, and the changes computed, against the state every process shares, never a stale copy.
+
+        Waits at most ``ack_timeout + LOCK_SECONDS`` (12 s by default) for the lock, then raises
+        StateUnavailable; call it off the event loop (the admin API runs its changes in threads)."""
         held = self.link.held_locks()
         if self.link.is_applying() or held.get(vendor):
             held[vendor] = held.get(vendor, 0) + 1
@@ -96,52 +180,146 @@ class RedisState:
             raise self.link.unavailable(error) from None
         held[vendor] = 1
         try:
+            self._catch_up(vendor)
             yield
         finally:
             held[vendor] = 0
             with contextlib.suppress(RedisError):  # else it expires after LOCK_SECONDS
                 self._unlock_script(keys=[key], args=[token])
 
-    def put(self, vendor: str, part: str, value: Any, *, wait: bool = True) -> None:
-        if self.link.is_applying():
-            return
-        state = self.link.key("state", vendor)
+    def _catch_up(self, vendor: str) -> None:
+        """Under the vendor's lock: apply what this process missed of the vendor (nothing, usually)."""
         try:
-            pipe = self.client.pipeline(transaction=True)
-            if part == "reset":
-                rate_keys = [text(key) for key in self.client.smembers(self.link.key("rate", vendor))]
-                pipe.delete(
-                    state,
-                    self.link.key("faults", vendor, "counts"),
-                    *rate_keys,
-                    self.link.key("rate", vendor),
-                )
-            elif value is None:
-                pipe.hdel(state, part)
-            else:
-                pipe.hset(state, part, value if isinstance(value, bytes) else orjson.dumps(value))
-            if part == "faults":
-                for rule in value or []:
-                    if rule["remaining"] is not None:
-                        pipe.hsetnx(
-                            self.link.key("faults", vendor, "counts"), str(rule["id"]), rule["remaining"]
-                        )
-            self.link.announce(pipe, vendor, part, wait)
+            pipe = self.client.pipeline(transaction=False)
+            pipe.get(self.link.key("gen", vendor))
+            pipe.get(self.link.key("epoch"))
+            number, epoch = pipe.execute()
+            if self._vendors_loaded and (epoch is None or text(epoch) != self._epoch):  # emptied or replaced
+                raise StateUnavailable(f"the shared state store {self.url} was emptied and is being restored")
+            if int(number or 0) != self._seen.get(vendor, 0):
+                self._sync(vendor)
         except RedisError as error:
             raise self.link.unavailable(error) from None
 
-    def take_count(self, vendor: str, rule_id: int) -> int | None:
+    def put(self, vendor: str, part: str, value: Any, *, wait: bool = True) -> None:
+        """Store a part and announce it, numbered, in one transaction, holding the vendor's lock (a value
+        computed from this process's memory is computed from the current state: see ``exclusive``)."""
+        if self.link.is_applying():
+            return
+        with self.exclusive(vendor):
+            state = self.link.key("state", vendor)
+            raw = b"" if value is None else value if isinstance(value, bytes) else orjson.dumps(value)
+            try:
+                pipe = self.client.pipeline(transaction=True)
+                if part == "reset":
+                    rate_keys = [text(key) for key in self.client.smembers(self.link.key("rate", vendor))]
+                    pipe.delete(state, *self._rule_keys(vendor), *rate_keys, self.link.key("rate", vendor))
+                elif value is None:
+                    pipe.hdel(state, part)
+                else:
+                    pipe.hset(state, part, raw)
+                self.link.announce(pipe, vendor, part, wait, generation=self.link.key("gen", vendor))
+            except RedisError as error:
+                raise self.link.unavailable(error) from None
+            with self._applying:  # the caller changes its memory next, under the lock still held
+                mirror = self._mirror.setdefault(vendor, {})
+                if part == "reset":
+                    mirror.clear()
+                    self._rules[vendor] = []
+                elif value is None:
+                    mirror.pop(part, None)
+                else:
+                    mirror[part] = raw
+
+    # ------------------------------------------------------------------ fault rules, each change atomic
+
+    def _rule_keys(self, vendor: str) -> tuple[str, str]:
+        return self.link.key("rules", vendor), self.link.key("faults", vendor, "counts")
+
+    def _rules_changed(self, pipe: Any, vendor: str, wait: bool = True) -> list[Any]:
+        """Run ``pipe`` (one transaction) with the announcement that the rules changed; then bring this
+        process's rules up to date (read-your-writes even when its own listener is late)."""
         try:
-            return int(self.client.hincrby(self.link.key("faults", vendor, "counts"), str(rule_id), -1))
+            results, _ = self.link.announce(pipe, vendor, "faults", wait)
+        except RedisError as error:
+            raise self.link.unavailable(error) from None
+        self.refresh_rules(vendor)
+        return results
+
+    def add_rule(self, vendor: str, rule: Mapping[str, Any], max_rules: int) -> int | None:
+        """Store one more rule (any JSON object; ``remaining`` counts it down) unless the vendor has
+        ``max_rules`` already: its new id, or None at the cap. One step in Redis: two processes adding
+        at once never lose one another's rule, and the cap holds across processes."""
+        if self.link.is_applying():
+            return None
+        rule_id = self.next_id(vendor)
+        assert rule_id is not None
+        remaining = rule.get("remaining")
+        item = orjson.dumps({**rule, "id": rule_id})
+        pipe = self.client.pipeline(transaction=True)
+        pipe.eval(ADD_RULE, 2, *self._rule_keys(vendor), max_rules, rule_id, item,
+                  "" if remaining is None else int(remaining))  # fmt: skip
+        added = self._rules_changed(pipe, vendor)
+        return rule_id if added[0] else None
+
+    def remove_rule(self, vendor: str, rule_id: int) -> bool:
+        """Remove one rule by its id: whether it was there."""
+        if self.link.is_applying():
+            return False
+        pipe = self.client.pipeline(transaction=True)
+        pipe.eval(REMOVE_RULE, 2, *self._rule_keys(vendor), str(rule_id))
+        return bool(self._rules_changed(pipe, vendor)[0])
+
+    def clear_rules(self, vendor: str, tenant: str | None) -> None:
+        """Remove the rules of ``tenant`` (every rule for None)."""
+        if self.link.is_applying():
+            return  # the process that freed the tenant cleared them in the store
+        pipe = self.client.pipeline(transaction=True)
+        if tenant is None:
+            pipe.delete(*self._rule_keys(vendor))
+        else:
+            pipe.eval(CLEAR_RULES, 2, *self._rule_keys(vendor), tenant)
+        self._rules_changed(pipe, vendor)
+
+    def refresh_rules(self, vendor: str) -> None:
+        """Make this process's rules of ``vendor`` the store's current ones."""
+        with self._applying:  # reads in order, applied in order: never an older list over a newer one
+            try:
+                pipe = self.client.pipeline(transaction=True)
+                pipe.hgetall(self._rule_keys(vendor)[0])
+                pipe.hgetall(self._rule_keys(vendor)[1])
+                stored, counts = pipe.execute()
+            except RedisError as error:
+                raise self.link.unavailable(error) from None
+            self._apply_rules(vendor, rules_from(stored, counts))
+
+    def _apply_rules(self, vendor: str, rules: list[dict[str, Any]]) -> None:
+        assert self._applier is not None
+        self._rules[vendor] = rules
+        self._highest_id = max([self._highest_id, *(int(rule.get("id") or 0) for rule in rules)])
+        self._applier(vendor, "faults", rules)
+
+    def take_count(self, vendor: str, rule_id: int) -> int | None:
+        """Count a rule down; when it is used up, it is removed and every process told, in the same
+        step (Lua): no process writes back a list of rules of its own."""
+        message = {"id": uuid.uuid4().hex, "origin": self.link.worker, "vendor": vendor, "part": "faults"}
+        try:
+            left = self._take_script(
+                keys=list(self._rule_keys(vendor)),
+                args=[str(rule_id), self.link.channel, orjson.dumps({**message, "ack": False})],
+            )
+            return int(left)
         except RedisError as error:
             raise self.link.unavailable(error) from None
 
     def next_id(self, vendor: str) -> int | None:
         # One counter for every vendor and process: a rule id names one rule (the inspector deletes by id).
         try:
-            return int(self.client.incr(self.link.key("fault-ids")))
+            rule_id = int(self.client.incr(self.link.key("fault-ids")))
         except RedisError as error:
             raise self.link.unavailable(error) from None
+        self._highest_id = max(self._highest_id, rule_id)
+        return rule_id
 
     def journal(self, size: int, budget: JournalBudget | None = None) -> Journal:
         journal = SharedJournal(self.link, size, budget)
@@ -174,13 +352,80 @@ class RedisState:
         self._threads.append(thread)
 
     def _load(self) -> None:
-        """Make this process's memory what Redis holds: every vendor reset here, then its stored parts."""
+        """Make this process's memory what Redis holds. The first time, every vendor is reset here, then
+        its stored parts applied. Later (Redis is back after a loss): only what differs is applied; when
+        the store came back EMPTY (restarted without its data: the epoch key is gone), the first process
+        to notice writes its state back (under a lock; the last state every process acknowledged) and
+        the others wait for that, then load it, so that every process serves the same data again."""
         assert self._applier is not None
+        epoch_key = self.link.key("epoch")
+        if not self._vendors_loaded:
+            self.client.set(epoch_key, self._epoch, nx=True)  # the first process marks a fresh store
+            self._epoch = text(self.client.get(epoch_key) or self._epoch.encode())
+            for vendor in self._vendors:
+                with self._applying:
+                    self._applier(vendor, "reset", None)
+                    self._mirror[vendor] = {}
+                    self._sync(vendor)
+            self._vendors_loaded = True
+            return
+        epoch = self.client.get(epoch_key)
+        if epoch is None:
+            self._restore()
+        else:
+            self._epoch = text(epoch)
         for vendor in self._vendors:
-            stored = self.client.hgetall(self.link.key("state", vendor))
-            self._applier(vendor, "reset", None)
+            self._sync(vendor)
+
+    def _restore(self) -> None:
+        """The store came back empty: write this process's state back, or wait for another's."""
+        lock = self.link.key("restoring")
+        if not self.client.set(lock, self.link.worker, nx=True, px=int(REPOPULATE_WAIT_SECONDS * 1000)):
+            deadline = time.monotonic() + REPOPULATE_WAIT_SECONDS
+            while (epoch := self.client.get(self.link.key("epoch"))) is None:
+                if time.monotonic() > deadline or self.link.stopping.is_set():
+                    raise RedisError("the store came back empty and nobody wrote the state back")
+                time.sleep(0.05)
+            self._epoch = text(epoch)
+            return
+        with self._applying:
+            pipe = self.client.pipeline(transaction=True)
+            for vendor in self._vendors:
+                mirror, rules = self._mirror.get(vendor, {}), self._rules.get(vendor, [])
+                if mirror:
+                    pipe.hset(self.link.key("state", vendor), mapping=dict(mirror.items()))
+                pipe.set(self.link.key("gen", vendor), self._seen.get(vendor, 0))
+                for rule in rules:
+                    field = str(rule["id"])
+                    pipe.hset(self._rule_keys(vendor)[0], field, orjson.dumps(rule))
+                    if rule.get("remaining") is not None:
+                        pipe.hset(self._rule_keys(vendor)[1], field, int(rule["remaining"]))
+            pipe.eval(AT_LEAST, 1, self.link.key("fault-ids"), self._highest_id)
+            pipe.set(self.link.key("epoch"), self._epoch)
+            pipe.delete(lock)
+            pipe.execute()
+        logger.warning("state: %s came back empty; this process wrote the last state back", self.url)
+
+    def _sync(self, vendor: str) -> None:
+        """Apply the store's current state of ``vendor`` where this process's memory differs."""
+        assert self._applier is not None
+        with self._applying:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hgetall(self.link.key("state", vendor))
+            pipe.get(self.link.key("gen", vendor))
+            pipe.hgetall(self._rule_keys(vendor)[0])
+            pipe.hgetall(self._rule_keys(vendor)[1])
+            stored, number, rules, counts = pipe.execute()
+            stored = {text(part): raw for part, raw in stored.items()}
+            mirror = self._mirror.setdefault(vendor, {})
+            for part in sorted(set(mirror) - set(stored)):
+                self._applier(vendor, part, None)
             for part, raw in sorted(stored.items()):
-                self._applier(vendor, text(part), orjson.loads(raw))
+                if mirror.get(part) != raw:
+                    self._applier(vendor, part, orjson.loads(raw))
+            self._mirror[vendor] = stored
+            self._seen[vendor] = int(number or 0)
+            self._apply_rules(vendor, rules_from(rules, counts))
 
     def _listen(self, pubsub: Any) -> None:
         while not self.link.stopping.is_set():
@@ -216,7 +461,6 @@ class RedisState:
             self.link.confirm(text(key)[len(marker) :])
 
     def _handle(self, message: dict[str, Any]) -> None:
-        assert self._applier is not None
         vendor, part = message["vendor"], message["part"]
         try:
             if part == "flush":
@@ -225,15 +469,44 @@ class RedisState:
             elif part == "watch":  # an inspector looks (at another process): keep the details here too
                 for journal in self._journals:
                     Journal.watch(journal)
-            elif message["origin"] != self.link.worker:
-                raw = None if part == "reset" else self.client.hget(self.link.key("state", vendor), part)
-                self._applier(vendor, part, orjson.loads(raw) if raw is not None else None)
+            elif part == "faults":  # whoever changed them: read the current rules
+                self.refresh_rules(vendor)
+            else:
+                self._apply_numbered(vendor, part, message)
         except (RedisError, StateUnavailable):
             raise RedisError("lost the store while applying a change") from None
         except Exception:
             logger.exception("state: could not apply a change to %s (%s)", vendor, part.split("\x00")[0])
         if message.get("ack"):
             self.link.confirm(message["id"])
+
+    def _apply_numbered(self, vendor: str, part: str, message: dict[str, Any]) -> None:
+        """A change to a part: the next one this process expects is applied (read from the store, so the
+        current value); one already covered is skipped; after a gap (a message missed), the vendor is
+        brought up to the store's state."""
+        assert self._applier is not None
+        number = message.get("gen")
+        with self._applying:
+            seen = self._seen.get(vendor, 0)
+            if not isinstance(number, int) or number <= seen:
+                return
+            if number > seen + 1:
+                self._sync(vendor)
+                return
+            if message["origin"] != self.link.worker:  # the writer changed its own memory itself
+                mirror = self._mirror.setdefault(vendor, {})
+                if part == "reset":
+                    self._applier(vendor, "reset", None)
+                    mirror.clear()
+                    self._rules[vendor] = []
+                else:
+                    raw = self.client.hget(self.link.key("state", vendor), part)
+                    self._applier(vendor, part, orjson.loads(raw) if raw is not None else None)
+                    if raw is None:
+                        mirror.pop(part, None)
+                    else:
+                        mirror[part] = raw if isinstance(raw, bytes) else raw.encode()
+            self._seen[vendor] = number
 
     def close(self) -> None:
         self.link.stopping.set()
