@@ -4,13 +4,20 @@ Reset, seed, register and revoke keys, read and clear the journal, add and clear
 limits on (docs/server.md lists the endpoints). When the emulator has
 an admin token (always, when it listens beyond loopback), every admin request must carry it in
 ``X-Mock-Admin-Token``.
+
+Every change (and a journal read, which asks every process to write what it holds) runs in a thread,
+never on the event loop: with ``--state redis://`` it may wait for the vendor's shared lock (at most
+12 s, then 503 ``state_unavailable``) and for every process to confirm, while this process's vendor
+requests keep their latency. At most ``ADMIN_THREADS`` such calls run or wait at once per process;
+beyond that an admin call answers 503 ``admin_busy`` (retry), so a flood of admin writes cannot grow
+threads without limit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -43,6 +50,27 @@ from mockserver.state.records import InvalidRecord
 Handler = Callable[[Request], Awaitable[Response]]
 AdminError = ScopeError  # the name the routes have always raised
 JSON_TYPE = "application/json"
+ADMIN_THREADS = 8  # admin changes running (or waiting for the shared state) in threads at once, per process
+T = TypeVar("T")
+
+
+class OffLoop:
+    """Runs the state-changing part of admin calls in threads, at most ``limit`` at once (503 beyond)."""
+
+    def __init__(self, limit: int = ADMIN_THREADS) -> None:
+        self.limit = limit
+        self.running = 0  # changed on the event loop only
+
+    async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self.running >= self.limit:
+            raise AdminError(
+                503, "admin_busy", f"{self.limit} admin calls are already waiting for the state; retry"
+            )
+        self.running += 1
+        try:
+            return await run_in_threadpool(function, *args, **kwargs)
+        finally:
+            self.running -= 1
 
 
 def _vendor(emulator: Emulator, vendor_id: str) -> VendorApp:
@@ -150,6 +178,7 @@ class AdminAPI:
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
+        self.off_loop = OffLoop()
 
     async def reset(self, request: Request) -> Response:
         vendor_id = request.query_params.get("vendor")
@@ -161,14 +190,11 @@ class AdminAPI:
                 )
             app = _vendor(self.emulator, vendor_id)
             require_tenant(_caller(self.emulator, request, app), tenant)
-            app.tenancy.free(tenant)
+            await self.off_loop.run(app.tenancy.free, tenant)
             return JSONResponse({"reset": vendor_id, "tenant": tenant})
         scoped = _vendor(self.emulator, vendor_id) if vendor_id is not None else None
         require_global(self.emulator, _caller(self.emulator, request, scoped), "a reset")
-        if scoped is None:
-            self.emulator.reset()
-        else:
-            scoped.tenancy.reset()
+        await self.off_loop.run(self.emulator.reset if scoped is None else scoped.tenancy.reset)
         return JSONResponse({"reset": vendor_id or "all"})
 
     async def seed(self, request: Request) -> Response:
@@ -191,7 +217,7 @@ class AdminAPI:
         )
         seed = partial(app.datasets.seed, tenant, str(name), records, mode=body.get("mode", "replace"))
         try:
-            stored = await run_in_threadpool(seed)  # large seeds must not stall other tenants' requests
+            stored = await self.off_loop.run(seed)  # large seeds must not stall other tenants' requests
         except InvalidRecord as error:
             raise AdminError(422, "invalid_record", f"{error}; nothing was changed") from None
         except RecordLimitError as error:
@@ -209,7 +235,7 @@ class AdminAPI:
         if isinstance(tenant, str) and tenant and not app.tenancy.is_new_tenant(tenant):
             require_tenant(caller, tenant)  # adding a key to an existing tenant is acting on it
         try:
-            tenant = app.tenancy.register(key, tenant)
+            tenant = await self.off_loop.run(app.tenancy.register, key, tenant)
         except KeyConflictError as error:
             raise AdminError(409, "key_conflict", str(error)) from None
         except TenantLimitError as error:
@@ -224,7 +250,7 @@ class AdminAPI:
         bound = app.tenancy.authenticator.credential(key) if key else None
         if bound is not None:
             require_tenant(_caller(self.emulator, request, app), bound.tenant or DEFAULT_TENANT)
-        return JSONResponse({"revoked": app.tenancy.revoke(key)})
+        return JSONResponse({"revoked": await self.off_loop.run(app.tenancy.revoke, key)})
 
     async def journal(self, request: Request) -> Response:
         app = _vendor(self.emulator, request.path_params["vendor"])
@@ -232,10 +258,10 @@ class AdminAPI:
         caller = _caller(self.emulator, request, app)
         tenant = target_tenant(self.emulator, caller, query.pop("tenant", None), "reading every journal")
         if request.method == "DELETE":
-            self.emulator.journal.clear(app.spec.id, tenant)
+            await self.off_loop.run(self.emulator.journal.clear, app.spec.id, tenant)
             return JSONResponse({"cleared": True})
         method, path = query.pop("method", None), query.pop("path", None)
-        entries = self.emulator.journal.entries(app.spec.id, tenant)
+        entries = await self.off_loop.run(self.emulator.journal.entries, app.spec.id, tenant)
         found = [
             entry.as_dict()
             for entry in entries
@@ -252,7 +278,7 @@ class AdminAPI:
             tenant = target_tenant(self.emulator, caller, body.get("tenant"), "a fault for every tenant")
             rule = _fault_rule({**body, "tenant": tenant})
             try:
-                return JSONResponse(app.faults.add(rule).as_dict(), 201)
+                return JSONResponse((await self.off_loop.run(app.faults.add, rule)).as_dict(), 201)
             except FaultLimitError as error:
                 raise AdminError(429, "too_many_faults", str(error)) from None
             except ValueError as error:
@@ -260,7 +286,7 @@ class AdminAPI:
         asked = request.query_params.get("tenant")
         tenant = target_tenant(self.emulator, caller, asked, "every tenant's faults")
         if request.method == "DELETE":
-            app.faults.clear(tenant)
+            await self.off_loop.run(app.faults.clear, tenant)
         rules = app.faults.rules() if tenant is None else [
             rule for rule in app.faults.rules() if rule.tenant in (tenant, None)
         ]  # fmt: skip
@@ -272,7 +298,7 @@ class AdminAPI:
         enabled = body.get("enabled", True)
         if not isinstance(enabled, bool):
             raise AdminError(400, "invalid_body", f"enabled is true or false, got {enabled!r}")
-        app.tenancy.rate_limits = enabled
+        await self.off_loop.run(setattr, app.tenancy, "rate_limits", enabled)
         return JSONResponse({"enabled": app.tenancy.rate_limits, "declared": app.limiter is not None})
 
     async def clock(self, request: Request) -> Response:
@@ -286,7 +312,9 @@ class AdminAPI:
         ):
             raise AdminError(400, "invalid_clock", 'give {"days": N} or {"seconds": N}, not negative')
         try:
-            now = app.writes.advance(tenant, days=float(days), seconds=float(seconds))
+            now = await self.off_loop.run(
+                app.writes.advance, tenant, days=float(days), seconds=float(seconds)
+            )
         except WriteStateLimitError as error:
             raise AdminError(429, error.code, str(error)) from None
         return JSONResponse({"tenant": tenant, "now": now})
@@ -300,7 +328,7 @@ class AdminAPI:
         if not isinstance(name, str) or not isinstance(on, bool):
             raise AdminError(400, "invalid_switch", 'give {"name": "...", "on": true|false}')
         try:
-            app.writes.switch(tenant, name, on)
+            await self.off_loop.run(app.writes.switch, tenant, name, on)
         except WriteStateLimitError as error:
             raise AdminError(429, error.code, str(error)) from None
         except ValueError as error:
