@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from typing import Any
 
 import uvicorn
@@ -237,23 +238,45 @@ def _release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+RESTARTS_ALLOWED = 5  # a worker killed after it started is restarted, at most this often per minute
+RESTART_WINDOW_SECONDS = 60.0
+
+
 def _serve_workers(arguments: argparse.Namespace, sock: socket.socket) -> int:
-    """Fork ``--workers`` processes that accept on the one listening socket; stop them all together."""
+    """Fork ``--workers`` processes that accept on the one listening socket; stop them all together.
+
+    A worker killed by a signal (``kill -9``, the OOM killer) is started again, with one line on
+    stderr: the others go on serving meanwhile, and with ``--state redis://`` the new one loads the
+    shared state (an admin write it was making is in the store and announced, or not at all). More than
+    RESTARTS_ALLOWED restarts within a minute (a crash loop), or a worker that exits with an error (it
+    could not start: a bad option, an unreachable store), stops every worker; the exit status is then
+    non-zero.
+    """
     children: dict[int, int] = {}
-    for index in range(arguments.workers):
+    stopping = False
+
+    def fork(index: int, restarted: bool) -> None:
         pid = os.fork()
         if pid == 0:  # the worker: its own emulator (and its own connection to the shared state)
             code = EXIT_USAGE
             try:
-                code = _serve_app(create_app(config_from(arguments)), arguments, sock, worker=index)
+                # a restarted worker prints no banner again (worker 0 prints it once)
+                app = create_app(config_from(arguments))
+                code = _serve_app(
+                    app, arguments, sock, worker=arguments.workers + index if restarted else index
+                )
             except EmulatorError as error:
                 print(f"error: {error}", file=sys.stderr, flush=True)
             finally:
                 os._exit(code)
         children[pid] = index
-    sock.close()
+
+    for index in range(arguments.workers):
+        fork(index, restarted=False)
 
     def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
         for pid in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
@@ -261,16 +284,38 @@ def _serve_workers(arguments: argparse.Namespace, sock: socket.socket) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     status = 0
+    restarts: list[float] = []
     while children:
         try:
             pid, code = os.wait()
         except ChildProcessError:
             break
-        children.pop(pid, None)
+        index = children.pop(pid, -1)
         exit_code = os.waitstatus_to_exitcode(code)
-        if exit_code not in (0, -signal.SIGTERM, -signal.SIGINT) and status == 0:
+        if exit_code in (0, -signal.SIGTERM, -signal.SIGINT) or index < 0:
+            continue
+        now = time.monotonic()
+        restarts = [moment for moment in restarts if now - moment < RESTART_WINDOW_SECONDS]
+        if exit_code < 0 and not stopping and status == 0 and len(restarts) < RESTARTS_ALLOWED:
+            restarts.append(now)
+            name = signal.Signals(-exit_code).name if -exit_code in signal.valid_signals() else -exit_code
+            print(
+                f"worker {index} (pid {pid}) was killed by {name}; starting it again",
+                file=sys.stderr,
+                flush=True,
+            )
+            fork(index, restarted=True)
+            continue
+        if status == 0:
             status = exit_code if exit_code > 0 else 1
+            if exit_code < 0 and not stopping:
+                print(
+                    f"worker {index} was killed {len(restarts)} times within a minute; stopping",
+                    file=sys.stderr,
+                    flush=True,
+                )
             stop(signal.SIGTERM, None)  # one worker failed: stop the others, report its status
+    sock.close()
     return status
 
 
