@@ -327,3 +327,25 @@ def test_a_process_that_missed_a_change_catches_up_under_the_lock(redis: Redis) 
         assert ("butter", "credentials") not in seen_one.parts, "the writer's memory is its caller's"
         with one.exclusive("butter"):
             assert seen_one.parts[("butter", "credentials")] == {"a": "t1", "b": "t2"}
+
+
+def test_a_crash_loop_of_workers_still_ends_the_server_with_an_error() -> None:
+    """A killed worker is started again, but not for ever: the 6th kill within a minute stops the
+    server with a non-zero status and one line saying why (no Redis needed: --state memory)."""
+    with serving("--workers", "2", "--state", "memory") as (base, process):
+        for kill in range(6):
+            victim = children(process)[0]
+            os.kill(victim, signal.SIGKILL)
+            if kill < 5:
+
+                def restarted(gone: int = victim) -> bool:
+                    return gone not in children(process) and len(children(process)) == 2
+
+                eventually(restarted, seconds=30)
+                assert phone_numbers(base), "the server answers after the restart"
+        assert process.wait(timeout=30) != 0
+        assert process.stderr is not None
+        errors = process.stderr.read()
+        assert errors.count("starting it again") == 5, errors
+        assert "stopping" in errors
+        assert "Traceback" not in errors
