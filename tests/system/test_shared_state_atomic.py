@@ -371,3 +371,32 @@ def test_a_crash_loop_of_workers_still_ends_the_server_with_an_error() -> None:
         assert errors.count("starting it again") == 5, errors
         assert "stopping" in errors
         assert "Traceback" not in errors
+
+
+def test_a_flushed_store_gets_the_state_written_back_before_any_change(redis: Redis) -> None:
+    """FLUSHALL under running processes (their connections stay up): the next change writes the last
+    state back first (then is made); a rule change answers 503 once, having written it back."""
+    with store(redis.url) as (one, seen_one), store(redis.url) as (two, seen_two):
+        one.put("butter", "credentials", {"a": "t1"})
+        first = one.add_rule("butter", rule(), max_rules=10)
+        eventually(lambda: seen_two.parts.get(("butter", "credentials")) == {"a": "t1"})
+        raw = redis_client.Redis(port=redis.port)
+        try:
+            raw.flushall()
+            with pytest.raises(StateUnavailable, match="emptied"):
+                two.add_rule("butter", rule(), max_rules=10)
+            assert raw.hget("vendor-emulator:state:butter", "credentials") == b'{"a":"t1"}', "written back"
+            second = two.add_rule("butter", rule(), max_rules=10)
+            assert second is not None
+            assert first is not None
+            assert second > first, "ids count on from the highest seen"
+            two.put("butter", "rate_limits", True)
+            eventually(lambda: seen_one.parts.get(("butter", "rate_limits")) is True)
+            assert raw.hget("vendor-emulator:state:butter", "credentials") == b'{"a":"t1"}', "still there"
+
+            def rule_ids() -> list[int]:
+                return [item["id"] for item in seen_one.parts[("butter", "faults")]]
+
+            eventually(lambda: rule_ids() == [first, second])
+        finally:
+            raw.close()

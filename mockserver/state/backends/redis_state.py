@@ -66,42 +66,69 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 # The rules of a vendor: a hash (field: rule id, value: the rule's JSON, whatever fields it has) and the
-# countdowns of the counted ones (field: rule id). Each change below is one atomic step in Redis.
-ADD_RULE = """
-if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], ARGV[2], ARGV[4]) end
+# countdowns of the counted ones (field: rule id). Each change below is one atomic step in Redis. KEYS:
+# the rules, the counts, the epoch; ARGV[1]: the epoch this process's memory comes from ('' before it
+# loaded), so that no rule changes in a store that came back empty before the state is written back.
+EMPTIED = -999_999_999  # what a rule script answers in a store that came back empty
+EPOCH_CHECK = f"""
+if ARGV[1] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[1] then return {EMPTIED} end
+"""
+ADD_RULE = (
+    EPOCH_CHECK
+    + """
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[2], ARGV[3], ARGV[5]) end
 return 1
 """
-REMOVE_RULE = """
-redis.call('HDEL', KEYS[2], ARGV[1])
-return redis.call('HDEL', KEYS[1], ARGV[1])
+)
+REMOVE_RULE = (
+    EPOCH_CHECK
+    + """
+redis.call('HDEL', KEYS[2], ARGV[2])
+return redis.call('HDEL', KEYS[1], ARGV[2])
 """
-CLEAR_RULES = """
+)
+CLEAR_RULES = (
+    EPOCH_CHECK
+    + """
+if ARGV[2] == '' then
+  local removed = redis.call('HLEN', KEYS[1])
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return removed
+end
 local all, removed = redis.call('HGETALL', KEYS[1]), 0
 for i = 1, #all, 2 do
   local ok, rule = pcall(cjson.decode, all[i + 1])
-  if not ok or type(rule) ~= 'table' or rule['tenant'] == ARGV[1] then
+  if not ok or type(rule) ~= 'table' or rule['tenant'] == ARGV[2] then
     redis.call('HDEL', KEYS[1], all[i]); redis.call('HDEL', KEYS[2], all[i]); removed = removed + 1
   end
 end
 return removed
 """
+)
+TAKE_COUNT = (
+    EPOCH_CHECK
+    + """
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then return -1 end
+local left = redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
+if left <= 0 then
+  redis.call('HDEL', KEYS[1], ARGV[2]); redis.call('HDEL', KEYS[2], ARGV[2])
+  redis.call('PUBLISH', ARGV[3], ARGV[4])
+end
+return left
+"""
+)
 AT_LEAST = """
 if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
   redis.call('SET', KEYS[1], ARGV[1])
 end
 return 1
 """
-TAKE_COUNT = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return -1 end
-local left = redis.call('HINCRBY', KEYS[2], ARGV[1], -1)
-if left <= 0 then
-  redis.call('HDEL', KEYS[1], ARGV[1]); redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('PUBLISH', ARGV[2], ARGV[3])
-end
-return left
-"""
+
+
+class NotRestoredError(RedisError):
+    """The store came back empty and no process wrote the state back in time (retried)."""
 
 
 def rules_from(stored: Mapping[bytes, bytes], counts: Mapping[bytes, bytes]) -> list[dict[str, Any]]:
@@ -145,6 +172,7 @@ class RedisState:
         self._rules: dict[str, list[dict[str, Any]]] = {}  # per vendor: the rules, as last read
         self._epoch = uuid.uuid4().hex  # the store this process's memory comes from (see _load)
         self._vendors_loaded = False
+        self._recovering = threading.Lock()  # one background write-back at a time
         self._highest_id = 0  # the highest fault-rule id seen (a store written back counts on from it)
 
     # ------------------------------------------------------------------ SharedState
@@ -194,10 +222,12 @@ class RedisState:
             pipe.get(self.link.key("gen", vendor))
             pipe.get(self.link.key("epoch"))
             number, epoch = pipe.execute()
-            if self._vendors_loaded and (epoch is None or text(epoch) != self._epoch):  # emptied or replaced
-                raise StateUnavailable(f"the shared state store {self.url} was emptied and is being restored")
-            if int(number or 0) != self._seen.get(vendor, 0):
+            if self._emptied_store(epoch):
+                self._load()  # emptied (FLUSHALL, a restart): written back (or adopted) first
+            elif int(number or 0) != self._seen.get(vendor, 0):
                 self._sync(vendor)
+        except NotRestoredError:
+            raise self._emptied() from None
         except RedisError as error:
             raise self.link.unavailable(error) from None
 
@@ -236,15 +266,28 @@ class RedisState:
     def _rule_keys(self, vendor: str) -> tuple[str, str]:
         return self.link.key("rules", vendor), self.link.key("faults", vendor, "counts")
 
-    def _rules_changed(self, pipe: Any, vendor: str, wait: bool = True) -> list[Any]:
-        """Run ``pipe`` (one transaction) with the announcement that the rules changed; then bring this
-        process's rules up to date (read-your-writes even when its own listener is late)."""
+    def _rule_script(self, pipe: Any, script: str, vendor: str, *args: Any) -> None:
+        """Queue a rule change (one of the scripts above) on ``pipe``."""
+        epoch = self._epoch if self._vendors_loaded else ""
+        pipe.eval(script, 3, *self._rule_keys(vendor), self.link.key("epoch"), epoch, *args)
+
+    def _emptied(self) -> StateUnavailable:
+        return StateUnavailable(f"the shared state store {self.url} was emptied and is being restored")
+
+    def _rules_changed(self, pipe: Any, vendor: str, wait: bool = True) -> Any:
+        """Run ``pipe`` (one transaction: a rule script) with the announcement that the rules changed;
+        then bring this process's rules up to date (read-your-writes even when its listener is late).
+        The script's reply."""
         try:
             results, _ = self.link.announce(pipe, vendor, "faults", wait)
         except RedisError as error:
             raise self.link.unavailable(error) from None
+        if results[0] == EMPTIED:  # write the state back (or wait for another process to), then refuse
+            with contextlib.suppress(RedisError):
+                self._load()
+            raise self._emptied()
         self.refresh_rules(vendor)
-        return results
+        return results[0]
 
     def add_rule(self, vendor: str, rule: Mapping[str, Any], max_rules: int) -> int | None:
         """Store one more rule (any JSON object; ``remaining`` counts it down) unless the vendor has
@@ -257,28 +300,24 @@ class RedisState:
         remaining = rule.get("remaining")
         item = orjson.dumps({**rule, "id": rule_id})
         pipe = self.client.pipeline(transaction=True)
-        pipe.eval(ADD_RULE, 2, *self._rule_keys(vendor), max_rules, rule_id, item,
-                  "" if remaining is None else int(remaining))  # fmt: skip
-        added = self._rules_changed(pipe, vendor)
-        return rule_id if added[0] else None
+        count = "" if remaining is None else int(remaining)
+        self._rule_script(pipe, ADD_RULE, vendor, max_rules, rule_id, item, count)
+        return rule_id if self._rules_changed(pipe, vendor) else None
 
     def remove_rule(self, vendor: str, rule_id: int) -> bool:
         """Remove one rule by its id: whether it was there."""
         if self.link.is_applying():
             return False
         pipe = self.client.pipeline(transaction=True)
-        pipe.eval(REMOVE_RULE, 2, *self._rule_keys(vendor), str(rule_id))
-        return bool(self._rules_changed(pipe, vendor)[0])
+        self._rule_script(pipe, REMOVE_RULE, vendor, str(rule_id))
+        return bool(self._rules_changed(pipe, vendor))
 
     def clear_rules(self, vendor: str, tenant: str | None) -> None:
         """Remove the rules of ``tenant`` (every rule for None)."""
         if self.link.is_applying():
             return  # the process that freed the tenant cleared them in the store
         pipe = self.client.pipeline(transaction=True)
-        if tenant is None:
-            pipe.delete(*self._rule_keys(vendor))
-        else:
-            pipe.eval(CLEAR_RULES, 2, *self._rule_keys(vendor), tenant)
+        self._rule_script(pipe, CLEAR_RULES, vendor, tenant or "")
         self._rules_changed(pipe, vendor)
 
     def refresh_rules(self, vendor: str) -> None:
@@ -288,10 +327,17 @@ class RedisState:
                 pipe = self.client.pipeline(transaction=True)
                 pipe.hgetall(self._rule_keys(vendor)[0])
                 pipe.hgetall(self._rule_keys(vendor)[1])
-                stored, counts = pipe.execute()
+                pipe.get(self.link.key("epoch"))
+                stored, counts, epoch = pipe.execute()
             except RedisError as error:
                 raise self.link.unavailable(error) from None
+            if self._emptied_store(epoch):
+                return  # an emptied store is written back first: keep what this process has
             self._apply_rules(vendor, rules_from(stored, counts))
+
+    def _emptied_store(self, epoch: bytes | None) -> bool:
+        """Whether the store no longer holds the state this process loaded (FLUSHALL, an empty restart)."""
+        return self._vendors_loaded and (epoch is None or text(epoch) != self._epoch)
 
     def _apply_rules(self, vendor: str, rules: list[dict[str, Any]]) -> None:
         assert self._applier is not None
@@ -303,14 +349,32 @@ class RedisState:
         """Count a rule down; when it is used up, it is removed and every process told, in the same
         step (Lua): no process writes back a list of rules of its own."""
         message = {"id": uuid.uuid4().hex, "origin": self.link.worker, "vendor": vendor, "part": "faults"}
+        epoch = self._epoch if self._vendors_loaded else ""
         try:
             left = self._take_script(
-                keys=list(self._rule_keys(vendor)),
-                args=[str(rule_id), self.link.channel, orjson.dumps({**message, "ack": False})],
+                keys=[*self._rule_keys(vendor), self.link.key("epoch")],
+                args=[epoch, str(rule_id), self.link.channel, orjson.dumps({**message, "ack": False})],
             )
-            return int(left)
         except RedisError as error:
             raise self.link.unavailable(error) from None
+        if left == EMPTIED:  # answered like a lost store (503 in the vendor's shape) until written back
+            self._recover_in_background()
+            raise self._emptied()
+        return int(left)
+
+    def _recover_in_background(self) -> None:
+        """A vendor request found the store emptied: write the state back, off the event loop, once."""
+        if self._recovering.acquire(blocking=False):
+
+            def recover() -> None:
+                try:
+                    self._load()
+                except RedisError as error:
+                    logger.warning("state: could not restore %s yet (%s)", self.url, type(error).__name__)
+                finally:
+                    self._recovering.release()
+
+            threading.Thread(target=recover, daemon=True, name="state-recover").start()
 
     def next_id(self, vendor: str) -> int | None:
         # One counter for every vendor and process: a rule id names one rule (the inspector deletes by id).
@@ -384,7 +448,7 @@ class RedisState:
             deadline = time.monotonic() + REPOPULATE_WAIT_SECONDS
             while (epoch := self.client.get(self.link.key("epoch"))) is None:
                 if time.monotonic() > deadline or self.link.stopping.is_set():
-                    raise RedisError("the store came back empty and nobody wrote the state back")
+                    raise NotRestoredError("the store came back empty and nobody wrote the state back")
                 time.sleep(0.05)
             self._epoch = text(epoch)
             return
@@ -415,7 +479,10 @@ class RedisState:
             pipe.get(self.link.key("gen", vendor))
             pipe.hgetall(self._rule_keys(vendor)[0])
             pipe.hgetall(self._rule_keys(vendor)[1])
-            stored, number, rules, counts = pipe.execute()
+            pipe.get(self.link.key("epoch"))
+            stored, number, rules, counts, epoch = pipe.execute()
+            if self._emptied_store(epoch):
+                raise NotRestoredError("the store was emptied: its state is written back first")
             stored = {text(part): raw for part, raw in stored.items()}
             mirror = self._mirror.setdefault(vendor, {})
             for part in sorted(set(mirror) - set(stored)):
