@@ -95,7 +95,7 @@ def test_vendor_requests_keep_answering_while_an_admin_write_waits_for_the_lock(
 
 
 def adds_while_rules_run_out(base: str) -> tuple[list[int], list[int]]:
-    """Two writers add 25 rules each (on paths nobody requests) while a third adds ``times=1`` rules
+    """Two writers add 25 rules each (on paths nobody requests) while four others add ``times=1`` rules
     that requests use up: the ids of the writers' rules, and of the used-up ones."""
     acknowledged: list[int] = []
     used: list[int] = []
@@ -122,14 +122,14 @@ def adds_while_rules_run_out(base: str) -> tuple[list[int], list[int]]:
                     httpx.get(f"{base}{NUMBERS}", headers=BUTTER)
 
     writers = [threading.Thread(target=writer, args=(name,)) for name in "ab"]
-    consuming = threading.Thread(target=consumer)
-    consuming.start()
-    for thread in writers:
+    consumers = [threading.Thread(target=consumer) for _ in range(4)]
+    for thread in [*consumers, *writers]:
         thread.start()
     for thread in writers:
         thread.join(timeout=120)
     done.set()
-    consuming.join(timeout=60)
+    for thread in consumers:
+        thread.join(timeout=60)
     return acknowledged, used
 
 
