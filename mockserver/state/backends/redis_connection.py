@@ -2,8 +2,9 @@
 
 The shared state (redis_state), the shared journal (redis_journal) and the shared rate limiter
 (redis_rate_limiter) all talk to Redis through one RedisConnection. A change is announced on the
-channel every process listens to; with ``wait``, the announcer waits until every live process has
-confirmed that it applied the change (read-your-writes on any worker).
+channel every process listens to, in the same transaction as its store write (and, for a vendor's
+parts, numbered by the vendor's change counter there too); with ``wait``, the announcer waits until
+every live process has confirmed that it applied the change (read-your-writes on any worker).
 """
 
 from __future__ import annotations

@@ -217,6 +217,8 @@ class RedisState:
 
     def _catch_up(self, vendor: str) -> None:
         """Under the vendor's lock: apply what this process missed of the vendor (nothing, usually)."""
+        if not self._vendors_loaded:  # before start: nothing loaded, nothing to catch up with
+            return
         try:
             pipe = self.client.pipeline(transaction=False)
             pipe.get(self.link.key("gen", vendor))
