@@ -151,6 +151,42 @@ def test_no_acknowledged_rule_is_lost_while_counted_rules_run_out(redis: Redis) 
                 assert not listed & set(used), "a used-up rule is listed again"
 
 
+def test_keys_and_clocks_changed_at_once_through_two_workers_lose_nothing(redis: Redis) -> None:
+    """Two writers register 20 keys each while a third moves a tenant's clock 20 times, through both
+    workers: every key is accepted by both workers, and the clock moved by exactly 20 days."""
+    with serving("--workers", "2", "--state", redis.url) as (base, _):
+        keys: list[str] = []
+
+        def register(name: str) -> None:
+            for n in range(20):
+                key = f"bk_{name}_{n}"
+                answer = httpx.post(f"{base}/__mock__/butter/keys", json={"key": key, "tenant": "org_test"})
+                assert answer.status_code == 201, answer.text
+                keys.append(key)
+
+        def advance() -> None:
+            for _ in range(20):
+                answer = httpx.post(f"{base}/__mock__/famulor/clock", json={"days": 1})
+                assert answer.status_code == 200, answer.text
+
+        start = httpx.post(f"{base}/__mock__/famulor/clock", json={"days": 0}).json()["now"]
+        threads = [threading.Thread(target=register, args=(name,)) for name in "ab"]
+        threads.append(threading.Thread(target=advance))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert len(keys) == 40
+        for key in keys:
+            headers = {"X-API-Key": key, "X-Organization-Id": "org_test"}
+            assert {httpx.get(f"{base}{NUMBERS}", headers=headers).status_code for _ in range(4)} == {200}, (
+                key
+            )
+        for _ in range(4):  # either worker: 20 days on (and a few seconds of real time)
+            now = httpx.post(f"{base}/__mock__/famulor/clock", json={"days": 0}).json()["now"]
+            assert 20 * 86_400 <= now - start < 20 * 86_400 + 120
+
+
 # ---------------------------------------------------------------------- 3. Redis back empty
 
 
