@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -229,3 +230,77 @@ def test_sentinel_finds_the_master(start_redis: Callable[..., int]) -> None:
     assert "sentinel_password=[redacted]" in no_such
     wrong = refused(url.replace(encoded, "wrong"))
     assert ":[redacted]@127.0.0.1" in wrong
+
+
+def eventually(check: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"{what}: not within {seconds} s"
+        time.sleep(0.1)
+
+
+def replicates_from(port: int, master: int) -> bool:
+    with redis.Redis(host="127.0.0.1", port=port, password=PASSWORD) as server:
+        info: dict[str, Any] = server.info("replication")
+    return (info.get("role"), info.get("master_port"), info.get("master_link_status")) == (
+        "slave",
+        master,
+        "up",
+    )
+
+
+def stored_values(port: int) -> bytes:
+    """Every hash value a Redis holds, run together (to find a seeded number in)."""
+    with redis.Redis(host="127.0.0.1", port=port, password=PASSWORD) as server:
+        keys = [key for key in server.keys("*") if server.type(key) == b"hash"]
+        return b"".join(value for key in keys for value in server.hvals(key))
+
+
+def test_after_a_sentinel_failover_the_emulator_follows_the_new_master(
+    start_redis: Callable[..., int],
+) -> None:
+    """``SENTINEL FAILOVER``: the replica becomes the master, the old master its replica. Once the
+    switch is over, an admin write reaches the new master and the other server applies it: both follow
+    without a restart. (A write that reaches the demoted master answers 503 and is retried; Sentinel
+    closes the clients' connections when it reconfigures a server, so usually none does.)"""
+    auth = ("--requirepass", PASSWORD, "--masterauth", PASSWORD, "--repl-diskless-sync-delay", "0")
+    old = start_redis("--port", "{port}", *auth)
+    new = start_redis("--port", "{port}", *auth, "--replicaof", "127.0.0.1", str(old))
+    sentinel_port = start_redis(
+        config="port {port}\nbind 127.0.0.1\ndir {dir}\n"
+        f"sentinel monitor primary 127.0.0.1 {old} 1\nsentinel auth-pass primary {PASSWORD}\n"
+    )
+    with redis.Redis(host="127.0.0.1", port=sentinel_port) as sentinel:
+        eventually(lambda: replicates_from(new, old), 20, "the replica is in sync")
+        eventually(
+            lambda: len(sentinel.sentinel_slaves("primary")) == 1, 30, "the sentinel knows the replica"
+        )
+        url = f"redis+sentinel://:{quote(PASSWORD, safe='')}@127.0.0.1:{sentinel_port}/primary"
+        with serving(url) as one, serving(url) as two:
+            seed_and_read(one)
+            assert sentinel.execute_command("SENTINEL", "FAILOVER", "primary")
+            eventually(lambda: sentinel.sentinel_get_master_addr_by_name("primary")[1] == new, 30, "failover")
+            eventually(lambda: replicates_from(old, new), 30, "the old master is the new one's replica")
+
+            refused = 0
+
+            def seeded() -> bool:
+                nonlocal refused
+                answer = httpx.post(
+                    f"{one}/__mock__/butter/seed", json={"records": [{"phone_number": "+15550100888"}]}
+                )
+                assert answer.status_code in (200, 503), answer.text
+                refused += answer.status_code == 503
+                return answer.status_code == 200
+
+            eventually(seeded, 20, "an admin write after the failover")
+            assert refused <= 2, "one 503 per connection to the demoted master at most"
+            eventually(lambda: b"+15550100888" in stored_values(new), 5, "the new master holds the seed")
+            eventually(
+                lambda: (
+                    [r["phone_number"] for r in httpx.get(f"{two}{NUMBERS}", headers=BUTTER).json()["data"]]
+                    == ["+15550100888"]
+                ),
+                10,
+                "the other server applies it",
+            )

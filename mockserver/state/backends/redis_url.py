@@ -66,11 +66,16 @@ class StoreAddress:
     def client(self, **options: Any) -> redis.Redis:
         """A redis-py client of the (master) server; ``options`` are redis-py's (timeouts, retry)."""
         import redis  # noqa: PLC0415 - only a process with --state redis://... needs it
+        from redis.backoff import NoBackoff  # noqa: PLC0415
+        from redis.retry import Retry  # noqa: PLC0415
         from redis.sentinel import Sentinel  # noqa: PLC0415
 
         if not self.sentinels:
             return redis.Redis.from_url(self.address, **self.tls, **options)
-        asking = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0, **self.sentinel_auth}
+        # One try per sentinel (redis-py retries with back-off by default): a sentinel that is down costs
+        # a refused connection, not seconds, before the next one is asked.
+        asking = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0, "retry": Retry(NoBackoff(), 0)}
+        asking.update(self.sentinel_auth)
         sentinel = Sentinel(list(self.sentinels), sentinel_kwargs=asking)  # type: ignore[no-untyped-call]
         credentials = {"username": self.username, "password": self.password, "db": self.db}
         master: redis.Redis = sentinel.master_for(self.service, **credentials, **options)  # type: ignore[no-untyped-call]
