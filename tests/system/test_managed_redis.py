@@ -10,10 +10,12 @@ on stderr, the password nowhere in the output. Certificates are made with the ``
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +27,7 @@ import httpx
 import pytest
 import redis
 
+from mockserver.state.backends import redacted_url
 from tests.conftest import ROOT, wait_until_serving
 
 BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
@@ -89,26 +92,32 @@ def start_redis(tmp_path: Path) -> Iterator[Callable[..., int]]:
 
 @contextmanager
 def serving(state: str) -> Iterator[str]:
-    """``python -m mockserver serve --state STATE`` of this tree; its base URL. At the end, checks that
-    the password appears nowhere in what it printed."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--log-format", "off", "--state", state],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    output = ""
-    try:
-        assert process.stdout is not None
-        banner = output = process.stdout.readline()
-        assert " on http://127.0.0.1:" in banner, process.stderr.read() if process.stderr else banner
-        base = banner.split(" on ", 1)[1].split()[0]
-        wait_until_serving(base)
-        yield base
-    finally:
-        process.terminate()
-        out, errors = process.communicate(timeout=15)
-        output += out + errors
+    """``python -m mockserver serve --state STATE`` of this tree (request log and debug messages on); its
+    base URL. At the end, checks that the banner names the store and that no password appears in
+    anything it printed."""
+    with tempfile.TemporaryDirectory() as folder:
+        printed = Path(folder) / "printed"
+        with printed.open("w") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--log-level", "debug",
+                 "--state", state],
+                cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)},
+            )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            while not (found := re.search(r" on (http://127\.0\.0\.1:\d+)", printed.read_text())):
+                assert process.poll() is None, printed.read_text()
+                assert time.monotonic() < deadline, printed.read_text()
+                time.sleep(0.05)
+            wait_until_serving(found.group(1))
+            yield found.group(1)
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+        output = printed.read_text()
     assert "Traceback" not in output, output
+    assert f"state: {redacted_url(state)}" in output, "the banner names the store, password redacted"
     for secret in (PASSWORD, quote(PASSWORD, safe=""), "sentinel-secret"):
         assert secret not in output
 
@@ -155,7 +164,8 @@ def certificate_authority(folder: Path, name: str) -> tuple[Path, Path]:
 
 @pytest.fixture
 def tls_files(tmp_path: Path) -> dict[str, Path]:
-    """A CA, a server certificate for 127.0.0.1 signed by it, and another CA that signed nothing."""
+    """A CA, a server certificate for 127.0.0.1 and a client certificate signed by it, and another CA
+    that signed nothing."""
     if OPENSSL is None:
         pytest.skip("openssl not found (make test installs it)")
     ca_key, ca = certificate_authority(tmp_path, "test-ca")
@@ -165,7 +175,16 @@ def tls_files(tmp_path: Path) -> dict[str, Path]:
     (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
     openssl("x509", "-req", "-in", request, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-days", "2",
             "-extfile", tmp_path / "san.ext", "-out", certificate)  # fmt: skip
-    return {"ca": ca, "other_ca": other_ca, "key": key, "certificate": certificate}
+    client_key, client_request = tmp_path / "client.key", tmp_path / "client.csr"
+    client = tmp_path / "client.crt"
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=emulator", "-keyout", client_key,
+            "-out", client_request)  # fmt: skip
+    openssl("x509", "-req", "-in", client_request, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+            "-days", "2", "-out", client)  # fmt: skip
+    return {
+        "ca": ca, "other_ca": other_ca, "key": key, "certificate": certificate,
+        "client_key": client_key, "client": client,
+    }  # fmt: skip
 
 
 def test_tls_with_a_ca_file(start_redis: Callable[..., int], tls_files: dict[str, Path]) -> None:
@@ -187,6 +206,22 @@ def test_tls_with_a_ca_file(start_redis: Callable[..., int], tls_files: dict[str
     assert "ca_file cannot be loaded" in not_a_ca
     plain = refused(f"redis://127.0.0.1:{port}/0")  # TLS port, plain client
     assert plain.startswith(f"error: cannot reach the state store redis://127.0.0.1:{port}/0")
+
+
+def test_mutual_tls_with_a_client_certificate(
+    start_redis: Callable[..., int], tls_files: dict[str, Path]
+) -> None:
+    port = start_redis(
+        "--port", "0", "--tls-port", "{port}", "--tls-auth-clients", "yes",
+        "--tls-cert-file", str(tls_files["certificate"]), "--tls-key-file", str(tls_files["key"]),
+        "--tls-ca-cert-file", str(tls_files["ca"]),
+    )  # fmt: skip
+    url = f"rediss://127.0.0.1:{port}/0?ca_file={tls_files['ca']}"
+    with serving(f"{url}&cert_file={tls_files['client']}&key_file={tls_files['client_key']}") as base:
+        seed_and_read(base)
+    assert refused(url).startswith(f"error: cannot reach the state store {url}: ")  # no certificate
+    mismatched = refused(f"{url}&cert_file={tls_files['client']}&key_file={tls_files['key']}")
+    assert "cert_file/key_file cannot be loaded (KEY_VALUES_MISMATCH)" in mismatched
 
 
 def test_an_acl_user_with_a_password(start_redis: Callable[..., int]) -> None:
