@@ -2,8 +2,9 @@
 # The services `make test` needs beyond Python, installed and started here (`make test` runs this first;
 # .ci/run runs only `make test`). With everything present it only checks: well under a second.
 #
-#   required: redis-server (shared-state tests), chromium (inspector browser tests); without them those
-#             tests skip and coverage falls under its floor, so their absence stops `make test` here.
+#   required: redis-server (shared-state tests), openssl (their TLS certificates), chromium (inspector
+#             browser tests); without them those tests skip and coverage falls under its floor, so their
+#             absence stops `make test` here.
 #   optional: docker.io, debootstrap, docker-compose and a running dockerd (the container tests); without
 #             them those tests skip, each with its reason.
 #
@@ -34,7 +35,7 @@ how_to_install() {  # how this user installs the Debian packages "$@" on this ma
     fi
 }
 
-required=$(missing redis-server:redis-server chromium:chromium)
+required=$(missing redis-server:redis-server chromium:chromium openssl:openssl)
 if [ -n "$required" ] && ! install "$required"; then
     echo "make test needs$required (not found): $(how_to_install "$required"), then make test again" >&2
     exit 2

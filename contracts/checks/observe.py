@@ -1,7 +1,8 @@
 """Observe what a target does where the docs are silent: the value of each option, by probing.
 
 Each option's sites (see :mod:`contracts.checks.provenance`) say what it decides, and so how to observe it:
-an order's direction from the order of a listing; a default page size from a full default page; the
+an order's direction from the order of a listing; a default page size from a full default page (or,
+when the whole list fits in the first page and that is more than ours, a lower bound: its length); the
 over-maximum, empty-value and repeated-value handling from how one such request is answered; what a
 page-size field reports on a short page; what ``limit=0`` returns; what a total counts under a filter;
 an envelope value by reading it. ``contracts check`` turns a difference into an ``assumption-differs``
@@ -101,6 +102,16 @@ def _default_size(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tupl
     total, more = check.signal(body, "total"), check.signal(body, "more")
     if more is True or (isinstance(total, int) and listed < total):
         yield listed, f"a request without {found.where} listed a full page of {listed}", {}
+    elif isinstance(ours, int) and listed > ours:
+        # Not a full page: the list ended (or the paging kind cannot say), so the page length is not the
+        # default; but one page held more than ours, so the default is at least that (a lower bound).
+        ended = "the list ended there" if more is False or total == listed else "no sign of more"
+        yield (
+            listed,
+            f"a request without {found.where} listed {listed} items, {ended}: the default is at least"
+            f" {listed} (a lower bound; a longer list would show it)",
+            {},
+        )
 
 
 def _maximum(check: EndpointCheck, found: Site, ours: Any) -> Iterator[tuple[Any, str, Any]]:

@@ -14,14 +14,16 @@ from mockserver.state.backends.memory import InMemory
 
 
 def open_state(url: str | None) -> SharedState:
-    """The backend a ``--state`` value names: None or ``memory`` -> in this process; ``redis://...``."""
+    """The backend a ``--state`` value names: None or ``memory`` -> in this process; ``redis://...``,
+    ``rediss://...``, ``unix://...`` or ``redis+sentinel://...`` (see redis_url) -> shared through Redis."""
     if url is None or url == "memory":
         return InMemory()
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if url.startswith(("redis://", "rediss://", "unix://", "redis+sentinel://")):
         from mockserver.state.backends.redis_state import RedisState  # noqa: PLC0415 - needs the redis extra
 
         return RedisState(url)
-    raise ConfigurationError(f"--state is 'memory' or a redis:// URL, got {redacted_url(url)!r}")
+    others = "rediss://, unix://, redis+sentinel://"
+    raise ConfigurationError(f"--state is 'memory' or a redis:// URL ({others}), got {redacted_url(url)!r}")
 
 
 __all__ = ["InMemory", "SharedState", "StateUnavailable", "open_state", "redacted_url"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 from mockserver.errors import EmulatorError
 from mockserver.state.journal import Journal, JournalBudget
@@ -32,13 +31,22 @@ class StateUnavailable(EmulatorError):  # noqa: N818 - reads as the condition
 
 
 def redacted_url(url: str) -> str:
-    """A store URL without its password, for messages and the banner."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:[redacted]@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """A store URL without its passwords (user info and ``*password*`` parameters), for messages.
+
+    Read as text, not parsed: everything up to the last ``@`` is user info, so that a password with an
+    unencoded ``/``, ``#`` or ``@`` is hidden too (a ``@`` further on, in a parameter, hides more).
+    """
+    scheme, separator, rest = url.partition("://")
+    userinfo, at, after = rest.rpartition("@")
+    if ":" in userinfo:
+        userinfo = userinfo.partition(":")[0] + ":[redacted]"
+    head, mark, query = after.partition("?")
+    if mark:
+        query = "&".join(
+            f"{pair.partition('=')[0]}=[redacted]" if "password" in pair.partition("=")[0].lower() else pair
+            for pair in query.split("&")
+        )
+    return f"{scheme}{separator}{userinfo}{at}{head}{mark}{query}"
 
 
 class SharedState(Protocol):

@@ -18,19 +18,17 @@ import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
-import redis
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from mockserver.errors import ConfigurationError
-from mockserver.state.backends.base import StateUnavailable, redacted_url
+from mockserver.state.backends.base import StateUnavailable
+from mockserver.state.backends.redis_url import parse_store_url
 
 logger = logging.getLogger("mockserver")
-DEFAULT_PREFIX = "vendor-emulator:"
 ACK_TIMEOUT_SECONDS = 2.0
 HEARTBEAT_SECONDS = 1.0  # each process says it is alive this often; writes wait for the live ones
 NO_TENANT = "\x01"  # the tenant part of a key for requests no tenant made
@@ -46,28 +44,21 @@ def text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _split_prefix(url: str) -> tuple[str, str]:
-    """The URL without our ``prefix`` query parameter, and the prefix (keys and channel start with it)."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    prefix = next((value for name, value in query if name == "prefix"), DEFAULT_PREFIX)
-    rest = urlencode([(name, value) for name, value in query if name != "prefix"])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), prefix
-
-
 class RedisConnection:
-    """The clients of one process (``url`` as redis-py takes it, plus ``?prefix=``) and what they share."""
+    """The clients of one process (``url``: see redis_url for the forms) and what they share."""
 
     def __init__(self, url: str, *, ack_timeout: float = ACK_TIMEOUT_SECONDS) -> None:
-        address, self.prefix = _split_prefix(url)
-        self.url = redacted_url(url)
+        address = parse_store_url(url)
+        self.prefix, self.url = address.prefix, address.redacted
         options: dict[str, Any] = {"socket_connect_timeout": 1.0, "retry": Retry(NoBackoff(), 0)}
-        self.client = redis.Redis.from_url(address, socket_timeout=2.0, **options)
-        self.listener_client = redis.Redis.from_url(address, socket_timeout=None, **options)
+        self.client = address.client(socket_timeout=2.0, **options)
+        self.listener_client = address.client(socket_timeout=None, **options)
         try:
             self.client.ping()
         except RedisError as error:
-            raise ConfigurationError(f"cannot reach the state store {self.url}: {error}") from None
+            raise ConfigurationError(
+                f"cannot reach the state store {self.url}: {address.explain(error)}"
+            ) from None
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.ack_timeout = ack_timeout
         self.channel = f"{self.prefix}changes"

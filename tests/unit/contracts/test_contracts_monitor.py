@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -116,6 +117,45 @@ def test_a_vendor_that_differs_only_in_undocumented_choices_gets_info_naming_eac
         assert finding.expected == next(o.value for o in SPECS[vendor].options if o.name == name)
         assert finding.fix is not None
         assert f"--option {vendor}.{name}=" in finding.fix
+
+
+DEFAULT_SIZES = [
+    (spec, found)
+    for spec in SPECS.values()
+    for found in provenance.sites(spec)
+    if found.kind == "param-default"
+]
+
+
+@contextmanager
+def whole_list_in_one_bare_page(spec: VendorSpec, found: provenance.Site) -> Iterator[tuple[Upstream, int]]:
+    """An upstream whose default page size is 30 above ours, holding 5 records more than our default:
+    the request without a page size lists all of them, and the list ends there. (upstream, records)"""
+    ours = next(o.value for o in spec.options if o.name == found.option)
+    assert isinstance(ours, int)
+    running = drift.start(data_config(options={spec.id: {found.option: ours + 30}}))
+    endpoint = next(e for e in spec.endpoints if e.path == found.endpoint)
+    try:
+        mock = VendorMock(running.upstream.emulator, spec.id)
+        mock.seed([{}] * (ours + 5), dataset=endpoint.dataset)
+        yield running.upstream, ours + 5
+    finally:
+        drift.stop(running)
+
+
+@pytest.mark.parametrize(("spec", "found"), DEFAULT_SIZES, ids=[s.id for s, _ in DEFAULT_SIZES])
+def test_a_whole_list_in_the_first_bare_page_shows_a_larger_default_page_size(
+    spec: VendorSpec, found: provenance.Site
+) -> None:
+    """Issue 24 part 7: the bare page was not full (the list ended), so no page size was read from it;
+    but it listed more than our default, so the real default is at least that many."""
+    with whole_list_in_one_bare_page(spec, found) as (upstream, records):
+        report = live(upstream, [spec.id])
+    differs = [f for f in report.findings if f.option == f"{spec.id}.{found.option}"]
+    assert [f.kind for f in differs] == ["assumption-differs"], [f.as_dict() for f in report.findings]
+    assert differs[0].observed == records
+    assert f"at least {records}" in differs[0].message
+    assert "lower bound" in differs[0].message
 
 
 def test_the_undrifted_upstream_has_no_assumption_that_differs(upstream: Upstream) -> None:

@@ -18,16 +18,18 @@ from typing import Any
 import httpx
 import pytest
 
+from contracts.checks.provenance import Site
 from contracts.checks.runner import Report
 from contracts.reporting.history import SCHEMA, append_history, read_history
 from contracts.tools.cli import main
 from mockserver import EmulatorConfig
+from mockserver.declarations.model import VendorSpec
 from mockserver.engine.emulator import build_emulator
 from mockserver.testing import mock_vendors
 from tests import drifting_upstream as drift
 from tests.conftest import ROOT, data_config
 from tests.drifting_upstream import Exchange, Upstream
-from tests.unit.contracts.test_contracts_monitor import CHANGED
+from tests.unit.contracts.test_contracts_monitor import CHANGED, DEFAULT_SIZES, whole_list_in_one_bare_page
 
 SPECS = build_emulator(data_config()).vendors
 ENV_NAMES = {
@@ -82,6 +84,20 @@ def test_calibrate_writes_every_observed_option_with_where_and_when(
             assert written[f"{vendor}.{name}"] == (value if isinstance(value, str) else json.dumps(value))
             assert f"# {vendor}.{name}: observed {value!r} at 20" in text  # the date it was observed
     assert choosy.base in text, "where it was observed"
+
+
+@pytest.mark.parametrize(("spec", "found"), DEFAULT_SIZES, ids=[s.id for s, _ in DEFAULT_SIZES])
+def test_calibrate_writes_a_default_page_size_seen_as_a_lower_bound(
+    spec: VendorSpec, found: Site, live_env: Any, tmp_path: Path
+) -> None:
+    """Issue 24 part 7: the whole list in the first bare page, longer than our default: its length."""
+    options = tmp_path / "calibrated.options"
+    with whole_list_in_one_bare_page(spec, found) as (upstream, records):
+        live_env(upstream)
+        assert main(["calibrate", "--target", "live", "--vendor", spec.id, "--output", str(options)]) == 0
+    text = options.read_text(encoding="utf-8")
+    assert f"\n{spec.id}.{found.option}={records}\n" in text
+    assert f"the default is at least {records} (a lower bound" in text
 
 
 def test_calibrate_then_serve_with_the_file_then_check_gives_no_assumption_differs(
