@@ -13,10 +13,12 @@ from typing import Any
 
 from mockserver.declarations.model import EndpointSpec, VendorSpec
 from mockserver.documents.fields import FieldSchema, resolved
+from mockserver.documents.reading import read_json
 from mockserver.documents.schemas import SchemaStore
 
 Pointer = tuple[str, ...]
 MAX_FIELD_DEPTH = 3
+OPTION_PREFIX = "${opt:"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class EndpointView:
     order_param: str | None = None
     order_options: tuple[str, ...] = ()
     order_default: str | None = None
+    assumed: frozenset[str] = frozenset()  # what an option decides here: order, over_max, size-default
 
     def field(self, path: str) -> FieldInfo | None:
         """The field at ``path`` (dotted), if the item schema declares it."""
@@ -166,7 +169,38 @@ def item_fields(store: SchemaStore, schema_file: Path) -> tuple[FieldInfo, ...]:
     return tuple(_fields(store, root, "", True, 0))
 
 
-def _endpoint(spec: VendorSpec, endpoint: EndpointSpec, store: SchemaStore) -> EndpointView:
+def _is_option(node: Any) -> bool:
+    return isinstance(node, str) and node.startswith(OPTION_PREFIX)
+
+
+def assumptions(raw: Any, endpoint: EndpointSpec) -> frozenset[str]:
+    """What the vendor's options (assumptions where the docs are silent) decide at ``endpoint``, read from
+    the raw declaration: the order's direction (``order``), a size above the maximum (``over_max``), the
+    default page size (``size-default``). The monitor reports a change there as ``assumption-differs``."""
+    if not isinstance(raw, dict):
+        return frozenset()
+    operation = raw.get("paths", {}).get(endpoint.path, {}).get("get", {})
+    declaration = operation.get("x-emulator", {})
+    found = set()
+    order = declaration.get("order", {})
+    keys = order.get("fixed") or next(iter(order.get("options", {}).values()), None)
+    if keys and _is_option(keys[0][1]):
+        found.add("order")
+    if _is_option(declaration.get("paging", {}).get("over_max")):
+        found.add("over_max")
+    escaped = endpoint.path.replace("~", "~0").replace("/", "~1")
+    names = [parameter.get("name") for parameter in operation.get("parameters", [])]
+    for option in raw.get("x-emulator", {}).get("options", {}).values():
+        for target in option.get("targets", ()):
+            prefix, _, rest = str(target).partition(f"/paths/{escaped}/get/parameters/")
+            index, _, keyword = rest.partition("/schema/")
+            if not prefix and index.isdigit() and keyword == "default" and int(index) < len(names):
+                if names[int(index)] == endpoint.paging.size_param:
+                    found.add("size-default")
+    return frozenset(found)
+
+
+def _endpoint(spec: VendorSpec, endpoint: EndpointSpec, store: SchemaStore, raw: Any) -> EndpointView:
     dataset = spec.datasets[endpoint.dataset]
     pager = endpoint.paging
     envelope = endpoint.envelope
@@ -216,15 +250,17 @@ def _endpoint(spec: VendorSpec, endpoint: EndpointSpec, store: SchemaStore) -> E
         order_param=order.param,
         order_options=tuple(order.options) if order.param is not None else (),
         order_default=order_default,
+        assumed=assumptions(raw, endpoint),
     )
 
 
 def vendor_view(spec: VendorSpec, store: SchemaStore) -> VendorView:
     """The drifts' view of one vendor's declarations."""
     auth_header = spec.auth.header or "Authorization"
+    raw = read_json(spec.source)
     return VendorView(
         spec.id,
-        tuple(_endpoint(spec, endpoint, store) for endpoint in spec.endpoints),
+        tuple(_endpoint(spec, endpoint, store, raw) for endpoint in spec.endpoints),
         frozenset(spec.errors),
         auth_header,
         spec,

@@ -141,7 +141,8 @@ class SizeClamped(Drift):
                 continue
             documented = endpoint.size_max if endpoint.size_max and endpoint.size_max <= 1000 else None
             largest = documented or 2 * (endpoint.size_default or 1)
-            found.append(Target(endpoint.path, {"max": max(1, largest // 2)}))
+            kind = "assumption-differs" if "over_max" in endpoint.assumed else None  # clamp vs reject
+            found.append(Target(endpoint.path, {"max": max(1, largest // 2)}, kind=kind))
         return found
 
     def request(self, query_string: bytes, params: Params, endpoint: EndpointView | None) -> bytes:

@@ -46,8 +46,9 @@ class DefaultOrderChanged(Drift):
             others = tuple(option for option in endpoint.order_options if option != endpoint.order_default)
             if endpoint.order_param is not None and others:
                 found.append(Target(endpoint.path, {"order": others[0]}, {"order": others}))
-            elif endpoint.order_param is None:
-                found.append(Target(endpoint.path, {"order": "reversed"}, {"order": ("reversed",)}))
+            elif endpoint.order_param is None:  # a fixed order whose direction is an option: assumed
+                kind = "assumption-differs" if "order" in endpoint.assumed else None
+                found.append(Target(endpoint.path, {"order": "reversed"}, {"order": ("reversed",)}, kind))
         return found
 
     def request(self, query_string: bytes, params: Params, endpoint: EndpointView | None) -> bytes:
@@ -69,13 +70,17 @@ class DefaultOrderChanged(Drift):
 class DefaultPageSizeChanged(Drift):
     id = "semantics.default-page-size-changed"
     summary = "without a page size, pages hold SIZE records instead of the documented default"
-    kind = "assumption-differs"
+    kind = "pagination-contract-broken"
     params = (Param("size", "integer", "the new default page size", minimum=1),)
 
     @classmethod
     def targets(cls, vendor: VendorView) -> list[Target]:
         return [
-            Target(endpoint.path, {"size": max(1, endpoint.size_default // 2)})
+            Target(
+                endpoint.path,
+                {"size": max(1, endpoint.size_default // 2)},
+                kind="assumption-differs" if "size-default" in endpoint.assumed else None,
+            )
             for endpoint in vendor.endpoints
             if endpoint.size_param is not None and endpoint.size_default
         ]
