@@ -194,9 +194,9 @@ def assumptions(raw: Any, endpoint: EndpointSpec) -> frozenset[str]:
         for target in option.get("targets", ()):
             prefix, _, rest = str(target).partition(f"/paths/{escaped}/get/parameters/")
             index, _, keyword = rest.partition("/schema/")
-            if not prefix and index.isdigit() and keyword == "default" and int(index) < len(names):
-                if names[int(index)] == endpoint.paging.size_param:
-                    found.add("size-default")
+            known = not prefix and index.isdigit() and keyword == "default" and int(index) < len(names)
+            if known and names[int(index)] == endpoint.paging.size_param:
+                found.add("size-default")
     return frozenset(found)
 
 
