@@ -56,7 +56,8 @@ def text(entries: Sequence[dict[str, Any]]) -> str:
 
 
 def markdown(entries: Sequence[dict[str, Any]]) -> str:
-    """The generated part of docs/drifts.md: one row per drift, the vendors and endpoints where it applies."""
+    """The generated part of docs/drifts.md: one row per drift, the vendors and endpoints where it applies
+    (with the finding kind where it differs from the drift's own)."""
     by_id: dict[str, list[dict[str, Any]]] = {}
     for entry in entries:
         by_id.setdefault(entry["id"], []).append(entry)
@@ -67,19 +68,19 @@ def markdown(entries: Sequence[dict[str, Any]]) -> str:
     for drift_id, drift in Drift.kinds().items():
         found = by_id.get(drift_id, [])
         kind = f"`{drift.kind}`" if drift.kind else f"not visible: {drift.invisible}"
-        kinds = {applies["kind"] for entry in found for applies in entry["applies"]} - {drift.kind}
-        if kinds:
-            kind += " (" + ", ".join(f"`{other}` where the envelope is a bare list" for other in kinds) + ")"
-        params = "; ".join(_params(entry) for entry in found[:1]) if found else "none"
+        params = _params({"params": found[0]["params"], "applies": [a for e in found for a in e["applies"]]})
         where = "<br>".join(
-            f"{entry['vendor']}: " + ", ".join(f"`{a['endpoint']}`" for a in entry["applies"])
+            f"{entry['vendor']}: " + ", ".join(_where(applies, drift.kind) for applies in entry["applies"])
             for entry in found
         )
-        loops = " May make a naive client page for ever." if drift.loops else ""
-        rows.append(
-            f"| `{drift_id}` | {drift.summary}.{loops} | {kind} | {params} | {where or 'no vendor'} |"
-        )
+        summary = f"{drift.summary}.{' May make a naive client page for ever.' if drift.loops else ''}"
+        rows.append(f"| `{drift_id}` | {summary} | {kind} | {params if found else ''} | {where or 'none'} |")
     return "\n".join(rows) + "\n"
+
+
+def _where(applies: dict[str, Any], kind: str | None) -> str:
+    other = f" → `{applies['kind']}`" if applies["kind"] != kind else ""
+    return f"`{applies['endpoint']}`{other}"
 
 
 def generated_doc(current: str, entries: Sequence[dict[str, Any]]) -> str:

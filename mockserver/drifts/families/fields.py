@@ -271,7 +271,7 @@ class Undocumented(Drift):
 class Wrapped(Drift):
     id = "envelope.wrapped"
     summary = "the whole answer is wrapped in one more object ({KEY: answer})"
-    kind = "type-mismatch"
+    kind = "required-property-missing"
     params = (Param("key", "string", "the wrapping object's one key"),)
 
     @classmethod
@@ -279,7 +279,7 @@ class Wrapped(Drift):
         found = []
         for endpoint in vendor.endpoints:
             # an object envelope wrapped loses its required members; a bare list becomes an object
-            kind = "required-property-missing" if isinstance(endpoint.envelope, dict) else "type-mismatch"
+            kind = None if isinstance(endpoint.envelope, dict) else "type-mismatch"
             found.append(Target(endpoint.path, {"key": "result"}, kind=kind))
         return found
 
