@@ -366,8 +366,9 @@ async def _add_drift(emulator: Emulator, request: Request, app: VendorApp, calle
         raise AdminError(400, "invalid_drift", f"unknown keys {unknown}; a drift takes {sorted(DRIFT_KEYS)}")
     tenant = target_tenant(emulator, caller, body.get("tenant"), "a drift for every tenant")
     try:
+        drift: Any = body.get("drift")  # checked by the catalogue: a 400 names the drifts
         rule = app.add_drift(
-            body.get("drift"),  # type: ignore[arg-type]  # checked by the catalogue: a 400 names the ids body.get("params"), endpoint=body.get("endpoint"), times=body.get("times"),
+            drift, body.get("params"), endpoint=body.get("endpoint"), times=body.get("times"),
             probability=body.get("probability"), tenant=tenant,
         )  # fmt: skip
     except DriftError as error:
