@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +17,7 @@ from mockserver.cli import main
 from mockserver.engine.config import DriftSetting, EmulatorConfig
 from mockserver.testing import mock_vendors
 from tests.system.test_hostile_traffic import Server
+from tests.system.test_shared_state import Redis, eventually, serving
 
 BUTTER_KEY = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
 MINDHUNTERS_KEY = {"Authorization": "Bearer mindhunters-test-token"}
@@ -94,3 +95,34 @@ def test_the_drifts_command_lists_each_vendor_s_drifts(capsys: pytest.CaptureFix
     assert "paging.end-flag-never-false" not in by_id  # Famulor does not page
     assert by_id["field.removed"]["kind"] == "required-property-missing"
     assert main(["drifts", "--vendor", "acme"]) == 2
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[Redis]:
+    server = Redis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def renamed(base: str) -> bool:
+    item = httpx.get(f"{base}/butter/api/phone-numbers", headers=BUTTER_KEY).json()["data"][0]
+    return "msisdn" in item
+
+
+def test_a_drift_rule_is_shared_through_redis_and_counted_across_servers(redis: Redis) -> None:
+    with serving("--state", redis.url) as (one, _), serving("--state", redis.url) as (two, _):
+        drift = {"drift": "field.renamed", "params": {"to": "msisdn"}, "times": 2}
+        assert httpx.post(f"{one}/__mock__/butter/drifts", json=drift).status_code == 201
+        eventually(lambda: bool(httpx.get(f"{two}/__mock__/butter/drifts").json()["drifts"]))
+        assert [renamed(base) for base in (two, one, two)] == [True, True, False]
+
+
+def test_a_drift_rule_is_kept_by_state_dir(serve: Callable[..., Server], tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = serve("--state-dir", str(state))
+    drift = {"drift": "field.renamed", "params": {"to": "msisdn"}}
+    assert httpx.post(f"{first.base}/__mock__/butter/drifts", json=drift).status_code == 201
+    first.stop()
+    again = serve("--state-dir", str(state))
+    assert renamed(again.base)
