@@ -145,7 +145,11 @@ class VendorDrifts:
         )
         if target is None:
             return None
-        params = {**target.defaults, **dict(given)}
+        try:  # a Prefer header's parameters are text, and unchecked: a bad one leaves the drift off
+            checked = self.check(drift_id, dict(given))
+        except DriftError:
+            return None
+        params = {**target.defaults, **checked}
         if any(name in target.choices and params[name] not in target.choices[name] for name in params):
             return None  # e.g. a field this endpoint's items do not have
         return Bound(self._instances[drift_id], params, self.view.endpoint(path))

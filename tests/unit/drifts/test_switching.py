@@ -114,6 +114,12 @@ def test_prefer_drifts_one_request_and_the_journal_names_it(admin: httpx.Client)
     entries = admin.get("/__mock__/butter/journal").json()["entries"]
     assert [entry["drifts"] for entry in entries] == [["field.renamed"], []]
     assert admin.get(LIST, headers={**KEY, "Prefer": "drift=no.such-drift"}).status_code == 200
+    for bad in ("drift=paging.size-clamped;max=many", "drift=field.null;field=nope", "drift=field.null;x=1"):
+        answer = admin.get(LIST, headers={**KEY, "Prefer": bad})
+        assert answer.status_code == 200, bad  # ignored, as RFC 7240 asks: never a 500
+        assert answer.json()["data"][0]["phone_number"] is not None
+    clamped = admin.get(LIST + "?page_size=9", headers={**KEY, "Prefer": "drift=paging.size-clamped;max=4"})
+    assert len(clamped.json()["data"]) == 4  # text parameters are converted
 
 
 def test_a_drifted_answer_never_enters_nor_comes_from_the_answer_cache(admin: httpx.Client) -> None:
