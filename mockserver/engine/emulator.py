@@ -12,7 +12,7 @@ from typing import Any
 from mockserver.declarations.loading import discover_vendors, load_vendor
 from mockserver.declarations.model import VendorSpec
 from mockserver.documents.schemas import SchemaStore
-from mockserver.drifts import DriftError
+from mockserver.drifts import DriftError, VendorDrifts, vendor_view
 from mockserver.engine.answer_cache import AnswerCache
 from mockserver.engine.config import DriftSetting, EmulatorConfig
 from mockserver.engine.routing import Routes
@@ -137,8 +137,26 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
 
 def standing_rule(app: VendorApp, setting: DriftSetting) -> FaultRule:
     """The rule of a drift on for the whole run (``serve --drift``), checked against the catalogue."""
+    return _standing(app.drifts, setting)
+
+
+def check_drift_settings(config: EmulatorConfig) -> None:
+    """The standing drifts of ``config``, checked without building an emulator (``serve --workers``
+    checks them once, before it starts its workers); ConfigurationError names what is allowed."""
+    store = SchemaStore(config.schemas_dir)
+    available = discover_vendors(config.schemas_dir)
+    for setting in config.drifts:
+        if setting.vendor not in available:
+            raise ConfigurationError(
+                f"--drift {setting.vendor}:{setting.drift}: no vendor {setting.vendor!r}"
+            )
+        spec = load_vendor(config.schemas_dir / setting.vendor, store, config.options.get(setting.vendor))
+        _standing(VendorDrifts(vendor_view(spec, store)), setting)
+
+
+def _standing(drifts: VendorDrifts, setting: DriftSetting) -> FaultRule:
     try:
-        params = app.drifts.check(setting.drift, dict(setting.params), setting.endpoint)
+        params = drifts.check(setting.drift, dict(setting.params), setting.endpoint)
     except DriftError as error:
         raise ConfigurationError(f"--drift {setting.vendor}:{setting.drift}: {error}") from None
     probability = setting.probability

@@ -1,8 +1,10 @@
 """The ASGI app of one vendor: the request pipeline around the engine.
 
 Per request: route, authenticate (against the keys the vendor's Tenancy holds), rate limits, faults,
-the endpoint's answer, the journal. The keys, tenants, resets and switches themselves are the
-control plane's (engine/tenancy.py); this module only reads them.
+the endpoint's answer, the journal; drifts (:mod:`mockserver.drifts`) change the request and its answer
+when one is on (a drift rule, ``serve --drift`` or ``Prefer: drift=``), and cost an empty check otherwise.
+The keys, tenants, resets and switches themselves are the control plane's (engine/tenancy.py); this
+module only reads them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""The planned faults of one vendor, kept in memory or in shared state (Redis) for every process."""
+"""The planned faults of one vendor, kept in memory or in shared state (Redis) for every process.
+
+Drift rules (:mod:`mockserver.drifts`) are fault rules with a ``drift``: they share the store, so the
+tenancy, the cap, ``times``, Redis and ``--state-dir`` treat them as faults.
+"""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 ``Prefer: code=429`` (Prism's convention) answers that status in the vendor's own error shape, with the
 vendor's headers (``Retry-After``, Famulor's ``X-RateLimit-*``); ``Prefer: delay=200`` waits 200 ms
 first. Persistent faults are rules: "the next 3 requests to this path fail with 503", "every request
-is 200 ms slower". Rules are scoped to a tenant, or to everyone.
+is 200 ms slower". Rules are scoped to a tenant, or to everyone. A drift rule (``drift`` set) changes
+the answer instead (:mod:`mockserver.drifts`), to every request or to a share of them (``probability``).
 """
 
 from __future__ import annotations

@@ -117,6 +117,13 @@ def test_a_drift_rule_is_shared_through_redis_and_counted_across_servers(redis: 
         eventually(lambda: bool(httpx.get(f"{two}/__mock__/butter/drifts").json()["drifts"]))
         assert [renamed(base) for base in (two, one, two)] == [True, True, False]
 
+        def journal() -> list[list[str]]:
+            entries = httpx.get(f"{one}/__mock__/butter/journal").json()["entries"]
+            return [entry["drifts"] for entry in entries]
+
+        eventually(lambda: len(journal()) == 3)  # both servers' entries, through Redis
+        assert journal() == [["field.renamed"], ["field.renamed"], []]
+
 
 def test_a_drift_rule_is_kept_by_state_dir(serve: Callable[..., Server], tmp_path: Path) -> None:
     state = tmp_path / "state"
@@ -126,3 +133,13 @@ def test_a_drift_rule_is_kept_by_state_dir(serve: Callable[..., Server], tmp_pat
     first.stop()
     again = serve("--state-dir", str(state))
     assert renamed(again.base)
+
+
+def test_a_bad_drift_stops_serve_with_workers_before_any_worker_starts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    arguments = ["serve", "--port", "0", "--workers", "2", "--state", "redis://127.0.0.1:1/0"]
+    assert main([*arguments, "--drift", "famulor:paging.cursor-ignored"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "no drift 'paging.cursor-ignored' for famulor" in error
