@@ -185,6 +185,10 @@ class Drift:
         """Where this drift can be expressed for ``vendor`` (empty: it is not listed for the vendor)."""
         return [Target(endpoint.path) for endpoint in vendor.endpoints]
 
+    @classmethod
+    def validate(cls, params: Params) -> None:
+        """Refuse (DriftError) parameters that are each well-typed but wrong together or unsafe."""
+
     # ------------------------------------------------------------------ transforms
 
     def request(self, query: bytes, params: Params, endpoint: EndpointView | None) -> bytes:

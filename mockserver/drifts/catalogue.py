@@ -112,6 +112,7 @@ class VendorDrifts:
             choices = {choice for target in targets for choice in target.choices.get(name, ())}
             if choices and checked[name] not in choices:
                 raise DriftError(f"{drift_id}: {name} is one of {sorted(map(str, choices))}, got {value!r}")
+        listing.drift.validate(checked)
         return checked
 
     def _targets(self, listing: Listing, endpoint: object) -> tuple[Target, ...]:

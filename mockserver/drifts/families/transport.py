@@ -8,12 +8,13 @@ is rendered from the vendor's own error templates.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
 import orjson
 
-from mockserver.drifts.base import EVERY_PATH, Drift, Exchange, Param, Params, Target
+from mockserver.drifts.base import EVERY_PATH, Drift, DriftError, Exchange, Param, Params, Target
 from mockserver.drifts.view import EndpointView, VendorView
 from mockserver.kinds.templates import render_tree
 
@@ -28,6 +29,8 @@ MAINTENANCE_PAGE = (
     b"</body></html>"
 )
 HTML = "text/html; charset=utf-8"
+# A header the journal redacts (a subset of mockserver.state.journal.SECRET_NAME, a layer above)
+CREDENTIAL_NAME = re.compile(r"auth|key|token", re.IGNORECASE)
 
 
 def vendor_error(vendor: VendorView, status: int, **variables: Any) -> tuple[bytes, list[tuple[str, str]]]:
@@ -189,6 +192,15 @@ class HeaderRenamed(Drift):
     def targets(cls, vendor: VendorView) -> list[Target]:
         renamed = "X-Api-Key" if vendor.auth_header.lower() != "x-api-key" else "X-Api-Token"
         return _every_path(vendor, header=renamed)
+
+    @classmethod
+    def validate(cls, params: Params) -> None:
+        header = params.get("header")
+        if header is not None and CREDENTIAL_NAME.search(str(header)) is None:
+            raise DriftError(
+                f"auth.header-renamed: header {header!r} must name a credential (auth, key or token in it), "
+                "so that the journal redacts the key it carries"
+            )
 
     def auth_headers(self, headers: dict[str, str], params: Params, vendor: VendorView) -> dict[str, str]:
         """The headers authentication reads: the key moved from the new header to the documented one."""

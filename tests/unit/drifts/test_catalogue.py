@@ -120,6 +120,8 @@ def test_checking_a_request_names_what_is_allowed(catalogues: dict[str, VendorDr
         butter.check("transport.burst", {"status": 418})
     with pytest.raises(DriftError, match="applies to"):
         butter.check("field.removed", endpoint="/nowhere")
+    with pytest.raises(DriftError, match="so that the journal redacts the key"):
+        butter.check("auth.header-renamed", {"header": "X-Client"})
     assert butter.check("transport.burst", {"status": "429", "retry_after": "0"}) == {
         "status": 429,
         "retry_after": 0,

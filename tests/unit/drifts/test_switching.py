@@ -171,3 +171,12 @@ def test_the_plugin_s_drift_is_a_context_manager() -> None:
         assert butter.drifts() == []
         with pytest.raises(ValueError, match="field is one of"):
             butter.drift("field.null", field="nope")
+
+
+def test_a_key_in_the_renamed_header_is_redacted_in_the_journal(admin: httpx.Client) -> None:
+    admin.post(DRIFTS, json={"drift": "auth.header-renamed", "params": {"header": "X-Butter-Token"}})
+    moved = {"X-Butter-Token": "bk_test_butter", "X-Organization-Id": "org_test"}
+    assert admin.get(LIST, headers=moved).status_code == 200
+    assert admin.get(LIST, headers=KEY).status_code == 401  # the documented header is refused now
+    journal = admin.get("/__mock__/butter/journal").json()["entries"]
+    assert "bk_test_butter" not in str(journal)
