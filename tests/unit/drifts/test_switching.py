@@ -174,9 +174,18 @@ def test_the_plugin_s_drift_is_a_context_manager() -> None:
 
 
 def test_a_key_in_the_renamed_header_is_redacted_in_the_journal(admin: httpx.Client) -> None:
-    admin.post(DRIFTS, json={"drift": "auth.header-renamed", "params": {"header": "X-Butter-Token"}})
+    drift = {"drift": "auth.header-renamed", "params": {"header": "X-Butter-Token"}, "tenant": "*"}
+    assert admin.post(DRIFTS, json=drift).status_code == 201
     moved = {"X-Butter-Token": "bk_test_butter", "X-Organization-Id": "org_test"}
     assert admin.get(LIST, headers=moved).status_code == 200
     assert admin.get(LIST, headers=KEY).status_code == 401  # the documented header is refused now
     journal = admin.get("/__mock__/butter/journal").json()["entries"]
     assert "bk_test_butter" not in str(journal)
+
+
+def test_auth_drifts_act_before_authentication_only_for_every_tenant(admin: httpx.Client) -> None:
+    own = admin.post(DRIFTS, json={"drift": "auth.unauthorized-is-forbidden"})  # the caller's tenant
+    assert own.json()["tenant"] == "org_test"
+    assert admin.get(LIST).status_code == 401  # a refused request belongs to no tenant
+    admin.post(DRIFTS, json={"drift": "auth.unauthorized-is-forbidden", "tenant": "*"})
+    assert admin.get(LIST).status_code == 403
