@@ -9,21 +9,39 @@ Layer 11, the top: may import any layer; the one module of mockserver allowed to
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 
+from mockserver.authoring.drift_reference import catalogue, text
 from mockserver.cli.arguments import EXIT_USAGE, build_parser
 from mockserver.cli.authoring import check, new_vendor, write_fixtures, write_schemathesis_config
 from mockserver.cli.serve import serve
 from mockserver.data.recipes import RecipeError
+from mockserver.declarations.loading import discover_vendors
 from mockserver.engine.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR
 from mockserver.errors import EmulatorError
 from mockserver.installation import check_installation, program_name
 
 __all__ = ["COMMANDS", "main"]
 
+
+def list_drifts(arguments: argparse.Namespace) -> int:
+    """``drifts``: every drift each vendor can serve (or one vendor's), as text or JSON."""
+    schemas = arguments.schemas_dir or DEFAULT_SCHEMAS_DIR
+    if arguments.vendor is not None and arguments.vendor not in discover_vendors(schemas):
+        print(f"error: no vendor {arguments.vendor!r}; known: {discover_vendors(schemas)}", file=sys.stderr)
+        return EXIT_USAGE
+    entries = catalogue(schemas, arguments.vendor)
+    print(
+        json.dumps(entries, indent=2) if arguments.json else text(entries), end="\n" if arguments.json else ""
+    )
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": serve,
+    "drifts": list_drifts,
     "check": check,
     "schemathesis-config": write_schemathesis_config,
     "fixtures": write_fixtures,

@@ -7,9 +7,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mockserver.engine.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR, EmulatorConfig
+import orjson
+
+from mockserver.drifts import DriftError, parse_spec
+from mockserver.engine.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR, DriftSetting, EmulatorConfig
 from mockserver.engine.emulator import emulator_version
 from mockserver.engine.options_file import merged, parse_option, read_options_file
+from mockserver.errors import ConfigurationError
 from mockserver.installation import program_name
 from mockserver.kinds.auth import Credential
 from mockserver.limits import add_arguments as add_limit_arguments
@@ -38,6 +42,44 @@ def _option(text: str) -> tuple[str, str, Any]:
         return parse_option(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _drift(text: str) -> DriftSetting:
+    try:
+        vendor, drift, params = parse_spec(text)
+    except DriftError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return DriftSetting(vendor, drift, params)
+
+
+DRIFT_FILE_KEYS = frozenset({"vendor", "drift", "params", "endpoint", "probability"})
+
+
+def read_drift_file(path: Path) -> tuple[DriftSetting, ...]:
+    """``--drift-file``: a JSON list of the admin API's drift objects, each with its ``vendor``."""
+    try:
+        items = orjson.loads(path.read_bytes())
+    except OSError as error:
+        raise ConfigurationError(f"--drift-file {path}: {error.strerror or error}") from None
+    except orjson.JSONDecodeError as error:
+        raise ConfigurationError(f"--drift-file {path}: not JSON ({error})") from None
+    if not isinstance(items, list):
+        raise ConfigurationError(f"--drift-file {path}: a JSON list of drift objects")
+    found = []
+    for number, item in enumerate(items, 1):
+        where = f"--drift-file {path}: item {number}"
+        if not isinstance(item, dict) or not isinstance(item.get("vendor"), str):
+            raise ConfigurationError(f'{where}: an object with "vendor" and "drift"')
+        unknown = sorted(set(item) - DRIFT_FILE_KEYS)
+        if unknown:
+            keys = sorted(DRIFT_FILE_KEYS)
+            raise ConfigurationError(f"{where}: unknown keys {unknown} (a standing drift takes {keys})")
+        params = item.get("params") or {}
+        if not isinstance(params, dict):
+            raise ConfigurationError(f"{where}: params is an object")
+        endpoint, probability = item.get("endpoint"), item.get("probability")
+        found.append(DriftSetting(item["vendor"], str(item.get("drift")), params, endpoint, probability))
+    return tuple(found)
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -147,8 +189,34 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="write the access log to this file, rotated at --log-max-bytes (default: the terminal)",
     )
+    serve.add_argument(
+        "--drift",
+        type=_drift,
+        action="append",
+        default=[],
+        metavar="VENDOR:ID[:PARAM=VALUE,...]",
+        help="serve a vendor change for every request while the server runs (repeatable; see `drifts`)",
+    )
+    serve.add_argument(
+        "--drift-file",
+        type=Path,
+        metavar="FILE",
+        help="drifts to serve: a JSON list of the admin API's drift objects, each with its vendor",
+    )
     _data_arguments(serve)
     add_limit_arguments(serve)
+    drifts = commands.add_parser(
+        "drifts", help="list the drifts (vendor changes) each vendor can serve: kind found, params, endpoints"
+    )
+    drifts.add_argument("--vendor", help="only this vendor's drifts")
+    drifts.add_argument("--json", action="store_true", help="print JSON (one object per drift and vendor)")
+    drifts.add_argument(
+        "--schemas",
+        type=Path,
+        dest="schemas_dir",
+        metavar="DIR",
+        help="vendor declarations (default: the shipped schemas)",
+    )
     check = commands.add_parser("check", help="load every declaration and fixture, report problems, and exit")
     _data_arguments(check)
     commands.add_parser(
@@ -200,4 +268,10 @@ def config_from(arguments: argparse.Namespace) -> EmulatorConfig:
         rate_limits=getattr(arguments, "rate_limits", False),
         limits=limits_from(arguments),
         state=getattr(arguments, "state", None),
+        drifts=(*getattr(arguments, "drift", ()), *_drift_file(arguments)),
     )
+
+
+def _drift_file(arguments: argparse.Namespace) -> tuple[DriftSetting, ...]:
+    path = getattr(arguments, "drift_file", None)
+    return read_drift_file(path) if path is not None else ()

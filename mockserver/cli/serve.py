@@ -16,7 +16,7 @@ from typing import Any
 import uvicorn
 
 from mockserver.cli.arguments import EXIT_USAGE, config_from
-from mockserver.engine.emulator import Emulator, credential_headers, emulator_version
+from mockserver.engine.emulator import Emulator, check_drift_settings, credential_headers, emulator_version
 from mockserver.engine.persistence import StateDir
 from mockserver.engine.routing import resolves_to_loopback
 from mockserver.errors import EmulatorError
@@ -84,6 +84,8 @@ def serve(arguments: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    if arguments.workers > 1 and config.drifts:
+        check_drift_settings(config)  # once, here: not once per worker
     if arguments.workers == 1:
         app = create_app(config)
         emulator: Emulator = app.state.emulator

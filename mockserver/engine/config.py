@@ -26,6 +26,17 @@ def _default_secret() -> str:
 
 
 @dataclass(frozen=True)
+class DriftSetting:
+    """A drift switched on for the whole run (``serve --drift``, ``--drift-file``): see docs/drifts.md."""
+
+    vendor: str
+    drift: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    endpoint: str | None = None
+    probability: float | None = None
+
+
+@dataclass(frozen=True)
 class EmulatorConfig:
     """Everything an emulator instance is built from. The defaults serve all vendors from the shipped data."""
 
@@ -41,6 +52,7 @@ class EmulatorConfig:
     admin_token: str | None = field(default=None, repr=False)
     limits: Limits = DEFAULT_LIMITS
     state: str | None = field(default=None, repr=False)  # None/"memory": this process; "redis://..."
+    drifts: tuple[DriftSetting, ...] = ()  # drifts on for every tenant while the emulator runs
 
     def selected(self, available: list[str]) -> list[str]:
         """The vendor ids to serve, checked against what is available."""

@@ -12,8 +12,9 @@ from typing import Any
 from mockserver.declarations.loading import discover_vendors, load_vendor
 from mockserver.declarations.model import VendorSpec
 from mockserver.documents.schemas import SchemaStore
+from mockserver.drifts import DriftError, VendorDrifts, vendor_view
 from mockserver.engine.answer_cache import AnswerCache
-from mockserver.engine.config import EmulatorConfig
+from mockserver.engine.config import DriftSetting, EmulatorConfig
 from mockserver.engine.routing import Routes
 from mockserver.engine.vendor_app import VendorApp
 from mockserver.errors import ConfigurationError
@@ -21,7 +22,7 @@ from mockserver.kinds.cursors import CursorCodec
 from mockserver.limits import Limits
 from mockserver.state.backends import SharedState, open_state
 from mockserver.state.datasets import VendorDatasets
-from mockserver.state.faults import FaultIds
+from mockserver.state.faults import FaultIds, FaultRule
 from mockserver.state.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalBudget
 from mockserver.state.prepared import PreparedCache
 
@@ -118,13 +119,54 @@ def build_emulator(config: EmulatorConfig) -> Emulator:
         )
         apps[vendor_id] = VendorApp(
             spec, datasets[vendor_id], codec, journal, extra, rate_limits=config.rate_limits,
-            cache=cache, limits=limits, shared=shared, limiter=limiter, fault_ids=fault_ids,
+            cache=cache, limits=limits, shared=shared, limiter=limiter, fault_ids=fault_ids, store=store,
         )  # fmt: skip
+    for setting in config.drifts:
+        app = apps.get(setting.vendor)
+        if app is None:
+            raise ConfigurationError(
+                f"--drift {setting.vendor}:{setting.drift}: no vendor {setting.vendor!r} served"
+            )
+        app.standing_drifts = (*app.standing_drifts, standing_rule(app, setting))
     emulator = Emulator(config, vendors, datasets, apps, journal, shared)
     for app in apps.values():
         app.writes.listeners = emulator.changed  # the same list: listeners added later are told too
     shared.start(emulator.apply, list(apps))
     return emulator
+
+
+def standing_rule(app: VendorApp, setting: DriftSetting) -> FaultRule:
+    """The rule of a drift on for the whole run (``serve --drift``), checked against the catalogue."""
+    return _standing(app.drifts, setting)
+
+
+def check_drift_settings(config: EmulatorConfig) -> None:
+    """The standing drifts of ``config``, checked without building an emulator (``serve --workers``
+    checks them once, before it starts its workers); ConfigurationError names what is allowed."""
+    store = SchemaStore(config.schemas_dir)
+    available = discover_vendors(config.schemas_dir)
+    for setting in config.drifts:
+        if setting.vendor not in available:
+            raise ConfigurationError(
+                f"--drift {setting.vendor}:{setting.drift}: no vendor {setting.vendor!r}"
+            )
+        spec = load_vendor(config.schemas_dir / setting.vendor, store, config.options.get(setting.vendor))
+        _standing(VendorDrifts(vendor_view(spec, store)), setting)
+
+
+def _standing(drifts: VendorDrifts, setting: DriftSetting) -> FaultRule:
+    try:
+        params = drifts.check(setting.drift, dict(setting.params), setting.endpoint)
+    except DriftError as error:
+        raise ConfigurationError(f"--drift {setting.vendor}:{setting.drift}: {error}") from None
+    probability = setting.probability
+    if probability is not None and (
+        isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 < probability <= 1
+    ):
+        raise ConfigurationError(
+            f"--drift {setting.vendor}:{setting.drift}: probability is above 0 and at most 1"
+        )
+    return FaultRule(path=setting.endpoint, drift=setting.drift, params=params, probability=probability)
 
 
 def journal_budget(limits: Limits) -> JournalBudget:

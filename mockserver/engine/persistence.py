@@ -26,7 +26,7 @@ import orjson
 from mockserver.engine.emulator import Emulator
 from mockserver.engine.vendor_app import VendorApp
 from mockserver.errors import ConfigurationError
-from mockserver.state.faults import FaultRule
+from mockserver.state.faults import rule_from_item
 
 logger = logging.getLogger("mockserver")
 STATE_FILE = "state.json"
@@ -93,8 +93,7 @@ def _restore_faults(emulator: Emulator, vendors: dict[str, Any]) -> None:
         for rule in state.get("faults", [])
     ]
     for _, vendor_id, rule in sorted(rules, key=lambda item: (int(item[0] or 0), item[1])):
-        restored = FaultRule(rule["status"], rule["delay"], rule["remaining"], rule["path"], rule["tenant"])
-        restored.id = rule.get("id", 0)
+        restored = rule_from_item({"id": 0, **rule})  # a drift rule keeps its drift, params and probability
         emulator.apps[vendor_id].faults.add(restored, keep_id=True)
 
 

@@ -58,6 +58,7 @@ class Reply:
     headers: tuple[tuple[str, str], ...] = ()
     content_type: str | None = None
     delay: float = 0.0
+    cut: int | None = None  # a drift cut the body short: send this many bytes, then close the connection
 
     def body_for(self, method: str) -> bytes:
         """The body sent in answer to ``method``: none for HEAD (RFC 9110 9.3.2), headers unchanged."""
@@ -183,14 +184,17 @@ class Endpoint:
         request = PageRequest(params, dataset, selection, scope, self.codec)
         return self.pager.page(request)
 
-    def answer(self, principal: Principal, query_string: bytes) -> Reply:
+    def answer(self, principal: Principal, query_string: bytes, *, use_cache: bool = True) -> Reply:
         """The response to an authenticated GET with this query string.
 
         Answers are deterministic for a dataset (by generation), a tenant and the parameters the endpoint
         reads, so they are cached under those (bounded in bytes); seeding makes a new dataset, hence new
-        keys. Auth, faults, limits and the journal are applied around this, per request.
+        keys. Auth, faults, limits and the journal are applied around this, per request. A drifted
+        request (``use_cache`` False) neither reads nor fills the cache.
         """
         dataset = self.state.dataset(principal.tenant, self.spec.dataset)
+        if not use_cache:
+            return self._answer(principal, query_string, dataset)
         # An undeclared parameter changes the answer only where the vendor refuses it (unknown=reject).
         read = (query_string,) if self.vendor.query.unknown == "reject" else self.read_params(query_string)
         key = (self.spec.path, dataset.generation, principal.tenant, read)

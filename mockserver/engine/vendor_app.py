@@ -1,8 +1,10 @@
 """The ASGI app of one vendor: the request pipeline around the engine.
 
 Per request: route, authenticate (against the keys the vendor's Tenancy holds), rate limits, faults,
-the endpoint's answer, the journal. The keys, tenants, resets and switches themselves are the
-control plane's (engine/tenancy.py); this module only reads them.
+the endpoint's answer, the journal; drifts (:mod:`mockserver.drifts`) change the request and its answer
+when one is on (a drift rule, ``serve --drift`` or ``Prefer: drift=``), and cost an empty check otherwise.
+The keys, tenants, resets and switches themselves are the control plane's (engine/tenancy.py); this
+module only reads them.
 """
 
 from __future__ import annotations
@@ -12,11 +14,16 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cached_property
+from typing import Any
 
 import orjson
 from starlette.types import Receive, Scope, Send
 
 from mockserver.declarations.model import VendorSpec
+from mockserver.documents.schemas import SchemaStore
+from mockserver.drifts import DriftUse, Exchange, VendorDrifts, preferred_drifts, vendor_view
+from mockserver.drifts.catalogue import Bound
 from mockserver.engine.answer_cache import AnswerCache
 from mockserver.engine.pipeline import (
     ALLOW,
@@ -31,13 +38,13 @@ from mockserver.engine.pipeline import (
 from mockserver.engine.routing import HOST_HEADER, served_host
 from mockserver.engine.tenancy import Tenancy
 from mockserver.engine.writes import MAX_BODY_BYTES, WriteCall, Writes
-from mockserver.kinds.auth import Credential, Denied
+from mockserver.kinds.auth import Credential, Denied, Principal
 from mockserver.kinds.cursors import CursorCodec
 from mockserver.limits import DEFAULT_LIMITS, Limits
 from mockserver.state.backends import InMemory, SharedState, StateUnavailable
 from mockserver.state.datasets import VendorDatasets
 from mockserver.state.fault_store import Faults
-from mockserver.state.faults import Fault, FaultIds, combined, preferred
+from mockserver.state.faults import Fault, FaultIds, FaultRule, combined, preferred
 from mockserver.state.journal import Journal
 from mockserver.state.rate_limiter import RateLimiter, Verdict
 
@@ -64,8 +71,12 @@ class VendorApp:
         shared: SharedState | None = None,
         limiter: RateLimiter | None = None,
         fault_ids: FaultIds | None = None,
+        store: SchemaStore | None = None,
     ) -> None:
         self.spec = spec
+        self._store = store
+        # serve --drift: drift rules for every tenant while the server runs (not reset, not shared)
+        self.standing_drifts: tuple[FaultRule, ...] = ()
         self.limits = limits
         self.cache = cache if cache is not None else AnswerCache(limits.answer_cache_bytes)
         self.datasets = datasets
@@ -93,6 +104,12 @@ class VendorApp:
         self._encoded: dict[tuple[object, ...], list[tuple[bytes, bytes]]] = {}
         self.read_headers = frozenset(name.lower().encode("latin-1") for name in names if name)
         self.request_log: RequestLog | None = None  # set by the request-log middleware of `serve`
+
+    @cached_property
+    def drifts(self) -> VendorDrifts:
+        """The drifts that apply to this vendor (built when first asked: no cost while none is used)."""
+        store = self._store if self._store is not None else SchemaStore(self.spec.source.parent.parent)
+        return VendorDrifts(vendor_view(self.spec, store))
 
     def reply(self, scope: Scope, body: bytes = b"") -> Reply:
         """The response to one request, journaled; a bug becomes the vendor's 500 (logged), no traceback.
@@ -124,6 +141,7 @@ class VendorApp:
                 status=reply.status,
                 secret_headers=self.secret_headers,
                 request=body,
+                drifts=() if fault is None or not fault.drifts else _drift_ids(fault),
             )
             return reply
         self.journal.record(
@@ -138,6 +156,7 @@ class VendorApp:
             response=reply.body,
             response_type=reply.content_type,
             request=body,
+            drifts=_drift_ids(fault),
         )
         return reply
 
@@ -174,15 +193,23 @@ class VendorApp:
         if isinstance(endpoint, Reply):
             return endpoint, None, None
         headers = request_headers(scope, self.read_headers)
+        prefer = headers.get("prefer")
+        asked = preferred_drifts(prefer) if prefer and "drift" in prefer else []
+        early = self._early_drifts(path, asked)  # [] at once while no drift is on
+        if early:
+            headers = self.drifts.auth_headers(early, request_headers(scope))
         who = self.tenancy.authenticator.authenticate(headers)
         if isinstance(who, Denied):
             details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
-            return self.errors.render(who.refusal.value, header=who.header, **details), None, None
+            refusal = self.errors.render(who.refusal.value, header=who.header, **details)
+            return (self._refused(refusal, early, scope) if early else refusal), None, _drifted(early)
         verdict = self.limiter.check(who.tenant) if self.limiter and self.tenancy.rate_limits else None
         if verdict is not None and not verdict.allowed:
             return self.errors.render("rate_limited", **self._limit_variables(verdict)), who.tenant, None
         fault = combined(preferred(headers), self.faults.take(who.tenant, path))
-        if fault.status is not None:
+        if fault.drifts or asked or self.standing_drifts:
+            return self._drift(scope, path, body, who, endpoint, fault=fault, verdict=verdict, asked=asked)
+        if fault.status is not None:  # the plain path, as before drifts (_answer is the drifted one's)
             details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
             reply = self.errors.fault(fault.status, **details, **self._limit_variables(verdict))
         elif isinstance(endpoint, WriteCall):
@@ -194,6 +221,114 @@ class VendorApp:
             return reply, who.tenant, fault
         limited = (*reply.headers, *self._limit_headers(verdict))
         return replace(reply, headers=limited, delay=fault.delay), who.tenant, fault
+
+    def _answer(
+        self,
+        scope: Scope,
+        path: str,
+        body: bytes,
+        who: Principal,
+        endpoint: Endpoint | WriteCall,
+        *,
+        fault: Fault,
+        verdict: Verdict | None,
+        query: bytes,
+        cached: bool = True,
+    ) -> Reply:
+        if fault.status is not None:
+            details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
+            reply = self.errors.fault(fault.status, **details, **self._limit_variables(verdict))
+        elif isinstance(endpoint, WriteCall):
+            reply = self.writes.answer(who.tenant, endpoint, query, body)
+        else:
+            self.writes.expire(who.tenant)  # a dictionary look-up unless a release is due
+            reply = endpoint.answer(who, query, use_cache=cached)
+        if verdict is None and not fault.delay:
+            return reply
+        limited = (*reply.headers, *self._limit_headers(verdict))
+        return replace(reply, headers=limited, delay=fault.delay)
+
+    # ------------------------------------------------------------------ drifts, see mockserver.drifts
+
+    def add_drift(
+        self,
+        drift: str,
+        params: dict[str, Any] | None = None,
+        *,
+        endpoint: str | None = None,
+        times: int | None = None,
+        probability: float | None = None,
+        tenant: str | None = None,
+    ) -> FaultRule:
+        """Switch a drift on: a drift rule in the fault-rule store (tenant scope, cap, ``times``, sharing and
+        --state-dir as faults). DriftError (a ValueError) names what is allowed; FaultLimitError at the cap.
+        """
+        checked = self.drifts.check(drift, params, endpoint)
+        rule = FaultRule(
+            remaining=times, path=endpoint, tenant=tenant, drift=drift, params=checked,
+            probability=probability,
+        )  # fmt: skip
+        return self.faults.add(rule)
+
+    def _early_drifts(self, path: str, asked: list[DriftUse]) -> list[Bound]:
+        """The drifts acting before authentication: asked for, standing, or rules for every tenant."""
+        rules = self.faults.drift_rules(None, path)
+        if not (asked or rules or self.standing_drifts):
+            return []
+        uses = [*self._standing(path), *(rule.drift_use() for rule in rules), *asked]
+        return self.drifts.auth_stage(use for use in uses if use is not None)
+
+    def _standing(self, path: str) -> list[DriftUse]:
+        """The standing drifts (serve --drift) that cover a request to ``path``."""
+        return [
+            use
+            for rule in self.standing_drifts
+            if rule.applies(None, path) and rule.draws() and (use := rule.drift_use()) is not None
+        ]
+
+    def _refused(self, reply: Reply, early: list[Bound], scope: Scope) -> Reply:
+        exchange = self._exchange(reply, scope)
+        self.drifts.refused(early, exchange)
+        return self._drifted_reply(exchange)
+
+    def _drift(
+        self,
+        scope: Scope,
+        path: str,
+        body: bytes,
+        who: Principal,
+        endpoint: Endpoint | WriteCall,
+        *,
+        fault: Fault,
+        verdict: Verdict | None,
+        asked: list[DriftUse],
+    ) -> tuple[Reply, str | None, Fault | None]:
+        """A request with drifts: the query they change answered afresh (never from or into the answer
+        cache), then the answer they change; the journal names the drifts that applied."""
+        active = self.drifts.active((*self._standing(path), *fault.drifts, *asked), path)
+        query = self.drifts.request(active, scope["query_string"]) if active else scope["query_string"]
+        reply = self._answer(
+            scope, path, body, who, endpoint, fault=fault, verdict=verdict, query=query, cached=not active
+        )
+        if not active:
+            return reply, who.tenant, replace(fault, drifts=())
+        exchange = self._exchange(reply, scope)
+        self.drifts.respond(active, exchange)
+        return self._drifted_reply(exchange), who.tenant, replace(fault, drifts=_uses(active))
+
+    def _exchange(self, reply: Reply, scope: Scope) -> Exchange:
+        return Exchange(
+            self.drifts.view, reply.status, reply.body, list(reply.headers), reply.content_type, reply.delay,
+            request_query=scope["query_string"],
+        )  # fmt: skip
+
+    @staticmethod
+    def _drifted_reply(exchange: Exchange) -> Reply:
+        body = exchange.finish()
+        cut = min(exchange.cut_at, len(body)) if exchange.cut else None
+        return Reply(
+            exchange.status, body, tuple(exchange.headers), exchange.content_type, exchange.delay, cut
+        )
 
     def _limit_variables(self, verdict: Verdict | None) -> dict[str, int]:
         if verdict is None:  # an injected 429: as if the first documented window were exhausted
@@ -268,9 +403,25 @@ class VendorApp:
             {"type": "http.response.start", "status": reply.status, "headers": self.raw_headers(reply)}
         )
         body = reply.body_for(scope["method"])
+        if reply.cut is not None and body:  # a drift: part of the body, then the connection is closed
+            await send({"type": "http.response.body", "body": body[: reply.cut], "more_body": True})
+            return
         await send({"type": "http.response.body", "body": body})
         if self.request_log is not None:  # logged here: no wrapper around send on the hot path
             self.request_log(scope, reply.status, time.perf_counter() - started)
+
+
+def _uses(active: list[Bound]) -> tuple[DriftUse, ...]:
+    return tuple((bound.drift.id, tuple(sorted(bound.params.items()))) for bound in active)
+
+
+def _drifted(early: list[Bound]) -> Fault | None:
+    """The journal's record of the drifts that changed a refusal (None when none did)."""
+    return Fault(drifts=_uses(early)) if early else None
+
+
+def _drift_ids(fault: Fault | None) -> tuple[str, ...]:
+    return tuple(drift_id for drift_id, _ in fault.drifts) if fault is not None and fault.drifts else ()
 
 
 async def _read_body(receive: Receive) -> bytes:

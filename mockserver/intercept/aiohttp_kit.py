@@ -148,6 +148,8 @@ async def _respond(vendor_app: VendorApp, method: str, url: URL, kwargs: dict[st
         await asyncio.sleep(result.wait)
     if result.timed_out:
         raise aiohttp.ServerTimeoutError(TIMEOUT_MESSAGE)
+    if result.cut:  # raised at the request, where aiohttp raises it when reading the body
+        raise aiohttp.ClientPayloadError(result.cut_message)
     headers = [(name, value) for name, value in result.headers if name != "content-length"]
     return CallbackResult(
         status=result.status,

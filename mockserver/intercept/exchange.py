@@ -3,8 +3,9 @@
 Each client library describes a request its own way (``httpx.Request``, ``requests.PreparedRequest``,
 aiohttp's URL and keyword arguments). Each interceptor turns its request into the ASGI scope the engine
 reads; :func:`answer` adapts the engine's :class:`~mockserver.engine.pipeline.Reply` to the request once
-(status, headers, the HEAD rule, the delay fault and the client's read timeout) into a :class:`ClientReply`,
-which each interceptor only translates into its library's response or read-timeout error. So every
+(status, headers, the HEAD rule, the delay fault, the client's read timeout, a body cut short by a drift)
+into a :class:`ClientReply`, which each interceptor only translates into its library's response or
+error. So every
 client sees the same statuses, headers, bodies, journal entries, faults and tenants as over HTTP.
 """
 
@@ -82,6 +83,16 @@ class ClientReply:
     body: bytes
     wait: float
     timed_out: bool = False
+    cut: bool = False  # a drift cut the body short: ``body`` is the part sent, then the connection closes
+
+    @property
+    def cut_message(self) -> str:
+        """What the client's incomplete-body error says, as a network would have it."""
+        declared = next((value for name, value in self.raw_headers if name == b"content-length"), b"?")
+        return (
+            f"peer closed connection without sending complete message body "
+            f"(received {len(self.body)} bytes, expected {declared.decode('latin-1')})"
+        )
 
     @property
     def headers(self) -> list[tuple[str, str]]:
@@ -112,6 +123,8 @@ def answer(
     headers = vendor_app.raw_headers(reply)
     if reply.delay and timeout is not None and reply.delay > timeout:
         return ClientReply(reply.status, headers, b"", timeout, timed_out=True)
+    if reply.cut is not None and body:
+        return ClientReply(reply.status, headers, body[: reply.cut], reply.delay, cut=True)
     return ClientReply(reply.status, headers, body, reply.delay)
 
 

@@ -84,4 +84,6 @@ def _respond(vendor_app: VendorApp, request: requests.PreparedRequest) -> Any:
         time.sleep(result.wait)
     if result.timed_out:
         return requests.exceptions.ReadTimeout(TIMEOUT_MESSAGE, request=request)
+    if result.cut:  # what requests raises when urllib3 reads fewer bytes than Content-Length promised
+        return requests.exceptions.ChunkedEncodingError(result.cut_message, request=request)
     return result.status, result.headers, result.body

@@ -71,13 +71,34 @@ class TimedOutStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         yield b""  # pragma: no cover
 
 
+class CutStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that stops part-way (a drift): the part, then httpx.RemoteProtocolError, as on a network."""
+
+    def __init__(self, part: bytes, message: str, request: httpx.Request) -> None:
+        self.part = part
+        self.message = message
+        self.request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.part
+        raise httpx.RemoteProtocolError(self.message, request=self.request)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.part
+        raise httpx.RemoteProtocolError(self.message, request=self.request)
+
+
 def respond(vendor_app: VendorApp, request: httpx.Request, prefix: str = "") -> httpx.Response:
     """Answer ``request`` with ``vendor_app``'s engine, directly (the vendor is mounted at ``prefix``)."""
     timeout = request.extensions.get("timeout", {}).get("read")
     body = request.read() if request.method not in ("GET", "HEAD") else b""
     result = answer(vendor_app, _scope(request, prefix), timeout, body)
-    if result.timed_out:
-        stream: DelayedStream | TimedOutStream = TimedOutStream(result.wait, request)
+    if result.cut:
+        stream: DelayedStream | TimedOutStream | CutStream = CutStream(
+            result.body, result.cut_message, request
+        )
+    elif result.timed_out:
+        stream = TimedOutStream(result.wait, request)
     elif result.wait:
         stream = DelayedStream(result.body, result.wait)
     else:

@@ -1,7 +1,7 @@
 """The admin API under ``/__mock__/``: the test controls of :mod:`mockserver.testing`, over HTTP.
 
-Reset, seed, register and revoke keys, read and clear the journal, add and clear faults, switch rate
-limits on (docs/server.md lists the endpoints). When the emulator has
+Reset, seed, register and revoke keys, read and clear the journal, add and clear faults and drifts,
+switch rate limits on (docs/server.md lists the endpoints; docs/drifts.md the drifts). When the emulator has
 an admin token (always, when it listens beyond loopback), every admin request must carry it in
 ``X-Mock-Admin-Token``.
 
@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mockserver.drifts import DriftError
 from mockserver.engine.emulator import Emulator
 from mockserver.engine.tenancy import KeyConflictError, TenantLimitError
 from mockserver.engine.vendor_app import VendorApp
@@ -286,11 +287,11 @@ class AdminAPI:
         asked = request.query_params.get("tenant")
         tenant = target_tenant(self.emulator, caller, asked, "every tenant's faults")
         if request.method == "DELETE":
-            await self.off_loop.run(app.faults.clear, tenant)
+            await self.off_loop.run(app.faults.clear, tenant, drifts=False)
         rules = app.faults.rules() if tenant is None else [
             rule for rule in app.faults.rules() if rule.tenant in (tenant, None)
         ]  # fmt: skip
-        return JSONResponse({"faults": [rule.as_dict() for rule in rules]})
+        return JSONResponse({"faults": [rule.as_dict() for rule in rules if rule.drift is None]})
 
     async def rate_limits(self, request: Request) -> Response:
         app, body = _vendor(self.emulator, request.path_params["vendor"]), await _body(request)
@@ -344,6 +345,7 @@ class AdminAPI:
             ("/__mock__/{vendor}/revoke", self.revoke, ["POST"]),
             ("/__mock__/{vendor}/journal", self.journal, ["GET", "DELETE"]),
             ("/__mock__/{vendor}/faults", self.faults, ["GET", "POST", "DELETE"]),
+            ("/__mock__/{vendor}/drifts", partial(drifts_endpoint, self.emulator, self.off_loop), ["GET", "POST", "DELETE"]),
             ("/__mock__/{vendor}/rate-limits", self.rate_limits, ["POST"]),
             ("/__mock__/{vendor}/clock", self.clock, ["POST"]),
             ("/__mock__/{vendor}/switches", self.switches, ["POST"]),
@@ -361,6 +363,64 @@ def _fault_rule(body: dict[str, Any]) -> FaultRule:
         )  # fmt: skip
     except (ValueError, TypeError) as error:
         raise AdminError(400, "invalid_fault", str(error)) from None
+
+
+DRIFT_KEYS = frozenset({"drift", "params", "endpoint", "times", "probability", "tenant"})
+
+
+async def drifts_endpoint(emulator: Emulator, off_loop: OffLoop, request: Request) -> Response:
+    """``/__mock__/{vendor}/drifts``: list (GET), switch on (POST) and off (DELETE, ``?id=N`` for one) the
+    drifts of docs/drifts.md; tenant-scoped and capped as faults are (they share the rule store)."""
+    app = _vendor(emulator, request.path_params["vendor"])
+    caller = _caller(emulator, request, app)
+    if request.method == "POST":
+        return await _add_drift(emulator, off_loop, request, app, caller)
+    tenant = target_tenant(emulator, caller, request.query_params.get("tenant"), "every tenant's drifts")
+    if request.method == "DELETE":
+        await off_loop.run(_remove_drifts, app, tenant, request.query_params.get("id"))
+    rules = [
+        rule
+        for rule in app.faults.rules()
+        if rule.drift is not None and (tenant is None or rule.tenant in (tenant, None))
+    ]
+    standing = [{**rule.as_dict(), "id": None, "standing": True} for rule in app.standing_drifts]
+    return JSONResponse({"drifts": [*standing, *(rule.as_dict() for rule in rules)]})
+
+
+async def _add_drift(
+    emulator: Emulator, off_loop: OffLoop, request: Request, app: VendorApp, caller: Caller
+) -> Response:
+    body = await _body(request)
+    unknown = sorted(set(body) - DRIFT_KEYS)
+    if unknown:
+        raise AdminError(400, "invalid_drift", f"unknown keys {unknown}; a drift takes {sorted(DRIFT_KEYS)}")
+    tenant = target_tenant(emulator, caller, body.get("tenant"), "a drift for every tenant")
+    try:
+        drift: Any = body.get("drift")  # checked by the catalogue: a 400 names the drifts
+        rule = await off_loop.run(
+            app.add_drift, drift, body.get("params"), endpoint=body.get("endpoint"),
+            times=body.get("times"), probability=body.get("probability"), tenant=tenant,
+        )  # fmt: skip
+    except DriftError as error:
+        known = sorted(app.drifts.listings)
+        return JSONResponse({"error": "invalid_drift", "message": str(error), "drifts": known}, 400)
+    except FaultLimitError as error:
+        raise AdminError(429, "too_many_faults", f"{error}; drifts count as faults") from None
+    except ValueError as error:
+        raise AdminError(400, "invalid_drift", str(error)) from None
+    return JSONResponse(rule.as_dict(), 201)
+
+
+def _remove_drifts(app: VendorApp, tenant: str | None, asked: str | None) -> None:
+    if asked is None:
+        app.faults.clear(tenant, drifts=True)
+        return
+    if not asked.isdigit():
+        raise AdminError(400, "invalid_drift", f"id is a rule id (a whole number), got {asked[:40]!r}")
+    rule = next((rule for rule in app.faults.rules() if rule.id == int(asked) and rule.drift), None)
+    if rule is None or (tenant is not None and rule.tenant != tenant):
+        raise AdminError(404, "unknown_drift", f"no drift rule {asked} here")
+    app.faults.remove(rule.id)
 
 
 def admin_routes(emulator: Emulator) -> list[Route]:

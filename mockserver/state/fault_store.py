@@ -1,4 +1,8 @@
-"""The planned faults of one vendor, kept in memory or in shared state (Redis) for every process."""
+"""The planned faults of one vendor, kept in memory or in shared state (Redis) for every process.
+
+Drift rules (:mod:`mockserver.drifts`) are fault rules with a ``drift``: they share the store, so the
+tenancy, the cap, ``times``, Redis and ``--state-dir`` treat them as faults.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from mockserver.state.backends import InMemory, SharedState
 from mockserver.state.faults import (
     MAX_DELAY_SECONDS,
+    DriftUse,
     Fault,
     FaultIds,
     FaultLimitError,
@@ -68,6 +73,12 @@ class Faults:
             )
         if rule.remaining is not None and (not is_int(rule.remaining) or rule.remaining < 1):
             raise ValueError(f"times is a whole number of at least 1, got {rule.remaining!r}")
+        if rule.probability is not None and (
+            isinstance(rule.probability, bool)
+            or not isinstance(rule.probability, int | float)
+            or not 0 < rule.probability <= 1
+        ):
+            raise ValueError(f"probability is a number above 0 and at most 1, got {rule.probability!r}")
         for name in ("path", "tenant"):
             if getattr(rule, name) is not None and not isinstance(getattr(rule, name), str):
                 raise ValueError(f"{name} is a string, got {getattr(rule, name)!r}")
@@ -91,9 +102,12 @@ class Faults:
         status: int | None = None
         delay = 0.0
         matched: list[int] = []
+        drifts: list[DriftUse] = []
         with self._lock:
             for rule in list(self._rules):
                 if not rule.applies(tenant, path) or (status is not None and rule.status is not None):
+                    continue
+                if rule.probability is not None and not rule.draws():
                     continue
                 if rule.remaining is not None:
                     left = self.shared.take_count(self.vendor, rule.id)
@@ -105,9 +119,11 @@ class Faults:
                 status = rule.status if rule.status is not None else status
                 delay += rule.delay
                 matched.append(rule.id)
-        if status is None and not delay:
+                if rule.drift is not None:
+                    drifts.append((rule.drift, tuple(sorted(rule.params.items()))))
+        if status is None and not delay and not drifts:
             return None
-        return Fault(status, min(delay, MAX_DELAY_SECONDS), tuple(matched))
+        return Fault(status, min(delay, MAX_DELAY_SECONDS), tuple(matched), drifts=tuple(drifts))
 
     def remove(self, rule_id: int) -> bool:
         """Remove one rule by its id (on every process); False if there is none (any more)."""
@@ -119,15 +135,27 @@ class Faults:
             self._rules = kept
         return removed
 
+    def drift_rules(self, tenant: str | None, path: str) -> list[FaultRule]:
+        """The drift rules covering a request, not counted down (drifts that act before authentication)."""
+        if not self._rules:
+            return []
+        with self._lock:
+            return [rule for rule in self._rules if rule.drift is not None and rule.applies(tenant, path)]
+
     def rules(self, tenant: str | None = None) -> list[FaultRule]:
         """The active rules (of one tenant, or all)."""
         with self._lock:
             return [rule for rule in self._rules if tenant is None or rule.tenant == tenant]
 
-    def clear(self, tenant: str | None = None) -> None:
-        """Remove the rules of one tenant, or all."""
+    def clear(self, tenant: str | None = None, *, drifts: bool | None = None) -> None:
+        """Remove the rules of one tenant, or all; ``drifts`` True: only drift rules, False: only faults."""
         if self.shared.shared:
-            self.shared.clear_rules(self.vendor, tenant)
+            self.shared.clear_rules(self.vendor, tenant, drifts)
             return
         with self._lock:
-            self._rules = [rule for rule in self._rules if tenant is not None and rule.tenant != tenant]
+            self._rules = [
+                rule
+                for rule in self._rules
+                if (tenant is not None and rule.tenant != tenant)
+                or (drifts is not None and (rule.drift is not None) != drifts)
+            ]

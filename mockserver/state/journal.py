@@ -152,6 +152,7 @@ class JournalEntry:
     response_type: str | None = None
     body_dropped: bool = False
     request: bytes = b""  # the request body, redacted and cut (a write's; GETs have none)
+    drifts: tuple[str, ...] = ()  # the drifts that changed the answer (mockserver.drifts), by id
 
     @property
     def latency_ms(self) -> float | None:
@@ -220,6 +221,7 @@ class JournalEntry:
             "latency_ms": self.latency_ms,
             "fault": self.fault,
             "body": self.body,
+            "drifts": list(self.drifts),
         }
 
 
@@ -268,6 +270,7 @@ def _size(entry: JournalEntry) -> int:
         + len(entry.path)
         + len(entry.raw_query)
         + len(entry.request)
+        + 64 * len(entry.drifts)
         + 120 * len(entry.raw_headers)
         + sum(map(len, itertools.chain.from_iterable(entry.raw_headers)))  # every name and value
     )
@@ -327,6 +330,7 @@ class Journal:
         response: bytes = b"",
         response_type: str | None = None,
         request: bytes = b"",
+        drifts: tuple[str, ...] = (),
     ) -> JournalEntry:
         """The entry as it is stored (not numbered yet): redacted, cut to the budget, compact if
         unauthenticated, its response body (if any) cut to ``budget.body_bytes``. Every journal,
@@ -339,7 +343,7 @@ class Journal:
         return JournalEntry(
             0, time.time(), vendor, tenant, scope["method"], path[: budget.query_bytes], query, headers,
             status, latency, fault, kept, response_type, False,
-            redacted_body(request, budget.request_bytes) if request else b"",
+            redacted_body(request, budget.request_bytes) if request else b"", drifts,
         )  # fmt: skip
 
     def record(
@@ -356,6 +360,7 @@ class Journal:
         response: bytes = b"",
         response_type: str | None = None,
         request: bytes = b"",
+        drifts: tuple[str, ...] = (),
     ) -> JournalEntry:
         """Add one request; credentials are replaced, and long values cut, before anything is stored.
 
@@ -370,6 +375,7 @@ class Journal:
         entry = self.compact(
             vendor, tenant, scope, path=path, status=status, secret_headers=secret_headers,
             latency=latency, fault=fault, response=response, response_type=response_type, request=request,
+            drifts=drifts,
         )  # fmt: skip
         self._store(entry)
         if self.listener is not None:

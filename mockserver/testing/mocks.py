@@ -36,6 +36,7 @@ from mockserver.state.faults import FaultRule
 from mockserver.state.journal import JournalEntry
 
 __all__ = [
+    "ActiveDrift",
     "CallsAssertionError",
     "EmulatorMock",
     "OtherHosts",
@@ -126,8 +127,40 @@ class VendorMock:
         return self.app.faults.add(FaultRule(delay=seconds, remaining=times, path=path, tenant=tenant))
 
     def clear_faults(self) -> None:
-        """Remove every persistent fault."""
+        """Remove every persistent fault (and drift)."""
         self.app.faults.clear()
+
+    # ------------------------------------------------------------------ drifts, see docs/drifts.md
+
+    def drift(
+        self,
+        drift: str,
+        *,
+        endpoint: str | None = None,
+        times: int | None = None,
+        probability: float | None = None,
+        tenant: str | None = None,
+        **params: Any,
+    ) -> ActiveDrift:
+        """Serve tomorrow's vendor change: switch drift ``drift`` on (with ``params``) until the test ends,
+        or, used as a context manager, until the ``with`` block ends.
+
+        ``endpoint`` narrows it to one path, ``times`` to the next N requests it changes, ``probability``
+        to that share of requests, ``tenant`` to one tenant. A bad id or parameter raises ValueError
+        listing what is allowed. ``vendor-emulator drifts --vendor ID`` lists the drifts of a vendor.
+        """
+        rule = self.app.add_drift(
+            drift, params, endpoint=endpoint, times=times, probability=probability, tenant=tenant
+        )
+        return ActiveDrift(self, rule)
+
+    def drifts(self) -> list[FaultRule]:
+        """The drift rules switched on (by any tenant)."""
+        return [rule for rule in self.app.faults.rules() if rule.drift is not None]
+
+    def clear_drifts(self) -> None:
+        """Switch every drift off (faults stay)."""
+        self.app.faults.clear(drifts=True)
 
     def rate_limits(self, enabled: bool = True) -> None:
         """Emulate the vendor's documented rate limits (where it documents any)."""
@@ -177,6 +210,31 @@ class VendorMock:
         """Assert the vendor received no request."""
         if self.calls():
             raise CallsAssertionError(f"{self.id} received {len(self.calls())} request(s)")
+
+
+class ActiveDrift:
+    """A drift switched on by :meth:`VendorMock.drift`; ``off()`` (or leaving its ``with`` block) ends it."""
+
+    def __init__(self, vendor: VendorMock, rule: FaultRule) -> None:
+        self.vendor = vendor
+        self.rule = rule
+
+    @property
+    def id(self) -> str:
+        """The drift's id (``field.renamed``...)."""
+        return str(self.rule.drift)
+
+    def off(self) -> None:
+        """Switch the drift off (nothing happens if it was already used up or cleared)."""
+        self.vendor.app.faults.remove(self.rule.id)
+
+    def __enter__(self) -> ActiveDrift:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.off()
 
 
 class EmulatorMock:

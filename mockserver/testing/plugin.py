@@ -6,6 +6,9 @@
   their fixtures are requested too.
 - the marker ``@pytest.mark.mock_vendors("butter", ..., other_hosts="allow")``: the named vendors (all,
   if none is named) are mocked for the test without asking for a fixture.
+- the marker ``@pytest.mark.vendor_drift("butter:field.renamed:field=phone_number", ...)``: the test runs
+  against tomorrow's vendor (docs/drifts.md); each drift's vendor is mocked, and keyword arguments are
+  parameters of every drift named. ``butter_mock.drift(ID, **params)`` does the same inside a test.
 
 httpx, ``requests`` and aiohttp are answered in-process (see :mod:`mockserver.intercept`); any other way
 to a vendor host fails at once.
@@ -22,24 +25,27 @@ Importing this module does nothing but define the hooks and fixtures: the vendor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
 from mockserver.declarations.loading import discover_vendors
+from mockserver.drifts import parse_spec
 from mockserver.engine.config import DEFAULT_SCHEMAS_DIR, EmulatorConfig
 from mockserver.engine.emulator import Emulator, build_emulator
 from mockserver.engine.options_file import read_options_file
 from mockserver.errors import EmulatorError
 from mockserver.installation import clash_messages
 from mockserver.testing import EmulatorMock, OtherHosts, VendorMock
+from mockserver.testing.mocks import ActiveDrift
 
 OTHER_HOSTS_OPTION = "vendor_emulator_other_hosts"
 OPTIONS_FILE_OPTION = "vendor_emulator_options_file"
 MARKER = "mock_vendors"
+DRIFT_MARKER = "vendor_drift"
 VENDOR_FIXTURES_PLUGIN = "vendor_emulator_vendors"
 
 
@@ -48,6 +54,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(*vendor_ids, other_hosts='refuse'): answer these vendors' hosts in-process (all if none)",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{DRIFT_MARKER}(*'VENDOR:ID[:param=value,...]', **params): serve these drifts to the test"
+        " (docs/drifts.md)",
     )
     messages = clash_messages()
     if messages:
@@ -127,6 +138,33 @@ def _vendor_emulator_marker(request: pytest.FixtureRequest) -> None:
     routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
     for vendor_id in marker.args or tuple(routing.emulator.vendors):
         routing.activate(vendor_id)
+
+
+@pytest.fixture(autouse=True)
+def _vendor_drift_marker(request: pytest.FixtureRequest) -> None:
+    """Tests marked ``vendor_drift`` get those drifts switched on (the reset before each test ends them)."""
+    markers = list(request.node.iter_markers(DRIFT_MARKER))
+    if not markers:
+        return
+    routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
+    for marker in markers:
+        for spec in marker.args:
+            try:
+                switch_on(routing, str(spec), marker.kwargs)
+            except ValueError as error:
+                raise pytest.UsageError(f"@pytest.mark.{DRIFT_MARKER}({spec!r}): {error}") from None
+
+
+def switch_on(routing: EmulatorMock, spec: str, params: Mapping[str, Any] | None = None) -> ActiveDrift:
+    """Switch on the drift ``VENDOR:ID[:param=value,...]`` (``params`` added) for the current test.
+
+    The one way the plugin switches a drift on: the marker uses it, and a run-wide ``--vendor-drift``
+    (issue 24 part 4) is meant to. ValueError names what is allowed.
+    """
+    vendor_id, drift_id, given = parse_spec(spec)
+    if vendor_id not in routing.emulator.vendors:
+        raise ValueError(f"no vendor {vendor_id!r}; known: {sorted(routing.emulator.vendors)}")
+    return routing.activate(vendor_id).drift(drift_id, **{**given, **(params or {})})
 
 
 def _vendor_fixture(vendor_id: str) -> Callable[[EmulatorMock], VendorMock]:

@@ -22,6 +22,7 @@ GENERIC_MODULES = [
     "tests/promises/test_hostile.py",
     "tests/promises/test_fuzz.py",
     "tests/promises/test_no_python_needed.py",
+    "tests/promises/test_drift_self_consistency.py",
 ]
 # Sweeps over the declared vendors beside tests of named ones: no count, no list of the vendors.
 BESIDE_MODULES = [

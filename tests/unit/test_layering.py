@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("mockserver.data",),
     ("mockserver.kinds",),
     ("mockserver.declarations",),
+    ("mockserver.drifts",),
     ("mockserver.state",),
     ("mockserver.engine",),
     ("mockserver.serving",),

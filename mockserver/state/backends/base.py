@@ -89,8 +89,9 @@ class SharedState(Protocol):
         """Remove one fault rule for every process: whether it was there (shared backends only)."""
         ...
 
-    def clear_rules(self, vendor: str, tenant: str | None) -> None:
-        """Remove a tenant's fault rules (every rule for None) for every process (shared backends only)."""
+    def clear_rules(self, vendor: str, tenant: str | None, drifts: bool | None = None) -> None:
+        """Remove a tenant's fault rules (every rule for None) for every process (shared backends only);
+        ``drifts`` True: only the drift rules, False: only the others, None: both."""
         ...
 
     def next_id(self, vendor: str) -> int | None:

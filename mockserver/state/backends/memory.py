@@ -34,7 +34,7 @@ class InMemory:
     def remove_rule(self, vendor: str, rule_id: int) -> bool:
         return False  # nothing is stored elsewhere: Faults keeps the rules itself
 
-    def clear_rules(self, vendor: str, tenant: str | None) -> None:
+    def clear_rules(self, vendor: str, tenant: str | None, drifts: bool | None = None) -> None:
         return None
 
     def next_id(self, vendor: str) -> int | None:

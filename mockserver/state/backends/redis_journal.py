@@ -131,6 +131,8 @@ def _encode(entry: JournalEntry) -> bytes:
     if entry.latency is not None:
         item["latency"] = entry.latency
         item["type"] = entry.response_type
+    if entry.drifts:
+        item["drifts"] = list(entry.drifts)
     if entry.applied is not None:
         fault = entry.applied
         item["fault"] = [fault.status, fault.delay, list(fault.rules), fault.asked]
@@ -147,6 +149,7 @@ def _decode(raw: bytes, body: bytes | None = None) -> JournalEntry:
         int(sequence), item["at"], item["vendor"], item["tenant"], item["method"], item["path"],
         item["query"].encode("latin-1"), headers, item["status"], item.get("latency"), fault,
         body or b"", item.get("type"), body == b"", item.get("body", "").encode("latin-1"),
+        tuple(item.get("drifts", ())),
     )  # fmt: skip
 
 

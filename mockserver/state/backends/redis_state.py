@@ -92,7 +92,7 @@ return redis.call('HDEL', KEYS[1], ARGV[2])
 CLEAR_RULES = (
     EPOCH_CHECK
     + """
-if ARGV[2] == '' then
+if ARGV[2] == '' and ARGV[3] == '' then
   local removed = redis.call('HLEN', KEYS[1])
   redis.call('DEL', KEYS[1], KEYS[2])
   return removed
@@ -100,7 +100,12 @@ end
 local all, removed = redis.call('HGETALL', KEYS[1]), 0
 for i = 1, #all, 2 do
   local ok, rule = pcall(cjson.decode, all[i + 1])
-  if not ok or type(rule) ~= 'table' or rule['tenant'] == ARGV[2] then
+  local gone = not ok or type(rule) ~= 'table'
+  if not gone and (ARGV[2] == '' or rule['tenant'] == ARGV[2]) then
+    local drift = rule['drift'] ~= nil and rule['drift'] ~= cjson.null
+    gone = ARGV[3] == '' or (ARGV[3] == 'drift') == drift
+  end
+  if gone then
     redis.call('HDEL', KEYS[1], all[i]); redis.call('HDEL', KEYS[2], all[i]); removed = removed + 1
   end
 end
@@ -314,12 +319,14 @@ class RedisState:
         self._rule_script(pipe, REMOVE_RULE, vendor, str(rule_id))
         return bool(self._rules_changed(pipe, vendor))
 
-    def clear_rules(self, vendor: str, tenant: str | None) -> None:
-        """Remove the rules of ``tenant`` (every rule for None)."""
+    def clear_rules(self, vendor: str, tenant: str | None, drifts: bool | None = None) -> None:
+        """Remove the rules of ``tenant`` (every rule for None); ``drifts``: only drift rules (True),
+        only the others (False), or both (None)."""
         if self.link.is_applying():
             return  # the process that freed the tenant cleared them in the store
+        kind = "" if drifts is None else ("drift" if drifts else "fault")
         pipe = self.client.pipeline(transaction=True)
-        self._rule_script(pipe, CLEAR_RULES, vendor, tenant or "")
+        self._rule_script(pipe, CLEAR_RULES, vendor, tenant or "", kind)
         self._rules_changed(pipe, vendor)
 
     def refresh_rules(self, vendor: str) -> None:

@@ -1,0 +1,1 @@
+"""The drift families, one module each; every module registers its drifts (found, not listed)."""

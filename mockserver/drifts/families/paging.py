@@ -1,0 +1,155 @@
+"""Paging drifts, derived from the paging style's signals: a total that is really the page length, an end
+flag that never (or always) turns false, a next cursor on the last page, the cursor ignored, the page size
+silently clamped. A drift is listed only where the endpoint's envelope carries the signal it bends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.drifts import query
+from mockserver.drifts.base import Drift, Exchange, Param, Params, Target
+from mockserver.drifts.view import EndpointView, VendorView, read, write
+
+BROKEN = "pagination-contract-broken"
+PAST_THE_END = "drift-past-the-end"
+
+
+def _listed(answer: Exchange, endpoint: EndpointView) -> list[Any] | None:
+    if answer.status != 200 or endpoint.items is None:
+        return None
+    found = read(answer.json, endpoint.items) if endpoint.items else answer.json
+    return found if isinstance(found, list) else None
+
+
+def _with_signal(vendor: VendorView, role: str) -> list[Target]:
+    return [
+        Target(endpoint.path) for endpoint in vendor.endpoints if role in endpoint.signals and endpoint.items
+    ]
+
+
+class TotalIsPageLength(Drift):
+    id = "paging.total-is-page-length"
+    summary = "the total counts the records on this page, not the whole list"
+    kind = BROKEN
+
+    @classmethod
+    def targets(cls, vendor: VendorView) -> list[Target]:
+        return _with_signal(vendor, "total")
+
+    def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
+        listed = _listed(answer, endpoint) if endpoint else None
+        if endpoint is not None and listed is not None:
+            body = answer.json
+            write(body, endpoint.signals["total"], len(listed))
+            answer.json = body
+
+
+class EndFlagNeverFalse(Drift):
+    id = "paging.end-flag-never-false"
+    summary = "the has-more flag stays true on the last page (a naive client pages for ever)"
+    kind = BROKEN
+    loops = True
+
+    @classmethod
+    def targets(cls, vendor: VendorView) -> list[Target]:
+        return _with_signal(vendor, "more")
+
+    def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
+        if endpoint is not None and _listed(answer, endpoint) is not None:
+            body = answer.json
+            write(body, endpoint.signals["more"], True)
+            answer.json = body
+
+
+class EndFlagAlwaysFalse(Drift):
+    id = "paging.end-flag-always-false"
+    summary = "the has-more flag is false on every page (a client trusting it stops after the first)"
+    kind = BROKEN
+
+    @classmethod
+    def targets(cls, vendor: VendorView) -> list[Target]:
+        return _with_signal(vendor, "more")
+
+    def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
+        if endpoint is not None and _listed(answer, endpoint) is not None:
+            body = answer.json
+            write(body, endpoint.signals["more"], False)
+            answer.json = body
+
+
+class NextOnLastPage(Drift):
+    id = "paging.next-on-last-page"
+    summary = "the last page still carries a next cursor; following it lists nothing"
+    kind = BROKEN
+
+    @classmethod
+    def targets(cls, vendor: VendorView) -> list[Target]:
+        return [
+            Target(endpoint.path)
+            for endpoint in vendor.endpoints
+            if "next" in endpoint.signals and endpoint.cursor_param and endpoint.items is not None
+        ]
+
+    def request(self, query_string: bytes, params: Params, endpoint: EndpointView | None) -> bytes:
+        if endpoint is None or endpoint.cursor_param is None:
+            return query_string
+        if query.value(query_string, endpoint.cursor_param) == PAST_THE_END:
+            return query.without(query_string, endpoint.cursor_param)  # answered, then emptied below
+        return query_string
+
+    def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
+        listed = _listed(answer, endpoint) if endpoint else None
+        if endpoint is None or listed is None or endpoint.cursor_param is None:
+            return
+        body = answer.json
+        if query.value(answer.request_query, endpoint.cursor_param) == PAST_THE_END:
+            listed.clear()
+            write(body, endpoint.signals["next"], None)
+            if "more" in endpoint.signals:
+                write(body, endpoint.signals["more"], False)
+        elif read(body, endpoint.signals["next"]) is None:
+            write(body, endpoint.signals["next"], PAST_THE_END)
+        answer.json = body
+
+
+class CursorIgnored(Drift):
+    id = "paging.cursor-ignored"
+    summary = "the cursor (offset, page) is ignored: every page is the first one again"
+    kind = BROKEN
+    loops = True
+
+    @classmethod
+    def targets(cls, vendor: VendorView) -> list[Target]:
+        return [Target(endpoint.path) for endpoint in vendor.endpoints if endpoint.movers]
+
+    def request(self, query_string: bytes, params: Params, endpoint: EndpointView | None) -> bytes:
+        return query.without(query_string, *endpoint.movers) if endpoint is not None else query_string
+
+
+class SizeClamped(Drift):
+    id = "paging.size-clamped"
+    summary = "a page size above MAX is silently served as MAX (no error)"
+    kind = BROKEN
+    params = (Param("max", "integer", "the largest page size the vendor now serves", minimum=1),)
+
+    @classmethod
+    def targets(cls, vendor: VendorView) -> list[Target]:
+        found = []
+        for endpoint in vendor.endpoints:
+            if endpoint.size_param is None:
+                continue
+            documented = endpoint.size_max if endpoint.size_max and endpoint.size_max <= 1000 else None
+            largest = documented or 2 * (endpoint.size_default or 1)
+            kind = "assumption-differs" if "over_max" in endpoint.assumed else None  # clamp vs reject
+            found.append(Target(endpoint.path, {"max": max(1, largest // 2)}, kind=kind))
+        return found
+
+    def request(self, query_string: bytes, params: Params, endpoint: EndpointView | None) -> bytes:
+        if endpoint is None or endpoint.size_param is None:
+            return query_string
+        for name in (endpoint.size_param, *endpoint.size_aliases):
+            asked = query.value(query_string, name)
+            if asked is not None and asked.isdigit() and int(asked) > int(params["max"]):
+                query_string = query.with_value(query_string, name, str(params["max"]))
+        return query_string
