@@ -338,6 +338,7 @@ class AdminAPI:
 
     def routes(self) -> list[Route]:
         """The Starlette routes, each behind the token check."""
+        drifts = partial(drifts_endpoint, self.emulator, self.off_loop)
         table: list[tuple[str, Handler, list[str]]] = [
             ("/__mock__/reset", self.reset, ["POST"]),
             ("/__mock__/{vendor}/seed", self.seed, ["POST"]),
@@ -345,7 +346,7 @@ class AdminAPI:
             ("/__mock__/{vendor}/revoke", self.revoke, ["POST"]),
             ("/__mock__/{vendor}/journal", self.journal, ["GET", "DELETE"]),
             ("/__mock__/{vendor}/faults", self.faults, ["GET", "POST", "DELETE"]),
-            ("/__mock__/{vendor}/drifts", partial(drifts_endpoint, self.emulator, self.off_loop), ["GET", "POST", "DELETE"]),
+            ("/__mock__/{vendor}/drifts", drifts, ["GET", "POST", "DELETE"]),
             ("/__mock__/{vendor}/rate-limits", self.rate_limits, ["POST"]),
             ("/__mock__/{vendor}/clock", self.clock, ["POST"]),
             ("/__mock__/{vendor}/switches", self.switches, ["POST"]),
