@@ -1,7 +1,9 @@
-"""The Starlette application: every vendor mounted at ``/{vendor id}``, plus the ``/__mock__`` index."""
+"""The Starlette application: every vendor mounted at ``/{vendor id}``, plus the ``/__mock__`` index,
+health (readiness) and liveness."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -65,13 +67,31 @@ def _index(emulator: Emulator) -> list[Route]:
     return [Route(path, index, methods=["GET"]) for path in ("/__mock__", "/__mock__/")]
 
 
-def _health() -> Route:
-    """``GET /__mock__/health``: a liveness answer for container health checks, with no credentials."""
+def _health(emulator: Emulator) -> list[Route]:
+    """``GET /__mock__/health`` (readiness) and ``GET /__mock__/live`` (liveness), with no credentials.
+
+    Readiness is 503 while the shared state store is out of reach (vendor requests are still answered
+    from memory, admin writes are refused): a load balancer sends traffic to a ready replica. The
+    answer comes from the backend's in-memory flag, kept by its heartbeat: no store call per request.
+    Liveness is 200 whenever the process answers at all (the container's HEALTHCHECK).
+    """
+    version = emulator_version()
+    readiness: Callable[[], str | None] | None = getattr(emulator.shared, "readiness", None)
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "version": emulator_version()})
+        problem = readiness() if readiness is not None else None
+        if problem is not None:
+            body = {"status": "not_ready", "ready": False, "reason": problem, "version": version}
+            return JSONResponse(body, status_code=503, headers={"cache-control": "no-store"})
+        return JSONResponse({"status": "ok", "ready": True, "version": version})
 
-    return Route("/__mock__/health", health, methods=["GET"])
+    async def live(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": version})
+
+    return [
+        Route("/__mock__/health", health, methods=["GET"]),
+        Route("/__mock__/live", live, methods=["GET"]),
+    ]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -134,7 +154,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     emulator = build_emulator(config or EmulatorConfig())
     routes: list[BaseRoute] = [
         *_index(emulator),
-        _health(),
+        *_health(emulator),
         *inspector_routes(emulator),
         *admin_routes(emulator),
     ]

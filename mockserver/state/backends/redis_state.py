@@ -15,7 +15,9 @@ thread; reading it asks every process to write what it holds first.
 While Redis is unreachable: vendor requests are answered from memory (a counted fault answers 503 in
 the vendor's error shape; rate limits fall back to this process's own windows); admin writes and
 journal reads answer 503 ``state_unavailable`` and change nothing; journal entries wait in a bounded
-buffer. When Redis is back, every process reloads the stored state.
+buffer. When Redis is back, every process reloads the stored state. A process reports itself not
+ready (``readiness``, the health endpoint) while its listener has no acknowledged heartbeat: at once when
+the connection breaks, within READY_SECONDS when a partition swallows it.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from mockserver.state.journal import Journal, JournalBudget
 from mockserver.state.rate_limiter import RateLimiter, Window
 
 logger = logging.getLogger("mockserver")
+READY_SECONDS = 2.5  # no heartbeat acknowledged for this long: not ready (HEARTBEAT_SECONDS is 1 s)
 LOCK_SECONDS = 10.0  # a cap-checked change holds the vendor's lock at most this long (a crashed holder)
 UNLOCK_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -158,12 +161,12 @@ class RedisState:
 
     def start(self, applier: Applier, vendors: Sequence[str]) -> None:
         self._applier, self._vendors = applier, list(vendors)
-        pubsub = self.link.listener_client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         try:
-            pubsub.subscribe(self.link.channel)  # before loading: a change made meanwhile is not missed
+            pubsub = self._subscribe()  # before loading: a change made meanwhile is not missed
             self._load()
         except RedisError as error:
             raise ConfigurationError(f"cannot reach the state store {self.url}: {error}") from None
+        self._beat_at = time.monotonic()  # it just answered; the listener's heartbeat takes over
         self._spawn(self._listen, pubsub)
         for journal in self._journals:
             self._spawn(journal.run)
@@ -182,12 +185,34 @@ class RedisState:
             for part, raw in sorted(stored.items()):
                 self._applier(vendor, text(part), orjson.loads(raw))
 
+    # The listener's heartbeat is also this process's readiness (``/__mock__/health``): monotonic time
+    # of the last beat Redis acknowledged while subscribed and loaded; None while away. A beat that Redis
+    # does not answer (a partition swallows it) fails after the client's socket timeout (2 s); readiness
+    # does not wait for that: no acknowledged beat for READY_SECONDS is "not ready" already.
+    _beat_at: float | None = None
+
+    def readiness(self) -> str | None:
+        """Why this process is not ready (None when it is): an in-memory flag, no Redis call."""
+        beat = self._beat_at
+        if beat is None:
+            return f"the shared state store {self.url} is unreachable; reconnecting"
+        silent = time.monotonic() - beat
+        if silent > READY_SECONDS:
+            return f"the shared state store {self.url} has not answered for {silent:.1f} s"
+        return None
+
+    def _subscribe(self) -> Any:
+        """A subscription to the change channel, on a client with a socket timeout: a connection that a
+        partition swallows (its handshake unanswered) fails instead of waiting forever."""
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        pubsub.subscribe(self.link.channel)
+        return pubsub
+
     def _listen(self, pubsub: Any) -> None:
         while not self.link.stopping.is_set():
             try:
                 if pubsub is None:
-                    pubsub = self.link.listener_client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-                    pubsub.subscribe(self.link.channel)
+                    pubsub = self._subscribe()
                     self._load()
                     self._confirm_pending()
                     logger.warning("state: %s is back; state reloaded", self.url)
@@ -196,7 +221,7 @@ class RedisState:
                 while not self.link.stopping.is_set():
                     if time.monotonic() - beat > HEARTBEAT_SECONDS:
                         self.client.hset(self.link.key("workers"), self.link.worker, repr(time.time()))
-                        beat = time.monotonic()
+                        beat = self._beat_at = time.monotonic()
                     message = pubsub.get_message(timeout=HEARTBEAT_SECONDS / 2)
                     if message is not None:
                         self._handle(orjson.loads(message["data"]))
@@ -204,6 +229,7 @@ class RedisState:
                 if self.link.available:
                     logger.warning("state: lost %s (%s); retrying", self.url, type(error).__name__)
                 self.link.available = False
+                self._beat_at = None
                 with contextlib.suppress(Exception):
                     pubsub.close()
                 pubsub = None

@@ -167,3 +167,11 @@ def test_each_cursor_parameter_says_where_a_page_carries_the_next_cursor(
             assert isinstance(page, str)
             annotated += 1
     assert annotated >= 1
+
+
+def test_liveness_answers_without_credentials_and_health_says_ready_in_memory(http: httpx.Client) -> None:
+    live = http.get("/__mock__/live")
+    assert live.status_code == 200
+    assert live.json()["status"] == "ok"
+    health = http.get("/__mock__/health").json()
+    assert health["ready"] is True, "one process's memory is always ready"
