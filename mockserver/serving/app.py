@@ -67,6 +67,12 @@ def _index(emulator: Emulator) -> list[Route]:
     return [Route(path, index, methods=["GET"]) for path in ("/__mock__", "/__mock__/")]
 
 
+def readiness_of(emulator: Emulator) -> Callable[[], str | None] | None:
+    """The shared backend's readiness check (why this process is not ready, or None), if it has one."""
+    readiness: Callable[[], str | None] | None = getattr(emulator.shared, "readiness", None)
+    return readiness
+
+
 def _health(emulator: Emulator) -> list[Route]:
     """``GET /__mock__/health`` (readiness) and ``GET /__mock__/live`` (liveness), with no credentials.
 
@@ -76,7 +82,7 @@ def _health(emulator: Emulator) -> list[Route]:
     Liveness is 200 whenever the process answers at all (the container's HEALTHCHECK).
     """
     version = emulator_version()
-    readiness: Callable[[], str | None] | None = getattr(emulator.shared, "readiness", None)
+    readiness = readiness_of(emulator)
 
     async def health(request: Request) -> Response:
         problem = readiness() if readiness is not None else None
@@ -113,8 +119,16 @@ async def _state_unavailable(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "state_unavailable", "message": message}, status_code=503)
 
 
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+ADMIN = "/__mock__/"
+
+
 class EmulatorApp(Starlette):
     """Starlette, with vendor requests handed straight to their vendor app (no router on the hot path).
+
+    While the shared state store is out of reach, or this process has not yet reloaded it since it came
+    back (the health endpoint's "not ready"), an admin write answers 503 ``state_unavailable`` before it
+    starts: a process whose memory may lack other processes' changes never writes that memory back.
 
     Which vendor answers a path is :class:`~mockserver.engine.routing.Routes`' decision (``/{vendor}/...``
     to that vendor; with a root vendor, anything but ``/__mock__`` to it). Everything else (the index, the
@@ -127,6 +141,7 @@ class EmulatorApp(Starlette):
         self.router.redirect_slashes = False  # a redirect to a slash is not what any vendor answers
         self.state.emulator = emulator
         self.vendor_routes = emulator.routes
+        self.readiness = readiness_of(emulator)
 
     def vendor_for(self, path: str) -> VendorApp | None:
         """The vendor app that answers ``path`` on the fast path, or None (Starlette's way)."""
@@ -146,6 +161,16 @@ class EmulatorApp(Starlette):
                     scope = {**scope, "root_path": scope.get("root_path", "") + mounted.prefix}
                 await mounted.owner(scope, receive, send)
                 return
+            if (
+                self.readiness is not None
+                and scope["method"] not in READS
+                and scope["path"].startswith(ADMIN)
+            ):
+                problem = self.readiness()
+                if problem is not None:  # this process's memory may miss changes: it must not write it
+                    refusal = await _state_unavailable(Request(scope), StateUnavailable(problem))
+                    await refusal(scope, receive, send)
+                    return
         await super().__call__(scope, receive, send)
 
 

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import ROOT, wait_until_serving
 
@@ -190,7 +191,7 @@ def serving(*options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
             process.communicate(timeout=15)
 
 
-def worker_pids(process: subprocess.Popen[str]) -> list[int]:
+def worker_pids(process: subprocess.Popen[Any]) -> list[int]:
     """The pids of a server's worker processes (its children), or its own pid with one worker."""
     children: list[int] = []
     with contextlib.suppress(OSError):
