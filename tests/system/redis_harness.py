@@ -5,7 +5,9 @@
   started again on the same port with its data or empty.
 - :class:`Proxy`: a TCP proxy between the emulator and Redis that can swallow every byte both ways
   while keeping the connections open (a partition: nothing answers, nothing is refused) and resume, or
-  hold every chunk Redis sends for a while (a slow Redis).
+  hold every chunk Redis sends for a while (a slow Redis). Harsher than a real network: TCP would
+  deliver what a short outage delayed, the proxy loses it, so a process must notice (its heartbeat
+  fails) and reload; a partition shorter than a heartbeat may lose a change announcement unnoticed.
 - :func:`serving`: ``python -m mockserver serve --port 0 ...`` from this tree, stopped at the end.
 """
 

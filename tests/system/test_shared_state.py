@@ -169,6 +169,7 @@ def test_workers_without_shared_state() -> None:
         assert answer.status_code == 409
         assert answer.json()["error"] == "state_not_shared"
         assert httpx.get(f"{base}/__mock__/health").status_code == 200
+        assert httpx.get(f"{base}/__mock__/live").status_code == 200
 
 
 def test_an_unreachable_store_is_a_one_line_error() -> None:
