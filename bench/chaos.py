@@ -29,7 +29,8 @@ unknown since (refused or failed: they may or may not have been applied). Defini
   made through another server (and, for a partition, one made through ``b`` during it).
 
 Every ``--every`` seconds it prints requests, wrong answers and the servers' resident memory (master
-and workers); at the end a summary (``--json PATH`` keeps it). Exit 1 on any wrong answer or lost write.
+and workers); at the end a summary (``--json PATH`` keeps it). Exit 1 on any wrong answer, lost write
+or vendor read that failed (no answer, or a status that is neither 200, 401 nor the fault's 503).
 """
 
 from __future__ import annotations
@@ -634,7 +635,7 @@ def main() -> int:
     print_summary(summary)
     if arguments.json:
         arguments.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return 1 if summary["wrong_answers"] or summary["lost_writes"] else 0
+    return 1 if summary["wrong_answers"] or summary["lost_writes"] or summary["read_failures"] else 0
 
 
 def print_summary(summary: dict[str, Any]) -> None:

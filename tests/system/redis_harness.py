@@ -203,10 +203,11 @@ def worker_pids(process: subprocess.Popen[Any]) -> list[int]:
 
 
 def resident_mb(pids: list[int]) -> float:
-    """The resident memory of these processes together, in MB (VmRSS; 0 for a process gone)."""
+    """The resident memory of these processes together, in MB (VmRSS; 0 for a process gone or a zombie)."""
     total = 0
     for pid in pids:
         with contextlib.suppress(OSError):
             status = Path(f"/proc/{pid}/status").read_text()
-            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+            found = re.search(r"VmRSS:\s+(\d+)", status)
+            total += int(found.group(1)) if found else 0  # a zombie has none
     return total / 1024
