@@ -29,7 +29,9 @@ ENV PATH="/opt/venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1
 USER 10001:10001
 EXPOSE 8080
+# Liveness (/__mock__/live), not readiness (/__mock__/health): a replica cut off from its Redis still
+# answers vendor requests from memory, and restarting it would not bring Redis back (docs/state-faults.md).
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=5 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/__mock__/health', timeout=2)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/__mock__/live', timeout=2)"]
 ENTRYPOINT ["vendor-emulator"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8080"]

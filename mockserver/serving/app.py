@@ -1,7 +1,9 @@
-"""The Starlette application: every vendor mounted at ``/{vendor id}``, plus the ``/__mock__`` index."""
+"""The Starlette application: every vendor mounted at ``/{vendor id}``, plus the ``/__mock__`` index,
+health (readiness) and liveness."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -65,13 +67,37 @@ def _index(emulator: Emulator) -> list[Route]:
     return [Route(path, index, methods=["GET"]) for path in ("/__mock__", "/__mock__/")]
 
 
-def _health() -> Route:
-    """``GET /__mock__/health``: a liveness answer for container health checks, with no credentials."""
+def readiness_of(emulator: Emulator) -> Callable[[], str | None] | None:
+    """The shared backend's readiness check (why this process is not ready, or None), if it has one."""
+    readiness: Callable[[], str | None] | None = getattr(emulator.shared, "readiness", None)
+    return readiness
+
+
+def _health(emulator: Emulator) -> list[Route]:
+    """``GET /__mock__/health`` (readiness) and ``GET /__mock__/live`` (liveness), with no credentials.
+
+    Readiness is 503 while the shared state store is out of reach (vendor requests are still answered
+    from memory, admin writes are refused): a load balancer sends traffic to a ready replica. The
+    answer comes from the backend's in-memory flag, kept by its heartbeat: no store call per request.
+    Liveness is 200 whenever the process answers at all (the container's HEALTHCHECK).
+    """
+    version = emulator_version()
+    readiness = readiness_of(emulator)
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "version": emulator_version()})
+        problem = readiness() if readiness is not None else None
+        if problem is not None:
+            body = {"status": "not_ready", "ready": False, "reason": problem, "version": version}
+            return JSONResponse(body, status_code=503, headers={"cache-control": "no-store"})
+        return JSONResponse({"status": "ok", "ready": True, "version": version})
 
-    return Route("/__mock__/health", health, methods=["GET"])
+    async def live(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": version})
+
+    return [
+        Route("/__mock__/health", health, methods=["GET"]),
+        Route("/__mock__/live", live, methods=["GET"]),
+    ]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -93,8 +119,16 @@ async def _state_unavailable(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "state_unavailable", "message": message}, status_code=503)
 
 
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+ADMIN = "/__mock__/"
+
+
 class EmulatorApp(Starlette):
     """Starlette, with vendor requests handed straight to their vendor app (no router on the hot path).
+
+    While the shared state store is out of reach, or this process has not yet reloaded it since it came
+    back (the health endpoint's "not ready"), an admin write answers 503 ``state_unavailable`` before it
+    starts: a process whose memory may lack other processes' changes never writes that memory back.
 
     Which vendor answers a path is :class:`~mockserver.engine.routing.Routes`' decision (``/{vendor}/...``
     to that vendor; with a root vendor, anything but ``/__mock__`` to it). Everything else (the index, the
@@ -107,6 +141,7 @@ class EmulatorApp(Starlette):
         self.router.redirect_slashes = False  # a redirect to a slash is not what any vendor answers
         self.state.emulator = emulator
         self.vendor_routes = emulator.routes
+        self.readiness = readiness_of(emulator)
 
     def vendor_for(self, path: str) -> VendorApp | None:
         """The vendor app that answers ``path`` on the fast path, or None (Starlette's way)."""
@@ -126,6 +161,16 @@ class EmulatorApp(Starlette):
                     scope = {**scope, "root_path": scope.get("root_path", "") + mounted.prefix}
                 await mounted.owner(scope, receive, send)
                 return
+            if (
+                self.readiness is not None
+                and scope["method"] not in READS
+                and scope["path"].startswith(ADMIN)
+            ):
+                problem = self.readiness()
+                if problem is not None:  # this process's memory may miss changes: it must not write it
+                    refusal = await _state_unavailable(Request(scope), StateUnavailable(problem))
+                    await refusal(scope, receive, send)
+                    return
         await super().__call__(scope, receive, send)
 
 
@@ -134,7 +179,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     emulator = build_emulator(config or EmulatorConfig())
     routes: list[BaseRoute] = [
         *_index(emulator),
-        _health(),
+        *_health(emulator),
         *inspector_routes(emulator),
         *admin_routes(emulator),
     ]

@@ -11,9 +11,12 @@ from mockserver.engine.routing import CONTROL_PREFIX
 
 class ControlsRefused:
     """``--workers N --state memory``: each worker has its own state, so changing or reading it through
-    one worker would mislead; the /__mock__/ controls answer 409 (the index and health still answer)."""
+    one worker would mislead; the /__mock__/ controls answer 409 (the index, health and liveness still
+    answer)."""
 
-    OPEN = frozenset({CONTROL_PREFIX, f"{CONTROL_PREFIX}/", f"{CONTROL_PREFIX}/health"})
+    OPEN = frozenset(
+        {CONTROL_PREFIX, f"{CONTROL_PREFIX}/", f"{CONTROL_PREFIX}/health", f"{CONTROL_PREFIX}/live"}
+    )
 
     def __init__(self, app: Any) -> None:
         self.app = app

@@ -94,7 +94,7 @@ def test_the_final_stage_exposes_the_port_checks_health_and_serves_beyond_loopba
     runtime = _stages()[-1]
     assert "EXPOSE 8080" in runtime
     (health,) = [line for line in runtime if line.startswith("HEALTHCHECK ")]
-    assert "/__mock__/health" in health
+    assert "/__mock__/live" in health, "liveness: a replica without its Redis still serves (not restarted)"
     assert 'ENTRYPOINT ["vendor-emulator"]' in runtime
     assert 'CMD ["serve", "--host", "0.0.0.0", "--port", "8080"]' in runtime
 

@@ -7,70 +7,28 @@ one, read via the other" deterministic; a ``--workers 2`` server checks that one
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import ROOT, wait_until_serving
+from tests.conftest import ROOT
+from tests.system.redis_harness import REDIS, Redis, eventually, free_port, serving
+
+# Other system tests import the Redis helpers from here (they now live in redis_harness).
+__all__ = ["REDIS", "Redis", "eventually", "free_port", "serving"]
 
 BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
 FAMULOR = {"Authorization": "Bearer famulor-test-key"}
 NUMBERS = "/butter/api/phone-numbers"
-REDIS = shutil.which("redis-server")
 
 pytestmark = [
     pytest.mark.skipif(REDIS is None, reason="redis-server not found (make test installs it)"),
     pytest.mark.xdist_group("shared-state"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Redis:
-    """A redis-server on loopback that a test can stop and start again (same port, same data dir)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.directory = directory
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        assert REDIS is not None
-        command = [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-                   "--appendonly", "yes", "--save", ""]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 @pytest.fixture
@@ -81,38 +39,11 @@ def redis(tmp_path: Path) -> Iterator[Redis]:
     server.stop()
 
 
-@contextmanager
-def serving(*options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """``python -m mockserver serve --port 0 OPTIONS``: its base URL and process."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--log-format", "off", *options],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    assert process.stdout is not None
-    match = re.search(r"on (http://127\.0\.0\.1:\d+)", process.stdout.readline())
-    assert match, process.stderr.read() if process.stderr else "no banner"
-    base = match.group(1)
-    wait_until_serving(base)
-    try:
-        yield base, process
-    finally:
-        process.terminate()
-        process.communicate(timeout=15)
-
-
 def phone_numbers(base: str) -> list[str]:
     """The phone numbers a server lists for Butter's test organization (fresh connection each time)."""
     response = httpx.get(f"{base}{NUMBERS}", headers=BUTTER, params={"page_size": 100})
     assert response.status_code == 200, response.text
     return [record["phone_number"] for record in response.json()["data"]]
-
-
-def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "the condition did not become true in time"
-        time.sleep(0.1)
 
 
 def test_two_servers_share_seeds_faults_keys_rate_limits_and_the_journal(redis: Redis) -> None:
@@ -238,6 +169,7 @@ def test_workers_without_shared_state() -> None:
         assert answer.status_code == 409
         assert answer.json()["error"] == "state_not_shared"
         assert httpx.get(f"{base}/__mock__/health").status_code == 200
+        assert httpx.get(f"{base}/__mock__/live").status_code == 200
 
 
 def test_an_unreachable_store_is_a_one_line_error() -> None:

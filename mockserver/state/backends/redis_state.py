@@ -30,6 +30,9 @@ EMPTY (restarted without persistence: the ``epoch`` key is gone), the first proc
 its state (parts, rules and counts, as it last applied them) back, under a lock, and the others load
 that: every process serves the same data again. The journal and rate-limit windows start empty. Each
 process keeps the stored form of the parts it applied (bounded by the record caps) to write them back.
+A process reports itself not ready (``readiness``, the health endpoint) while its listener has no
+acknowledged heartbeat: at once when the connection breaks, within READY_SECONDS when a partition
+swallows it.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from mockserver.state.journal import Journal, JournalBudget
 from mockserver.state.rate_limiter import RateLimiter, Window
 
 logger = logging.getLogger("mockserver")
+READY_SECONDS = 2.5  # no heartbeat acknowledged for this long: not ready (HEARTBEAT_SECONDS is 1 s)
 LOCK_SECONDS = 10.0  # a cap-checked change holds the vendor's lock at most this long (a crashed holder)
 REPOPULATE_WAIT_SECONDS = 10.0  # a process waits this long for another to write an emptied store back
 UNLOCK_SCRIPT = """
@@ -409,12 +413,12 @@ class RedisState:
 
     def start(self, applier: Applier, vendors: Sequence[str]) -> None:
         self._applier, self._vendors = applier, list(vendors)
-        pubsub = self.link.listener_client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         try:
-            pubsub.subscribe(self.link.channel)  # before loading: a change made meanwhile is not missed
+            pubsub = self._subscribe()  # before loading: a change made meanwhile is not missed
             self._load()
         except RedisError as error:
             raise ConfigurationError(f"cannot reach the state store {self.url}: {error}") from None
+        self._beat_at = time.monotonic()  # it just answered; the listener's heartbeat takes over
         self._spawn(self._listen, pubsub)
         for journal in self._journals:
             self._spawn(journal.run)
@@ -503,12 +507,34 @@ class RedisState:
             self._seen[vendor] = int(number or 0)
             self._apply_rules(vendor, rules_from(rules, counts))
 
+    # The listener's heartbeat is also this process's readiness (``/__mock__/health``): monotonic time
+    # of the last beat Redis acknowledged while subscribed and loaded; None while away. A beat that Redis
+    # does not answer (a partition swallows it) fails after the client's socket timeout (2 s); readiness
+    # does not wait for that: no acknowledged beat for READY_SECONDS is "not ready" already.
+    _beat_at: float | None = None
+
+    def readiness(self) -> str | None:
+        """Why this process is not ready (None when it is): an in-memory flag, no Redis call."""
+        beat = self._beat_at
+        if beat is None:
+            return f"the shared state store {self.url} is unreachable; reconnecting"
+        silent = time.monotonic() - beat
+        if silent > READY_SECONDS:
+            return f"the shared state store {self.url} has not answered for {silent:.1f} s"
+        return None
+
+    def _subscribe(self) -> Any:
+        """A subscription to the change channel, on a client with a socket timeout: a connection that a
+        partition swallows (its handshake unanswered) fails instead of waiting forever."""
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        pubsub.subscribe(self.link.channel)
+        return pubsub
+
     def _listen(self, pubsub: Any) -> None:
         while not self.link.stopping.is_set():
             try:
                 if pubsub is None:
-                    pubsub = self.link.listener_client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-                    pubsub.subscribe(self.link.channel)
+                    pubsub = self._subscribe()
                     self._load()
                     self._confirm_pending()
                     logger.warning("state: %s is back; state reloaded", self.url)
@@ -517,7 +543,7 @@ class RedisState:
                 while not self.link.stopping.is_set():
                     if time.monotonic() - beat > HEARTBEAT_SECONDS:
                         self.client.hset(self.link.key("workers"), self.link.worker, repr(time.time()))
-                        beat = time.monotonic()
+                        beat = self._beat_at = time.monotonic()
                     message = pubsub.get_message(timeout=HEARTBEAT_SECONDS / 2)
                     if message is not None:
                         self._handle(orjson.loads(message["data"]))
@@ -525,6 +551,7 @@ class RedisState:
                 if self.link.available:
                     logger.warning("state: lost %s (%s); retrying", self.url, type(error).__name__)
                 self.link.available = False
+                self._beat_at = None
                 with contextlib.suppress(Exception):
                     pubsub.close()
                 pubsub = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ from mockserver import EmulatorConfig, create_app
 from mockserver.engine.emulator import Emulator, credential_headers
 from mockserver.intercept.transport import EmulatorTransport
 from mockserver.kinds.paging_styles.cursor import CursorPaging
+from mockserver.state.backends import InMemory
 from tests.conftest import VENDORS
 
 # The documented keys of the vendors used as examples below (each promise file pins its own vendor's).
@@ -167,3 +169,33 @@ def test_each_cursor_parameter_says_where_a_page_carries_the_next_cursor(
             assert isinstance(page, str)
             annotated += 1
     assert annotated >= 1
+
+
+def test_liveness_answers_without_credentials_and_health_says_ready_in_memory(http: httpx.Client) -> None:
+    live = http.get("/__mock__/live")
+    assert live.status_code == 200
+    assert live.json()["status"] == "ok"
+    health = http.get("/__mock__/health").json()
+    assert health["ready"] is True, "one process's memory is always ready"
+
+
+def test_a_process_that_is_not_ready_says_so_and_refuses_admin_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A shared backend's readiness (Redis: its heartbeat) decides: health 503 with the reason, admin
+    writes 503 ``state_unavailable`` before they start, vendor requests and liveness unaffected."""
+    reason = "the shared state store redis://:[redacted]@redis:6379/0 is unreachable; reconnecting"
+    monkeypatch.setattr(InMemory, "readiness", lambda self: reason, raising=False)
+    with httpx.Client(transport=EmulatorTransport(create_app()), base_url="http://e") as client:
+        health = client.get("/__mock__/health")
+        assert health.status_code == 503
+        assert health.json() == {"status": "not_ready", "ready": False, "reason": reason, "version": ANY}
+        assert client.get("/__mock__/live").status_code == 200
+        seeded = client.post("/__mock__/butter/seed", json={"records": []})
+        assert seeded.status_code == 503
+        assert seeded.json()["error"] == "state_unavailable"
+        assert reason in seeded.json()["message"]
+        assert "nothing was changed" in seeded.json()["message"]
+        assert client.get("/__mock__/state").status_code == 200, "reads are not refused"
+        butter = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
+        assert client.get("/butter/api/phone-numbers", headers=butter).status_code == 200
