@@ -49,11 +49,9 @@ soak: $(STAMP)
 	$(BIN)/python bench/soak.py $(ARGS)
 
 # Shared state under faults (docs/state-faults.md): 10 minutes by default (ARGS="--seconds 120" for
-# less, ARGS="--faults ..." for others). CHAOS holds the workarounds of what is not fixed yet; empty it
-# (make chaos CHAOS=) to run without them. Not part of `make test` (tests/system/test_chaos.py is short).
-CHAOS  ?= --serial-fault-writes
+# less, ARGS="--faults ..." for others). Not part of `make test` (tests/system/test_chaos.py is short).
 chaos: $(STAMP) services
-	$(BIN)/python bench/chaos.py $(CHAOS) $(ARGS)
+	$(BIN)/python bench/chaos.py $(ARGS)
 
 fixtures: $(STAMP)
 	$(BIN)/python -m mockserver fixtures
