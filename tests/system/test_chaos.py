@@ -31,7 +31,8 @@ pytestmark = [
 def test_a_short_chaos_run_answers_right_and_loses_no_acknowledged_write(tmp_path: Path) -> None:
     report = tmp_path / "chaos.json"
     command = [sys.executable, str(ROOT / "bench" / "chaos.py"), "--seconds", "40", "--faults", FAULTS,
-               "--fault-seconds", "4", "--quiet-seconds", "1", "--every", "10", "--json", str(report)]  # fmt: skip
+               "--fault-seconds", "4", "--quiet-seconds", "1", "--every", "10",
+               "--json", str(report)]  # fmt: skip
     run = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
