@@ -238,9 +238,7 @@ class Run:
         if answer is not None and answer.status_code == 503:
             self.tally.note("writes_refused", "")
         elif not acknowledged:
-            self.tally.note(
-                "writes_failed", f"{method} {path}: {answer.status_code if answer else failure}"
-            )
+            self.tally.note("writes_failed", f"{method} {path}: {answer.status_code if answer else failure}")
         else:
             self.tally.note("writes_acknowledged", "")
         if tenant is not None:
