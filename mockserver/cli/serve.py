@@ -11,7 +11,7 @@ import signal
 import socket
 import sys
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 import uvicorn
 
@@ -244,6 +244,23 @@ RESTARTS_ALLOWED = 5  # a worker killed after it started is restarted, at most t
 RESTART_WINDOW_SECONDS = 60.0
 
 
+def _run_worker(arguments: argparse.Namespace, sock: socket.socket, worker: int) -> NoReturn:
+    """A forked worker: its own emulator (and its own connection to the shared state), until stopped."""
+    # not the master's handlers: a SIGTERM while this worker starts ends it (uvicorn's own handlers
+    # take over once it serves)
+    signal.signal(signal.SIGTERM, _stopped)
+    signal.signal(signal.SIGINT, _stopped)
+    code = EXIT_USAGE
+    try:
+        code = _serve_app(create_app(config_from(arguments)), arguments, sock, worker=worker)
+    except Stopped:
+        code = 0
+    except EmulatorError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+    finally:
+        os._exit(code)
+
+
 def _serve_workers(arguments: argparse.Namespace, sock: socket.socket) -> int:
     """Fork ``--workers`` processes that accept on the one listening socket; stop them all together.
 
@@ -259,18 +276,8 @@ def _serve_workers(arguments: argparse.Namespace, sock: socket.socket) -> int:
 
     def fork(index: int, restarted: bool) -> None:
         pid = os.fork()
-        if pid == 0:  # the worker: its own emulator (and its own connection to the shared state)
-            code = EXIT_USAGE
-            try:
-                # a restarted worker prints no banner again (worker 0 prints it once)
-                app = create_app(config_from(arguments))
-                code = _serve_app(
-                    app, arguments, sock, worker=arguments.workers + index if restarted else index
-                )
-            except EmulatorError as error:
-                print(f"error: {error}", file=sys.stderr, flush=True)
-            finally:
-                os._exit(code)
+        if pid == 0:  # a restarted worker prints no banner again (worker 0 prints it once)
+            _run_worker(arguments, sock, arguments.workers + index if restarted else index)
         children[pid] = index
 
     for index in range(arguments.workers):
