@@ -436,3 +436,23 @@ def test_a_flushed_store_gets_the_state_written_back_before_any_change(redis: Re
             eventually(lambda: rule_ids() == [first, second])
         finally:
             raw.close()
+
+
+def test_a_lock_held_when_redis_died_is_released_when_it_is_back(redis: Redis) -> None:
+    """Redis killed (kill -9) while a process holds Butter's lock, and started again with its data (the
+    lock key included): once back, that process releases the lock at once, so the next admin change
+    does not wait out the lock's 10 s expiry."""
+    with store(redis.url) as (one, _), store(redis.url) as (two, _):
+        with one.exclusive("butter"):
+            redis.kill()  # the change made under the lock fails; the lock cannot be released now
+        redis.start()
+        raw = redis_client.Redis(port=redis.port)
+        try:
+            assert raw.exists("vendor-emulator:lock:butter"), "the lock survived the restart (AOF)"
+            eventually(lambda: not raw.exists("vendor-emulator:lock:butter"), seconds=5)
+        finally:
+            raw.close()
+        started = time.monotonic()
+        with two.exclusive("butter"):
+            waited = time.monotonic() - started
+        assert waited < 2.0, f"waited {waited:.1f} s for a lock nobody holds"

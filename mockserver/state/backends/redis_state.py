@@ -42,6 +42,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -173,6 +174,9 @@ class RedisState:
         self._journals: list[SharedJournal] = []
         self._threads: list[threading.Thread] = []
         self._unlock_script = self.client.register_script(UNLOCK_SCRIPT)
+        # locks this process could not release (Redis went away while it held them): released when
+        # Redis is back, rather than leaving the vendor locked for the rest of LOCK_SECONDS
+        self._unreleased: deque[tuple[str, str]] = deque(maxlen=64)
         self._take_script = self.client.register_script(TAKE_COUNT)
         # What this process's memory holds of the store, changed only under _applying:
         self._applying = threading.RLock()
@@ -221,8 +225,16 @@ class RedisState:
             yield
         finally:
             held[vendor] = 0
-            with contextlib.suppress(RedisError):  # else it expires after LOCK_SECONDS
+            try:
                 self._unlock_script(keys=[key], args=[token])
+            except RedisError:  # released when Redis is back (else it expires after LOCK_SECONDS)
+                self._unreleased.append((key, token))
+
+    def _release_unreleased(self) -> None:
+        """Release the locks this process held when Redis went away (only if still its own)."""
+        while self._unreleased:
+            key, token = self._unreleased.popleft()
+            self._unlock_script(keys=[key], args=[token])
 
     def _catch_up(self, vendor: str) -> None:
         """Under the vendor's lock: apply what this process missed of the vendor (nothing, usually)."""
@@ -537,6 +549,7 @@ class RedisState:
                     pubsub = self._subscribe()
                     self._load()
                     self._confirm_pending()
+                    self._release_unreleased()
                     logger.warning("state: %s is back; state reloaded", self.url)
                 self.link.available = True
                 beat = 0.0
