@@ -2,7 +2,8 @@
 // The journal follows server-sent events (/__mock__/journal/events) and polls only where they are
 // refused or end, and every 2 s to catch up (requests answered by other servers sharing the state).
 // Controls go through the admin API like any other caller: JSON bodies, the admin token header if set.
-// Drifts: the catalogue (GET /__mock__/drifts) is read once, the active drifts come with the state.
+// Drifts: a vendor's catalogue (GET /__mock__/drifts?vendor=) is read once, when the form first shows that
+// vendor; the active drifts come with the state.
 "use strict";
 (function () {
   const POLL_MS = 250; // the journal, while the page is visible and cannot follow its events
@@ -18,7 +19,7 @@
   const filter = document.getElementById("journal-filter");
   const detail = document.getElementById("detail");
   const driftForm = document.getElementById("drift-form");
-  let catalogue = null; // vendor id -> the drifts that apply to it, read once per token
+  let catalogue = Object.create(null); // vendor id -> the drifts that apply to it, read once per token
   let latest = 0;
   let stream = null; // the AbortController of the open event stream
   let eventsRetryAt = 0;
@@ -28,7 +29,7 @@
     tokenInput.value = sessionStorage.getItem("vendor-emulator-token") || "";
     tokenInput.addEventListener("change", function () {
       sessionStorage.setItem("vendor-emulator-token", tokenInput.value);
-      catalogue = null;
+      catalogue = Object.create(null);
       restart();
     });
   }
@@ -290,7 +291,7 @@
     say("");
     journalLoop();
     stateLoop();
-    if (catalogue === null) loadCatalogue().catch(function (error) { say("Drifts: " + error.message); });
+    chooseVendor();
   }
 
   async function act(label, work) {
@@ -367,21 +368,26 @@
     }) : [el("tr", { class: "empty" }, [el("td", { colspan: "9", text: "No active drifts." })])]));
   }
 
-  async function loadCatalogue() {
-    const data = await call("GET", "/__mock__/drifts");
-    catalogue = data.catalogue;
-    chooseVendor();
+  async function loadCatalogue(vendor) {
+    const data = await call("GET", "/__mock__/drifts?vendor=" + encodeURIComponent(vendor));
+    catalogue[vendor] = data.catalogue[vendor];
+    if (driftForm.elements.vendor.value === vendor) chooseVendor();
   }
 
   function chosenDrift() {
-    const drifts = (catalogue && catalogue[driftForm.elements.vendor.value]) || [];
+    const drifts = catalogue[driftForm.elements.vendor.value] || [];
     return drifts.find(function (drift) { return drift.id === driftForm.elements.drift.value; }) || null;
   }
 
   function chooseVendor() { // the drifts that apply to this vendor, with the one chosen kept if it applies
+    const vendor = driftForm.elements.vendor.value;
+    if (!(vendor in catalogue) && (!tokenRequired || (tokenInput && tokenInput.value))) {
+      catalogue[vendor] = []; // asked for: not asked again while the answer is on its way
+      loadCatalogue(vendor).catch(function (error) { delete catalogue[vendor]; say("Drifts: " + error.message); });
+    }
     const select = driftForm.elements.drift;
     const chosen = select.value;
-    const drifts = (catalogue && catalogue[driftForm.elements.vendor.value]) || [];
+    const drifts = catalogue[vendor] || [];
     select.replaceChildren(...drifts.map(function (drift) { return el("option", { value: drift.id, text: drift.id }); }));
     if (drifts.some(function (drift) { return drift.id === chosen; })) select.value = chosen;
     chooseDrift();
