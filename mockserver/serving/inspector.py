@@ -9,16 +9,26 @@ one is set, same-origin, JSON bodies.
 JSON endpoints (behind the admin token, like the rest of ``/__mock__/``):
 
 - ``GET /__mock__/journal``: the request journal, newest first; ``vendor``, ``tenant``, ``status``
-  (``429`` or ``4xx``) filter it, ``since=<sequence>`` returns only newer entries (the page polls this),
-  ``limit`` caps the answer (default 200, at most 1000).
+  (``429`` or ``4xx``) and ``drifted`` (``true``: only answers a drift changed, ``false``: only the
+  others) filter it, ``since=<sequence>`` returns only newer entries (the page polls this), ``limit``
+  caps the answer (default 200, at most 1000). Each entry names the drifts that changed it (``drifts``).
 - ``GET /__mock__/journal/events``: the same entries as server-sent events, as they come (the page
   follows this and polls only to catch up; :mod:`mockserver.serving.inspector_events`).
 - ``GET /__mock__/journal/{sequence}``: one entry in full: redacted request headers, query and body
   (a write's, ``request``: null without one), the response status, latency, fault and body.
 - ``DELETE /__mock__/journal``: clear the journal (``vendor``, ``tenant`` narrow it).
 - ``GET /__mock__/state``: vendors, endpoints, live and emulator URLs, test credentials, options (all
-  assumptions, with their text) and documented parameters, active faults, tenants with record counts.
+  assumptions, with their text) and documented parameters, active faults, active drifts (those of
+  ``serve --drift`` with ``"standing": true``), tenants with record counts.
 - ``DELETE /__mock__/faults/{id}``: remove one fault rule (ids are unique across vendors).
+- ``GET /__mock__/drifts``: every vendor's drift catalogue (each drift with its parameters, and per
+  endpoint their defaults and choices) and the active drifts; ``vendor`` narrows it. A drift is switched
+  on through the admin API (``POST /__mock__/{vendor}/drifts``), as a fault is.
+- ``DELETE /__mock__/drifts/{id}``: switch one drift rule off; ``DELETE /__mock__/drifts`` (``vendor``,
+  ``tenant`` narrow it): every drift rule the caller may switch off (those for every tenant only with
+  the right to global operations; the others are listed as ``kept``). Standing drifts stay on.
+
+Every change runs in a thread (:class:`~mockserver.serving.admin.OffLoop`), as the admin API's do.
 
 Nothing here runs on the vendor request path: with the page closed, nothing polls and nothing listens.
 Which tenants a caller may see is decided in one place, :func:`visible_tenants`.
@@ -33,6 +43,7 @@ from importlib import resources
 from typing import Any
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -40,7 +51,7 @@ from starlette.routing import Route
 from mockserver.engine.emulator import Emulator, emulator_version
 from mockserver.engine.vendor_app import VendorApp
 from mockserver.kinds.auth import Denied
-from mockserver.serving.admin import AdminError, Handler, checked
+from mockserver.serving.admin import AdminError, Handler, OffLoop, checked
 from mockserver.serving.admin_scope import (
     ALL_TENANTS,
     Caller,
@@ -51,6 +62,7 @@ from mockserver.serving.admin_scope import (
 )
 from mockserver.serving.inspector_events import JournalEvents
 from mockserver.serving.inspector_page import UI_PATH, render_page, vendor_state
+from mockserver.state.faults import FaultRule
 from mockserver.state.journal import JournalEntry
 
 STATIC_FILES = {"inspector.js": "text/javascript", "inspector.css": "text/css"}
@@ -122,8 +134,18 @@ def _asked_tenant(request: Request, emulator: Emulator, scope: TenantScope, what
     return frozenset(pairs if scope is None else pairs & scope)
 
 
+def _may_act_globally(request: Request, emulator: Emulator) -> bool:
+    """Whether the caller may do a global operation (the admin token, or a server without tenants)."""
+    return token_ok(emulator, request.headers) or not emulator.has_tenants
+
+
 def _sees(scope: TenantScope, vendor: str, tenant: str | None) -> bool:
     return scope is None or (vendor, tenant) in scope
+
+
+def _rule_visible(scope: TenantScope, vendor: str, rule: FaultRule) -> bool:
+    """A rule for every tenant is seen by every caller; a tenant's, by those who may see that tenant."""
+    return scope is None or rule.tenant is None or _sees(scope, vendor, rule.tenant)
 
 
 def _static(name: str) -> bytes:
@@ -145,6 +167,7 @@ def _summary(entry: JournalEntry) -> dict[str, Any]:
         "status": entry.status,
         "latency_ms": entry.latency_ms,
         "fault": entry.fault,
+        "drifts": list(entry.drifts),
     }
 
 
@@ -194,6 +217,22 @@ def _status_filter(text: str | None) -> Callable[[int], bool]:
     raise AdminError(400, "invalid_filter", f"status is a status (429) or a class (4xx), got {text!r}")
 
 
+def _drifted_filter(text: str | None) -> Callable[[JournalEntry], bool]:
+    """``drifted=true``: only answers a drift changed; ``false``: only the others; absent: all."""
+    if not text:
+        return lambda entry: True
+    if text.lower() in ("true", "1", "yes"):
+        return lambda entry: bool(entry.drifts)
+    if text.lower() in ("false", "0", "no"):
+        return lambda entry: not entry.drifts
+    raise AdminError(400, "invalid_filter", f"drifted is true or false, got {text[:40]!r}")
+
+
+def _drift_row(vendor: str, rule: FaultRule, *, standing: bool = False) -> dict[str, Any]:
+    """One active drift as the page lists it (a standing one, of ``serve --drift``, has no id)."""
+    return {"vendor": vendor, **rule.as_dict(), **({"id": None} if standing else {}), "standing": standing}
+
+
 def _whole(name: str, text: str | None, default: int, low: int, high: int) -> int:
     if text is None:
         return default
@@ -230,6 +269,8 @@ class Inspector:
             total_bytes=limits.event_streams_bytes,
         )
         emulator.stopping.append(self.events.close_all)
+        self.off_loop = OffLoop()  # changes run in threads, as the admin API's (its own bound of calls)
+        self._catalogue: dict[str, list[dict[str, Any]]] | None = None
 
     def _app(self, vendor_id: str | None) -> VendorApp | None:
         if vendor_id is None or vendor_id == "":
@@ -256,12 +297,16 @@ class Inspector:
             return JSONResponse({"cleared": True})
         scope = _asked_tenant(request, self.emulator, seen, "reading every journal")
         status = _status_filter(query.get("status"))
+        drifted = _drifted_filter(query.get("drifted"))
         since = _whole("since", query.get("since"), 0, 0, 2**63)
         limit = _whole("limit", query.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT)
         selected = [
             entry
             for entry in self.emulator.journal.entries(vendor)
-            if entry.sequence > since and status(entry.status) and _sees(scope, entry.vendor, entry.tenant)
+            if entry.sequence > since
+            and status(entry.status)
+            and drifted(entry)
+            and _sees(scope, entry.vendor, entry.tenant)
         ]
         newest = selected[::-1][:limit]
         return JSONResponse(
@@ -281,11 +326,13 @@ class Inspector:
             request, self.emulator, visible_tenants(request, self.emulator), "every journal"
         )
         status = _status_filter(query.get("status"))
+        drifted = _drifted_filter(query.get("drifted"))
 
         def matches(entry: JournalEntry) -> bool:
             return (
                 vendor in (None, entry.vendor)
                 and status(entry.status)
+                and drifted(entry)
                 and _sees(scope, entry.vendor, entry.tenant)
             )
 
@@ -304,7 +351,8 @@ class Inspector:
         self.emulator.journal.watch()
         scope = visible_tenants(request, self.emulator)
         base = _base(request)
-        faults, tenants = [], []
+        faults: list[dict[str, Any]] = []
+        tenants: list[dict[str, Any]] = []
         # one read of the journal for every vendor (with --state redis each read asks every process)
         requests = Counter((entry.vendor, entry.tenant) for entry in self.emulator.journal.entries())
         journaled = set(requests)
@@ -312,7 +360,7 @@ class Inspector:
             faults += [
                 {"vendor": vendor_id, **rule.as_dict()}
                 for rule in app.faults.rules()
-                if scope is None or rule.tenant is None or _sees(scope, vendor_id, rule.tenant)
+                if rule.drift is None and _rule_visible(scope, vendor_id, rule)
             ]
             for tenant in _tenants(app, journaled):
                 if not _sees(scope, vendor_id, tenant):
@@ -335,6 +383,7 @@ class Inspector:
                 "journal_size": self.emulator.config.journal_size,
                 "vendors": [vendor_state(spec, base) for spec in self.emulator.vendors.values()],
                 "faults": faults,
+                "drifts": self._active_drifts(scope, None),
                 "tenants": tenants,
             }
         )
@@ -350,9 +399,78 @@ class Inspector:
                     require_global(self.emulator, _caller(request, self.emulator), "a fault for every tenant")
                 elif not _sees(scope, app.spec.id, rule.tenant):
                     break  # another tenant's rule: as if there were none
-                app.faults.remove(rule_id)
+                await self.off_loop.run(app.faults.remove, rule_id)
                 return JSONResponse({"removed": rule_id, "vendor": app.spec.id})
         raise AdminError(404, "unknown_fault", f"no active fault {rule_id}")
+
+    # ------------------------------------------------------------------------------------------ drifts
+
+    def _active_drifts(self, scope: TenantScope, vendor: str | None) -> list[dict[str, Any]]:
+        """The drifts on that the caller may see: the standing ones (every tenant's), then the rules."""
+        found: list[dict[str, Any]] = []
+        for vendor_id, app in self.emulator.apps.items():
+            if vendor not in (None, vendor_id):
+                continue
+            found += [_drift_row(vendor_id, rule, standing=True) for rule in app.standing_drifts]
+            found += [
+                _drift_row(vendor_id, rule)
+                for rule in app.faults.rules()
+                if rule.drift is not None and _rule_visible(scope, vendor_id, rule)
+            ]
+        return found
+
+    def _build_catalogue(self) -> dict[str, list[dict[str, Any]]]:
+        return {vendor_id: app.drifts.describe() for vendor_id, app in self.emulator.apps.items()}
+
+    async def drifts(self, request: Request) -> Response:
+        """``GET``: the catalogue and the active drifts; ``DELETE``: switch off every drift rule the caller
+        may (``vendor``, ``tenant`` narrow it)."""
+        app = self._app(request.query_params.get("vendor"))
+        vendor = app.spec.id if app is not None else None
+        scope = visible_tenants(request, self.emulator)
+        if request.method == "DELETE":
+            return await self._drifts_off(request, vendor, scope)
+        if self._catalogue is None:  # derived from the declarations once (about 10 ms for four vendors)
+            self._catalogue = await run_in_threadpool(self._build_catalogue)
+        catalogue = self._catalogue if vendor is None else {vendor: self._catalogue[vendor]}
+        return JSONResponse({"catalogue": catalogue, "drifts": self._active_drifts(scope, vendor)})
+
+    async def _drifts_off(self, request: Request, vendor: str | None, seen: TenantScope) -> Response:
+        asked = request.query_params.get("tenant") or None
+        scope = _asked_tenant(request, self.emulator, seen, "every tenant's drifts")
+        may_all = _may_act_globally(request, self.emulator)
+        chosen: list[tuple[VendorApp, int]] = []
+        kept: list[int] = []
+        for vendor_id, app in self.emulator.apps.items():
+            for rule in app.faults.rules() if vendor in (None, vendor_id) else ():
+                if rule.drift is None or not _rule_visible(scope, vendor_id, rule):
+                    continue
+                if asked not in (None, ALL_TENANTS) and rule.tenant != asked:
+                    continue  # one tenant's drifts: not those for every tenant
+                if rule.tenant is None and not may_all:
+                    kept.append(rule.id)  # for every tenant: a global operation this caller may not do
+                else:
+                    chosen.append((app, rule.id))
+
+        def switch_off() -> list[int]:
+            return [rule_id for app, rule_id in chosen if app.faults.remove(rule_id)]
+
+        removed = await self.off_loop.run(switch_off) if chosen else []
+        return JSONResponse({"removed": removed, "kept": kept})
+
+    async def remove_drift(self, request: Request) -> Response:
+        """Switch one drift rule off (a fault's id, or a standing drift, is not one)."""
+        rule_id = _whole("id", request.path_params["id"], 0, 1, 2**63)
+        scope = visible_tenants(request, self.emulator)
+        for app in self.emulator.apps.values():
+            rule = next((rule for rule in app.faults.rules() if rule.id == rule_id), None)
+            if rule is None or rule.drift is None or not _rule_visible(scope, app.spec.id, rule):
+                continue  # another tenant's rule: as if there were none
+            if rule.tenant is None:  # a drift for every tenant: switching it off is a global operation
+                require_global(self.emulator, _caller(request, self.emulator), "a drift for every tenant")
+            await self.off_loop.run(app.faults.remove, rule_id)
+            return JSONResponse({"removed": rule_id, "vendor": app.spec.id, "drift": rule.drift})
+        raise AdminError(404, "unknown_drift", f"no active drift rule {rule_id}")
 
     # ------------------------------------------------------------------------------------------ page
 
@@ -379,6 +497,8 @@ class Inspector:
             ("/__mock__/journal/{sequence}", self.entry, ["GET"]),
             ("/__mock__/state", self.state, ["GET"]),
             ("/__mock__/faults/{id}", self.remove_fault, ["DELETE"]),
+            ("/__mock__/drifts", self.drifts, ["GET", "DELETE"]),
+            ("/__mock__/drifts/{id}", self.remove_drift, ["DELETE"]),
         ]
         return [
             Route(UI_PATH, self.page, methods=["GET"]),

@@ -158,7 +158,8 @@ def render_page(emulator: Emulator, base: str, versions: dict[str, str]) -> byte
 <a class="skip" href="#journal">Skip to the journal</a>
 <header><h1>vendor-emulator <span class="muted">{_e(emulator_version())}</span></h1>
 <nav aria-label="Sections"><a href="#vendors">Vendors</a> <a href="#options">Options</a>
-<a href="#journal">Journal</a> <a href="#faults">Faults</a> <a href="#tenants">Tenants</a></nav>
+<a href="#journal">Journal</a> <a href="#faults">Faults</a> <a href="#drifts">Drifts</a>
+<a href="#tenants">Tenants</a></nav>
 <div class="controls">{token_field}
 <button type="button" id="reset">Reset all</button>
 <button type="button" id="clear-journal">Clear journal</button></div>
@@ -173,14 +174,15 @@ def render_page(emulator: Emulator, base: str, versions: dict[str, str]) -> byte
 <label>Tenant <select name="tenant"><option value="">all</option></select></label>
 <label>Status <select name="status"><option value="">all</option><option>2xx</option><option>4xx</option>
 <option>5xx</option><option>401</option><option>429</option><option>503</option></select></label>
+<label><input type="checkbox" name="drifted" value="true"> drifted only</label>
 <label><input type="checkbox" name="live" checked> live</label>
 </form>
 <div class="split"><div class="scroll journal-list"><table id="journal-table">
 <caption class="visually-hidden">Requests, newest first</caption>
 <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Vendor</th>
 <th scope="col">Request</th><th scope="col">Status</th><th scope="col">ms</th>
-<th scope="col">Tenant</th><th scope="col">Fault</th></tr></thead>
-<tbody id="journal-rows"><tr class="empty"><td colspan="8">No requests yet.</td></tr></tbody>
+<th scope="col">Tenant</th><th scope="col">Fault</th><th scope="col">Drifts</th></tr></thead>
+<tbody id="journal-rows"><tr class="empty"><td colspan="9">No requests yet.</td></tr></tbody>
 </table></div>
 <aside id="detail" aria-labelledby="detail-h" tabindex="-1"><h3 id="detail-h">Request</h3>
 <p class="muted">Choose a request to see its redacted headers and the response body.</p></aside>
@@ -200,6 +202,27 @@ def render_page(emulator: Emulator, base: str, versions: dict[str, str]) -> byte
 <label>Path <input name="path" type="text" placeholder="any"></label>
 <label>Tenant <input name="tenant" type="text" placeholder="yours; * for every tenant"></label>
 <button type="submit">Add fault</button></fieldset></form></section>
+<section id="drifts" aria-labelledby="drifts-h"><h2 id="drifts-h">Drifts</h2>
+<p class="muted">A drift serves a change the vendor might make (docs/drifts.md); answers it changed are
+marked in the journal. Standing drifts come from <code>serve --drift</code> and stay on.</p>
+<div class="scroll"><table><caption class="visually-hidden">Active drifts</caption>
+<thead><tr><th scope="col">Id</th><th scope="col">Vendor</th><th scope="col">Drift</th>
+<th scope="col">Parameters</th><th scope="col">Endpoint</th><th scope="col">Remaining</th>
+<th scope="col">Probability</th><th scope="col">Tenant</th>
+<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody id="drift-rows"><tr class="empty"><td colspan="9">No active drifts.</td></tr></tbody></table></div>
+<p><button type="button" id="drifts-off">Switch all off</button></p>
+<form id="drift-form" class="filters"><fieldset><legend>Switch a drift on</legend>
+<label>Vendor <select name="vendor" required>{vendor_options}</select></label>
+<label>Drift <select name="drift" required></select></label>
+<label>Endpoint <select name="endpoint"><option value="">every one it applies to</option></select></label>
+<span id="drift-params" class="params"></span>
+<label>Times <input name="times" type="number" min="1" placeholder="for ever"></label>
+<label>Probability <input name="probability" type="number" min="0.01" max="1" step="0.01"
+placeholder="1"></label>
+<label>Tenant <input name="tenant" type="text" placeholder="yours; * for every tenant"></label>
+<button type="submit">Switch on</button>
+<p id="drift-about" class="muted"></p></fieldset></form></section>
 <section id="tenants" aria-labelledby="tenants-h"><h2 id="tenants-h">Tenants</h2>
 <div class="scroll"><table><caption class="visually-hidden">Tenants and their records</caption>
 <thead><tr><th scope="col">Vendor</th><th scope="col">Tenant</th><th scope="col">Records</th>

@@ -306,6 +306,46 @@ def test_a_fault_can_be_removed_from_the_page_and_filters_narrow_the_journal(
     )
 
 
+def test_a_drift_switched_on_from_the_page_marks_its_answers_in_the_journal_until_switched_off(
+    page: tuple[Page, Recorder], server: str
+) -> None:
+    browser_page, _ = page
+    _open(browser_page, server)
+    browser_page.wait_for_function("() => document.body.dataset.journal === 'events'")
+    form = browser_page.locator("#drift-form")
+    form.locator("select[name=vendor]").select_option("butter")
+    form.locator("select[name=drift] option[value='field.renamed']").wait_for(state="attached")
+    form.locator("select[name=drift]").select_option("field.renamed")
+    assert "probable-rename" in browser_page.locator("#drift-about").inner_text()
+    to = form.locator("input[data-param=to]")
+    assert to.get_attribute("placeholder") == "default: phoneNumber"  # the catalogue's default, shown
+    to.fill("msisdn")
+    form.locator("button[type=submit]").click()
+    drift_row = browser_page.locator("#drift-rows tr[data-drift='field.renamed']")
+    drift_row.wait_for()
+    assert "to=msisdn" in drift_row.inner_text()
+    item = httpx.get(f"{server}/butter/api/phone-numbers", headers=BUTTER).json()["data"][0]
+    assert "msisdn" in item
+    assert "phone_number" not in item
+    marked = browser_page.locator("#journal-rows tr.drifted[data-vendor='butter']").first
+    marked.wait_for(timeout=2000)  # over the event stream
+    assert marked.locator("td.drifts").inner_text() == "field.renamed"
+    assert httpx.get(f"{server}/contactship/v1/phone-numbers").status_code == 401  # not drifted
+    browser_page.locator("#journal-rows tr[data-vendor='contactship']").first.wait_for(timeout=2000)
+    browser_page.check("#journal-filter input[name=drifted]")
+    browser_page.wait_for_function(
+        "() => { const rows = [...document.querySelectorAll('#journal-rows tr[data-sequence]')];"
+        " return rows.length === 1 && rows[0].dataset.drifts === 'field.renamed'; }"
+    )
+    browser_page.locator("#journal").scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser_page.screenshot(path=ARTIFACTS / "inspector-drift.png")
+    browser_page.locator("#drifts").screenshot(path=ARTIFACTS / "inspector-drifts.png")
+    drift_row.locator("button.remove-drift").click()
+    browser_page.wait_for_selector("#drift-rows tr.empty")
+    assert "phone_number" in httpx.get(f"{server}/butter/api/phone-numbers", headers=BUTTER).json()["data"][0]
+
+
 def test_the_page_fits_a_narrow_window(page: tuple[Page, Recorder], server: str) -> None:
     browser_page, _ = page
     browser_page.set_viewport_size({"width": 390, "height": 844})

@@ -231,6 +231,25 @@ def test_a_fault_id_names_one_rule_on_every_server(redis: Redis) -> None:
         assert third not in (first, second), "an id is never given twice, whichever server gives it"
 
 
+def test_a_drift_switched_on_through_one_server_is_listed_and_switched_off_through_the_other(
+    redis: Redis,
+) -> None:
+    """Issue 24 part 5: the inspector's drifts read every process's rules, and switch them off for all."""
+    with serving("--state", redis.url) as (one, _), serving("--state", redis.url) as (two, _):
+        on = httpx.post(f"{one}/__mock__/butter/drifts", json={"drift": "field.null"})
+        assert on.status_code == 201, on.text
+
+        def listed(base: str) -> list[int]:
+            return [drift["id"] for drift in httpx.get(f"{base}/__mock__/state").json()["drifts"]]
+
+        assert listed(one) == listed(two) == [on.json()["id"]]
+        assert httpx.get(f"{two}{NUMBERS}", headers=BUTTER).json()["data"][0]["phone_number"] is None
+        off = httpx.delete(f"{two}/__mock__/drifts")
+        assert off.json() == {"removed": [on.json()["id"]], "kept": []}, off.text
+        assert listed(one) == listed(two) == []
+        assert httpx.get(f"{one}{NUMBERS}", headers=BUTTER).json()["data"][0]["phone_number"] is not None
+
+
 def test_the_inspector_shows_every_servers_requests(redis: Redis) -> None:
     """The inspector's journal reads go through the shared journal: one server's page shows the other's
     requests; while a page looks, the other server keeps latency, fault and the response body too (cut

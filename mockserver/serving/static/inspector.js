@@ -2,6 +2,8 @@
 // The journal follows server-sent events (/__mock__/journal/events) and polls only where they are
 // refused or end, and every 2 s to catch up (requests answered by other servers sharing the state).
 // Controls go through the admin API like any other caller: JSON bodies, the admin token header if set.
+// Drifts: a vendor's catalogue (GET /__mock__/drifts?vendor=) is read once, when the form first shows that
+// vendor; the active drifts come with the state.
 "use strict";
 (function () {
   const POLL_MS = 250; // the journal, while the page is visible and cannot follow its events
@@ -16,6 +18,8 @@
   const rows = document.getElementById("journal-rows");
   const filter = document.getElementById("journal-filter");
   const detail = document.getElementById("detail");
+  const driftForm = document.getElementById("drift-form");
+  let catalogue = Object.create(null); // vendor id -> the drifts that apply to it, read once per token
   let latest = 0;
   let stream = null; // the AbortController of the open event stream
   let eventsRetryAt = 0;
@@ -25,6 +29,7 @@
     tokenInput.value = sessionStorage.getItem("vendor-emulator-token") || "";
     tokenInput.addEventListener("change", function () {
       sessionStorage.setItem("vendor-emulator-token", tokenInput.value);
+      catalogue = Object.create(null);
       restart();
     });
   }
@@ -78,7 +83,10 @@
     const q = query(entry);
     const open = el("button", { type: "button", class: "open", "data-sequence": String(entry.sequence),
       "aria-label": "Open request " + entry.sequence, text: String(entry.sequence) });
-    const tr = el("tr", { "data-sequence": String(entry.sequence), "data-vendor": entry.vendor }, [
+    const drifts = entry.drifts || [];
+    const marks = drifts.map(function (id) { return el("span", { class: "badge drift", text: id }); });
+    const tr = el("tr", { "data-sequence": String(entry.sequence), "data-vendor": entry.vendor,
+      "data-drifts": drifts.join(" "), class: drifts.length ? "drifted" : "" }, [
       el("td", {}, [open]),
       el("td", { text: new Date(entry.at * 1000).toLocaleTimeString() }),
       el("td", { text: entry.vendor }),
@@ -87,6 +95,7 @@
       el("td", { class: "num", text: ms(entry.latency_ms) }),
       el("td", { text: entry.tenant || "—" }),
       el("td", { class: "fault", text: entry.fault || "" }),
+      el("td", { class: "drifts" }, marks),
     ]);
     return tr;
   }
@@ -97,6 +106,7 @@
       const value = filter.elements[name].value;
       if (value) params.set(name, value);
     }
+    if (filter.elements.drifted.checked) params.set("drifted", "true");
     return params;
   }
 
@@ -193,7 +203,7 @@
     detail.replaceChildren(
       el("h3", { id: "detail-h", text: "Request " + entry.sequence }),
       el("p", {}, [el("code", { class: "request-line", text: entry.method + " /" + entry.vendor + entry.path + (q ? "?" + q : "") })]),
-      el("p", { text: "Status " + entry.status + " · " + ms(entry.latency_ms) + " ms · tenant " + (entry.tenant || "—") + (entry.fault ? " · fault " + entry.fault : "") }),
+      el("p", { text: "Status " + entry.status + " · " + ms(entry.latency_ms) + " ms · tenant " + (entry.tenant || "—") + (entry.fault ? " · fault " + entry.fault : "") + (entry.drifts && entry.drifts.length ? " · drifted by " + entry.drifts.join(", ") : "") }),
       table(entry.headers, "Request headers (credentials redacted)"),
       entry.query.length ? table(entry.query, "Query") : el("p", { class: "muted", text: "No query parameters." }),
       ...(entry.request ? [
@@ -219,6 +229,7 @@
         cell(fault.path), cell(fault.tenant), el("td", {}, [remove]),
       ]);
     }) : [el("tr", { class: "empty" }, [el("td", { colspan: "8", text: "No active faults." })])]));
+    renderDrifts(state.drifts || []);
     const tenants = document.getElementById("tenant-rows");
     tenants.replaceChildren(...state.tenants.map(function (t) {
       const counts = Object.entries(t.records).map(function (kv) { return kv[0] + ": " + kv[1]; }).join(", ");
@@ -270,7 +281,7 @@
     latest = 0;
     stopFollowing();
     eventsRetryAt = 0;
-    rows.replaceChildren(el("tr", { class: "empty" }, [el("td", { colspan: "8", text: "No requests yet." })]));
+    rows.replaceChildren(el("tr", { class: "empty" }, [el("td", { colspan: "9", text: "No requests yet." })]));
     clearTimeout(journalTimer); journalTimer = null;
     clearTimeout(stateTimer); stateTimer = null;
     if (tokenRequired && !(tokenInput && tokenInput.value)) {
@@ -280,6 +291,7 @@
     say("");
     journalLoop();
     stateLoop();
+    chooseVendor();
   }
 
   async function act(label, work) {
@@ -327,6 +339,129 @@
     const vendor = form.vendor.value;
     act("Fault added to " + vendor + ".", function () {
       return call("POST", "/__mock__/" + encodeURIComponent(vendor) + "/faults", body);
+    });
+  });
+
+
+  // ------------------------------------------------------------------------------------------ drifts
+
+  function paramsText(params) {
+    const pairs = Object.entries(params || {});
+    return pairs.length ? pairs.map(function (kv) { return kv[0] + "=" + kv[1]; }).join(", ") : "defaults";
+  }
+
+  function renderDrifts(drifts) {
+    const body = document.getElementById("drift-rows");
+    body.replaceChildren(...(drifts.length ? drifts.map(function (drift) {
+      const action = drift.standing
+        ? el("span", { class: "badge standing", text: "standing" })
+        : el("button", { type: "button", class: "remove-drift", "data-id": String(drift.id),
+            "aria-label": "Switch drift " + drift.id + " off", text: "Switch off" });
+      return el("tr", { "data-drift": drift.drift, "data-id": drift.standing ? "" : String(drift.id),
+        "data-vendor": drift.vendor }, [
+        el("td", { text: drift.standing ? "—" : String(drift.id) }), el("td", { text: drift.vendor }),
+        el("td", {}, [el("code", { text: drift.drift })]), el("td", { text: paramsText(drift.params) }),
+        cell(drift.path), cell(drift.remaining === null ? "for ever" : drift.remaining),
+        cell(drift.probability === undefined ? 1 : drift.probability),
+        cell(drift.standing ? "every tenant" : drift.tenant), el("td", {}, [action]),
+      ]);
+    }) : [el("tr", { class: "empty" }, [el("td", { colspan: "9", text: "No active drifts." })])]));
+  }
+
+  async function loadCatalogue(vendor) {
+    const data = await call("GET", "/__mock__/drifts?vendor=" + encodeURIComponent(vendor));
+    catalogue[vendor] = data.catalogue[vendor];
+    if (driftForm.elements.vendor.value === vendor) chooseVendor();
+  }
+
+  function chosenDrift() {
+    const drifts = catalogue[driftForm.elements.vendor.value] || [];
+    return drifts.find(function (drift) { return drift.id === driftForm.elements.drift.value; }) || null;
+  }
+
+  function chooseVendor() { // the drifts that apply to this vendor, with the one chosen kept if it applies
+    const vendor = driftForm.elements.vendor.value;
+    if (!(vendor in catalogue) && (!tokenRequired || (tokenInput && tokenInput.value))) {
+      catalogue[vendor] = []; // asked for: not asked again while the answer is on its way
+      loadCatalogue(vendor).catch(function (error) { delete catalogue[vendor]; say("Drifts: " + error.message); });
+    }
+    const select = driftForm.elements.drift;
+    const chosen = select.value;
+    const drifts = catalogue[vendor] || [];
+    select.replaceChildren(...drifts.map(function (drift) { return el("option", { value: drift.id, text: drift.id }); }));
+    if (drifts.some(function (drift) { return drift.id === chosen; })) select.value = chosen;
+    chooseDrift();
+  }
+
+  function chooseDrift() { // its endpoints, and a field per parameter showing the default there
+    const drift = chosenDrift();
+    const endpoint = driftForm.elements.endpoint;
+    const paths = drift ? drift.applies.map(function (a) { return a.endpoint; }).filter(function (p) { return p !== "*"; }) : [];
+    endpoint.replaceChildren(el("option", { value: "", text: "every one it applies to" }),
+      ...paths.map(function (path) { return el("option", { value: path, text: path }); }));
+    const target = drift ? (drift.applies.find(function (a) { return a.endpoint === endpoint.value; }) || drift.applies[0]) : null;
+    const fields = document.getElementById("drift-params");
+    fields.replaceChildren(...(drift ? drift.params.map(function (param) {
+      const fallback = target && target.defaults[param.name] !== undefined ? String(target.defaults[param.name]) : "";
+      const choices = param.choices || (target && target.choices && target.choices[param.name]) || null;
+      let input;
+      if (choices) {
+        input = el("select", { name: "param-" + param.name, "data-param": param.name },
+          [el("option", { value: "", text: "default" + (fallback ? " (" + fallback + ")" : "") }),
+           ...choices.map(function (choice) { return el("option", { value: String(choice), text: String(choice) }); })]);
+      } else {
+        input = el("input", { name: "param-" + param.name, "data-param": param.name, type: "text",
+          placeholder: fallback ? "default: " + fallback : "default" });
+      }
+      return el("label", { title: param.description }, [param.name + " ", input]);
+    }) : []));
+    document.getElementById("drift-about").textContent = drift
+      ? drift.summary + (drift.kind ? " (the monitor reports " + drift.kind + ")" : "") + (drift.loops ? " May make a naive client page for ever." : "")
+      : "";
+  }
+
+  driftForm.elements.vendor.addEventListener("change", chooseVendor);
+  driftForm.elements.drift.addEventListener("change", chooseDrift);
+  driftForm.elements.endpoint.addEventListener("change", function () {
+    const kept = {}; // the values typed so far survive the new defaults
+    for (const input of driftForm.querySelectorAll("[data-param]")) kept[input.dataset.param] = input.value;
+    chooseDrift();
+    for (const input of driftForm.querySelectorAll("[data-param]")) {
+      if (kept[input.dataset.param]) input.value = kept[input.dataset.param];
+    }
+  });
+
+  driftForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const form = driftForm.elements;
+    const body = { drift: form.drift.value };
+    const params = {};
+    for (const input of driftForm.querySelectorAll("[data-param]")) {
+      if (input.value !== "") params[input.dataset.param] = input.value; // empty: the default there
+    }
+    if (Object.keys(params).length) body.params = params;
+    if (form.endpoint.value) body.endpoint = form.endpoint.value;
+    if (form.times.value) body.times = Number(form.times.value);
+    if (form.probability.value) body.probability = Number(form.probability.value);
+    if (form.tenant.value) body.tenant = form.tenant.value;
+    const vendor = form.vendor.value;
+    act("Drift " + body.drift + " switched on for " + vendor + ".", function () {
+      return call("POST", "/__mock__/" + encodeURIComponent(vendor) + "/drifts", body);
+    });
+  });
+
+  document.getElementById("drift-rows").addEventListener("click", function (event) {
+    const button = event.target.closest("button.remove-drift");
+    if (!button) return;
+    act("Drift " + button.dataset.id + " switched off.", function () {
+      return call("DELETE", "/__mock__/drifts/" + encodeURIComponent(button.dataset.id));
+    });
+  });
+
+  document.getElementById("drifts-off").addEventListener("click", function () {
+    act("Drifts switched off.", async function () {
+      const done = await call("DELETE", "/__mock__/drifts");
+      if (done.kept.length) throw new Error(done.kept.length + " for every tenant kept: they need the admin token");
     });
   });
 

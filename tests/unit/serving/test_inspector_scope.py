@@ -1,8 +1,9 @@
 """The inspector's endpoints under the hardening of issue 11: Host/Origin guard, JSON-only writes, tenants.
 
-``/__mock__/ui``, ``/__mock__/journal``, ``/__mock__/journal/{sequence}``, ``/__mock__/state`` and
-``DELETE /__mock__/faults/{id}`` get the same protections as the rest of the admin API, and a tenant's
-key sees only its own tenant's requests (tests/unit/serving/test_inspector.py has what they answer).
+``/__mock__/ui``, ``/__mock__/journal``, ``/__mock__/journal/{sequence}``, ``/__mock__/state``,
+``DELETE /__mock__/faults/{id}``, ``/__mock__/drifts`` (GET, DELETE) and ``DELETE /__mock__/drifts/{id}``
+get the same protections as the rest of the admin API, and a tenant's key sees only its own tenant's
+requests (tests/unit/serving/test_inspector.py has what they answer).
 """
 
 from __future__ import annotations
@@ -36,8 +37,16 @@ INSPECTOR = [
     ("GET", "/__mock__/state"),
     ("DELETE", "/__mock__/journal"),
     ("DELETE", "/__mock__/faults/1"),
+    ("GET", "/__mock__/drifts"),
+    ("DELETE", "/__mock__/drifts"),
+    ("DELETE", "/__mock__/drifts/1"),
 ]
-WRITES = [("DELETE", "/__mock__/journal"), ("DELETE", "/__mock__/faults/1")]
+WRITES = [
+    ("DELETE", "/__mock__/journal"),
+    ("DELETE", "/__mock__/faults/1"),
+    ("DELETE", "/__mock__/drifts"),
+    ("DELETE", "/__mock__/drifts/1"),
+]
 
 
 class Guarded:
