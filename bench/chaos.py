@@ -30,7 +30,8 @@ unknown since (refused or failed: they may or may not have been applied). Defini
 
 Every ``--every`` seconds it prints requests, wrong answers and the servers' resident memory (master
 and workers); at the end a summary (``--json PATH`` keeps it). Exit 1 on any wrong answer, lost write
-or vendor read that failed (no answer, or a status that is neither 200, 401 nor the fault's 503).
+or vendor read that failed (no answer, or a status that is neither 200, 401 nor the fault's 503; a read
+in flight on the worker `worker-kill` kills is counted apart, as cut).
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ class Tally:
     writes_refused: int = 0  # 503 state_unavailable
     writes_failed: int = 0  # anything else but a 2xx (transport errors, timeouts, other statuses)
     read_failures: int = 0  # a read answered neither 200, 401 nor the fault's 503, or not at all
+    reads_cut: int = 0  # a read whose connection was closed while a worker was killed (kill -9)
     wrong_answers: int = 0
     stale_excused: int = 0
     lost_writes: int = 0
@@ -176,7 +178,11 @@ class Run:
         try:
             return client.get(f"{server.base}{LIST}", headers={"x-api-key": tenant.key})
         except httpx.HTTPError as error:
-            self.tally.note("read_failures", f"{server.name} {tenant.name}: {error!r}")
+            killing = self.phase in ("worker-kill", "converging after worker-kill")
+            if killing and not isinstance(error, httpx.TimeoutException) and server.name == "a":
+                self.tally.note("reads_cut", "")  # in flight on the killed worker: no server answers it
+            else:
+                self.tally.note("read_failures", f"{server.name} {tenant.name}: {error!r}")
             return None
 
     def matches(self, answer: httpx.Response, state: State) -> bool:
@@ -535,6 +541,7 @@ def summarize(run: Run, seconds: float, outputs: list[Path]) -> dict[str, Any]:
         "writes_failed": tally.writes_failed,
         "writes_not_acknowledged_by_status": tally.write_statuses,
         "read_failures": tally.read_failures,
+        "reads_cut_by_worker_kill": tally.reads_cut,
         "wrong_answers": tally.wrong_answers,
         "stale_excused": tally.stale_excused,
         "lost_writes": tally.lost_writes,
@@ -635,7 +642,10 @@ def print_summary(summary: dict[str, Any]) -> None:
         f"(503), {summary['writes_failed']} failed otherwise; not acknowledged, by status: "
         f"{summary['writes_not_acknowledged_by_status']}"
     )
-    print(f"  read failures: {summary['read_failures']}")
+    print(
+        f"  read failures: {summary['read_failures']}"
+        f"  (reads in flight on the worker killed with kill -9: {summary['reads_cut_by_worker_kill']})"
+    )
     print(
         f"  wrong answers: {summary['wrong_answers']}  "
         f"(stale reads excused on a cut-off server: {summary['stale_excused']})"
