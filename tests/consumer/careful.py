@@ -39,7 +39,7 @@ def get(client: httpx.Client, url: str, sleep: Sleep = time.sleep, **kwargs: Any
                 return response.json()
             except ValueError:
                 raise VendorDataError(f"{url}: a {response.status_code} answer that is not JSON") from None
-        if response.status_code != 429 and response.status_code < 500 or attempt == RETRIES - 1:
+        if (response.status_code != 429 and response.status_code < 500) or attempt == RETRIES - 1:
             response.raise_for_status()
         sleep(_wait(response.headers.get("retry-after"), attempt))
     raise AssertionError("unreachable")

@@ -70,12 +70,10 @@ def butter_numbers(client: httpx.Client, headers: dict[str, str], status: str) -
     numbers: list[Number] = []
     while True:
         body = _get(client, f"{BUTTER}/api/phone-numbers", headers=headers, params=params)
-        for item in body["data"]:
-            numbers.append(
-                Number(
-                    item["phone_number"], ButterProvider(item["provider"]).value, _when(item["created_at"])
-                )
-            )
+        numbers += [
+            Number(item["phone_number"], ButterProvider(item["provider"]).value, _when(item["created_at"]))
+            for item in body["data"]
+        ]
         if not body["pagination"]["has_more"]:
             return numbers
         params["cursor"] = body["pagination"]["next_cursor"]
@@ -88,10 +86,10 @@ def contactship_numbers(client: httpx.Client, api_key: str) -> list[Number]:
     while True:
         params = {"limit": 3, "offset": len(numbers)}
         body = _get(client, f"{CONTACTSHIP}/v1/phone-numbers", headers={"x-api-key": api_key}, params=params)
-        for item in body["data"]:
-            numbers.append(
-                Number(item["phone_number"], ContactshipType(item["type"]).value, _when(item["created_at"]))
-            )
+        numbers += [
+            Number(item["phone_number"], ContactshipType(item["type"]).value, _when(item["created_at"]))
+            for item in body["data"]
+        ]
         if len(numbers) >= body["count"]:
             return numbers
 
@@ -108,10 +106,10 @@ def mindhunters_numbers(client: httpx.Client, token: str, status: str) -> list[N
             headers={"Authorization": f"Bearer {token}"},
             params=params,
         )["data"]
-        for item in body["items"]:
-            numbers.append(
-                Number(item["number"], MindhuntersType(item["type"]).value, _when(item["purchased_at"]))
-            )
+        numbers += [
+            Number(item["number"], MindhuntersType(item["type"]).value, _when(item["purchased_at"]))
+            for item in body["items"]
+        ]
         if not body["pagination"]["has_more"]:
             return numbers
         page += 1

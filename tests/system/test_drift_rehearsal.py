@@ -53,5 +53,7 @@ def test_the_matrix_tells_the_careful_clients_from_the_naive_ones(tmp_path: Path
         assert tolerated["naive"] < tolerated["careful"], (vendor, tolerated)
     # a client paging for ever is cut by the request cap, with a message naming the drift and the cap
     cut = matrix["cut"]["butter:paging.cursor-ignored"]["tests/consumer/test_clients.py::test_butter[naive]"]
-    assert "request cap" in cut and "butter:paging.cursor-ignored" in cut and "300" in cut
+    assert "request cap" in cut
+    assert "butter:paging.cursor-ignored" in cut
+    assert "more than 300 requests" in cut
     assert "| `plain` | 10/10 |" in (tmp_path / "matrix.md").read_text(encoding="utf-8")
