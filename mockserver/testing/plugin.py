@@ -376,8 +376,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 def switch_on(routing: EmulatorMock, spec: str, params: Mapping[str, Any] | None = None) -> ActiveDrift:
     """Switch on the drift ``VENDOR:ID[:param=value,...]`` (``params`` added) for the current test.
 
-    The one way the plugin switches a drift on: the marker uses it, and a run-wide ``--vendor-drift``
-    (issue 24 part 4) is meant to. ValueError names what is allowed.
+    The one way the plugin switches a drift on: the marker and a ``--vendor-drift`` rehearsal use it.
+    ValueError names what is allowed.
     """
     vendor_id, drift_id, given = parse_spec(spec)
     if vendor_id not in routing.emulator.vendors:

@@ -258,6 +258,15 @@ def test_strict_makes_a_drifted_failure_fail_the_session(tmp_path: Path) -> None
     assert "2 failed, 3 passed" in result.stdout
 
 
+def test_a_plain_failure_still_fails_the_session(tmp_path: Path) -> None:
+    (tmp_path / "test_more.py").write_text(
+        "def test_broken(butter_mock):\n    assert False\n", encoding="utf-8"
+    )
+    result = pytest_run(tmp_path, "--vendor-drift=butter:field.null", "test_more.py")
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "FAILED test_more.py::test_broken[plain]" in result.stdout
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
