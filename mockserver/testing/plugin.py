@@ -9,6 +9,11 @@
 - the marker ``@pytest.mark.vendor_drift("butter:field.renamed:field=phone_number", ...)``: the test runs
   against tomorrow's vendor (docs/drifts.md); each drift's vendor is mocked, and keyword arguments are
   parameters of every drift named. ``butter_mock.drift(ID, **params)`` does the same inside a test.
+- the options ``--vendor-drift=ID[,ID...]|all`` (a rehearsal, :mod:`mockserver.testing.rehearsal`): each test
+  that uses a vendor's mock runs once plain and once under each drift of those vendors (its id gets
+  ``[drift=VENDOR:ID]``), bounded by ``--vendor-drift-max-requests`` and ``--vendor-drift-timeout``; the
+  resilience matrix is printed at the end and written by ``--vendor-drift-report=PATH.json|PATH.md``.
+  Drifted failures do not fail the session unless ``--vendor-drift-strict``.
 
 httpx, ``requests`` and aiohttp are answered in-process (see :mod:`mockserver.intercept`); any other way
 to a vendor host fails at once.
@@ -25,7 +30,7 @@ Importing this module does nothing but define the hooks and fixtures: the vendor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
@@ -41,12 +46,29 @@ from mockserver.errors import EmulatorError
 from mockserver.installation import clash_messages
 from mockserver.testing import EmulatorMock, OtherHosts, VendorMock
 from mockserver.testing.mocks import ActiveDrift
+from mockserver.testing.rehearsal import (
+    DEFAULT_MAX_REQUESTS,
+    DEFAULT_TIMEOUT,
+    PLAIN,
+    REPORT_FORMATS,
+    DriftCase,
+    Matrix,
+    RequestBudget,
+    expand,
+    parse_option,
+    write_report,
+)
 
 OTHER_HOSTS_OPTION = "vendor_emulator_other_hosts"
 OPTIONS_FILE_OPTION = "vendor_emulator_options_file"
 MARKER = "mock_vendors"
 DRIFT_MARKER = "vendor_drift"
 VENDOR_FIXTURES_PLUGIN = "vendor_emulator_vendors"
+DRIFT_CASE_FIXTURE = "_vendor_drift_case"
+MATRIX_KEY = pytest.StashKey[Matrix]()
+BUDGET_KEY = pytest.StashKey[RequestBudget]()
+COLUMN_KEY = pytest.StashKey[tuple[str, str]]()  # (test id without the drift, column)
+PLAIN_FAILURES_KEY = pytest.StashKey[int]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,6 +87,34 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("vendor-emulator: " + "\n".join(messages))
     if not config.pluginmanager.has_plugin(VENDOR_FIXTURES_PLUGIN):
         config.pluginmanager.register(vendor_fixtures(DEFAULT_SCHEMAS_DIR), VENDOR_FIXTURES_PLUGIN)
+    _configure_rehearsal(config)
+
+
+def _configure_rehearsal(config: pytest.Config) -> None:
+    """Check the ``--vendor-drift`` options (UsageError naming what is allowed) and keep their cases."""
+    values = config.getoption("vendor_drift") or []
+    reports = config.getoption("vendor_drift_report") or []
+    if not values:
+        if reports:
+            raise pytest.UsageError("vendor-emulator: --vendor-drift-report needs --vendor-drift")
+        return
+    for path in reports:
+        if not str(path).endswith(REPORT_FORMATS):
+            raise pytest.UsageError(
+                f"vendor-emulator: --vendor-drift-report={path}: the file's suffix names the format:"
+                f" {' or '.join(REPORT_FORMATS)}"
+            )
+    if config.getoption("vendor_drift_max_requests") < 1 or config.getoption("vendor_drift_timeout") <= 0:
+        raise pytest.UsageError(
+            "vendor-emulator: --vendor-drift-max-requests and --vendor-drift-timeout are > 0"
+        )
+    emulator = build_emulator(EmulatorConfig())
+    catalogues = {vendor_id: app.drifts for vendor_id, app in emulator.apps.items()}
+    try:
+        cases = expand(parse_option(values), catalogues)
+    except ValueError as error:
+        raise pytest.UsageError(f"vendor-emulator: --vendor-drift: {error}") from None
+    config.stash[MATRIX_KEY] = Matrix(cases)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -78,6 +128,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         OPTIONS_FILE_OPTION,
         "options file (VENDOR.OPTION=VALUE lines, as contracts calibrate writes), relative to the ini file",
         default="",
+    )
+    group = parser.getgroup("vendor-emulator", "drift rehearsal (docs/drifts.md)")
+    group.addoption(
+        "--vendor-drift",
+        action="append",
+        metavar="ID[,ID...]|all",
+        help="run each test that uses a vendor's mock once plain and once under each drift: 'all', or"
+        " ids (ID: every vendor where it applies; VENDOR:ID[:param=value,...]); repeatable",
+    )
+    group.addoption(
+        "--vendor-drift-report",
+        action="append",
+        metavar="PATH",
+        help="write the resilience matrix to PATH: JSON for .json, Markdown for .md (repeatable)",
+    )
+    group.addoption(
+        "--vendor-drift-strict",
+        action="store_true",
+        help="a test failing under a drift fails the session (default: only the plain runs decide)",
+    )
+    group.addoption(
+        "--vendor-drift-max-requests",
+        type=int,
+        default=DEFAULT_MAX_REQUESTS,
+        metavar="N",
+        help=f"cut a drifted test after N requests to the vendors (default {DEFAULT_MAX_REQUESTS})",
+    )
+    group.addoption(
+        "--vendor-drift-timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"cut a drifted test at its first request after SECONDS (default {DEFAULT_TIMEOUT:g})",
     )
 
 
@@ -155,11 +238,146 @@ def _vendor_drift_marker(request: pytest.FixtureRequest) -> None:
                 raise pytest.UsageError(f"@pytest.mark.{DRIFT_MARKER}({spec!r}): {error}") from None
 
 
+def mocked_vendors(metafunc: pytest.Metafunc, vendors: Iterable[str]) -> list[str]:
+    """The vendors whose mock a test uses: its ``<vendor>_mock`` fixtures, all for ``vendor_mocks``, and
+    those its ``mock_vendors`` marker names (all, if none). A drift is served to the tests of its vendor."""
+    known = list(vendors)
+    names = set(metafunc.fixturenames)
+    used = {vendor for vendor in known if f"{vendor}_mock" in names}
+    if "vendor_mocks" in names:
+        used.update(known)
+    marker = metafunc.definition.get_closest_marker(MARKER)
+    if marker is not None:
+        used.update(str(vendor) for vendor in marker.args or known)
+    return [vendor for vendor in known if vendor in used]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """In a rehearsal, a test that uses a vendor's mock runs plain, then under each drift of its vendors."""
+    matrix = metafunc.config.stash.get(MATRIX_KEY, None)
+    if matrix is None or DRIFT_CASE_FIXTURE not in metafunc.fixturenames:
+        return
+    vendors = mocked_vendors(metafunc, discover_vendors(DEFAULT_SCHEMAS_DIR))
+    cases = [case for case in matrix.cases if case.vendor in vendors]
+    if not cases:
+        return
+    metafunc.parametrize(
+        DRIFT_CASE_FIXTURE,
+        [None, *cases],
+        ids=[PLAIN, *(f"drift={case.label}" for case in cases)],
+        indirect=True,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _vendor_drift_case(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In a rehearsal, switch this run's drift on and bound the test (requests, time)."""
+    case: DriftCase | None = getattr(request, "param", None)
+    if case is None:
+        yield
+        return
+    routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
+    switch_on(routing, case.label)
+    budget = RequestBudget(
+        case,
+        max_requests=request.config.getoption("vendor_drift_max_requests"),
+        timeout=request.config.getoption("vendor_drift_timeout"),
+    )
+    request.node.stash[BUDGET_KEY] = budget
+    apps = list(routing.emulator.apps.values())
+    for app in apps:
+        setattr(app, "reply", _bounded(app.reply, budget))  # noqa: B010 - an instance's own, for this test
+    try:
+        yield
+    finally:
+        for app in apps:
+            if "reply" in vars(app):
+                delattr(app, "reply")
+
+
+def _bounded(reply: Callable[..., Any], budget: RequestBudget) -> Callable[..., Any]:
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        budget.charge()
+        return reply(*args, **kwargs)
+
+    return bounded
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Note each rehearsed test's row (its id without the drift part) and column in the matrix."""
+    if MATRIX_KEY not in config.stash:
+        return
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or DRIFT_CASE_FIXTURE not in callspec.params:
+            continue
+        case: DriftCase | None = callspec.params[DRIFT_CASE_FIXTURE]
+        part = PLAIN if case is None else f"drift={case.label}"
+        test = item.nodeid.replace(f"[{part}]", "").replace(f"-{part}]", "]").replace(f"[{part}-", "[")
+        item.stash[COLUMN_KEY] = (test, PLAIN if case is None else case.label)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Record rehearsed outcomes; a cut test fails even when the client swallowed the error."""
+    outcome: Any = yield
+    if MATRIX_KEY not in item.config.stash:
+        return
+    report: pytest.TestReport = outcome.get_result()
+    place = item.stash.get(COLUMN_KEY, None)
+    if place is None or place[1] == PLAIN:
+        if report.failed:  # the failures that decide the exit status
+            item.config.stash[PLAIN_FAILURES_KEY] = item.config.stash.get(PLAIN_FAILURES_KEY, 0) + 1
+        if place is None:
+            return
+    budget = item.stash.get(BUDGET_KEY, None)
+    cut = budget.cut if budget is not None else None
+    if cut is not None and report.when == "call" and report.passed:
+        report.outcome = "failed"
+        report.longrepr = cut
+    matrix = item.config.stash[MATRIX_KEY]
+    if report.failed and cut is not None:
+        matrix.record(*place, "cut", cut)
+    elif report.failed:
+        matrix.record(*place, "failed")
+    elif report.skipped:
+        matrix.record(*place, "skipped")
+    elif report.when == "call":
+        matrix.record(*place, "passed")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the matrix's reports; unless strict, failures under drifts do not fail the session."""
+    matrix = session.config.stash.get(MATRIX_KEY, None)
+    if matrix is None:
+        return
+    for path in session.config.getoption("vendor_drift_report") or []:
+        write_report(matrix, str(path))
+    if session.config.getoption("vendor_drift_strict") or exitstatus != pytest.ExitCode.TESTS_FAILED:
+        return
+    if session.config.stash.get(PLAIN_FAILURES_KEY, 0) == 0:
+        session.exitstatus = pytest.ExitCode.OK
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Print the resilience matrix: drift x test, with the plain run as the baseline."""
+    matrix = config.stash.get(MATRIX_KEY, None)
+    if matrix is None:
+        return
+    terminalreporter.write_sep("=", "vendor drift rehearsal: resilience matrix")
+    for line in matrix.to_text():
+        terminalreporter.write_line(line)
+    if not config.getoption("vendor_drift_strict"):
+        terminalreporter.write_line(
+            "failures under a drift do not fail the session (--vendor-drift-strict makes them)"
+        )
+
+
 def switch_on(routing: EmulatorMock, spec: str, params: Mapping[str, Any] | None = None) -> ActiveDrift:
     """Switch on the drift ``VENDOR:ID[:param=value,...]`` (``params`` added) for the current test.
 
-    The one way the plugin switches a drift on: the marker uses it, and a run-wide ``--vendor-drift``
-    (issue 24 part 4) is meant to. ValueError names what is allowed.
+    The one way the plugin switches a drift on: the marker and a ``--vendor-drift`` rehearsal use it.
+    ValueError names what is allowed.
     """
     vendor_id, drift_id, given = parse_spec(spec)
     if vendor_id not in routing.emulator.vendors:
