@@ -184,7 +184,10 @@ class SizeClamped(Drift):
             documented = endpoint.size_max if endpoint.size_max and endpoint.size_max <= 1000 else None
             largest = documented or 2 * (endpoint.size_default or 1)
             kind = "assumption-differs" if "over_max" in endpoint.assumed else None  # clamp vs reject
-            found.append(Target(endpoint.path, {"max": max(1, largest // 2)}, kind=kind))
+            # at most the default size: a clamp is seen only on a list longer than it, and most lists are
+            # longer than the default page but not always than half the maximum
+            clamp = min(largest // 2, endpoint.size_default or largest // 2)
+            found.append(Target(endpoint.path, {"max": max(1, clamp)}, kind=kind))
         return found
 
     @classmethod
