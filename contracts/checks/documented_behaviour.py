@@ -12,6 +12,10 @@
   page echo, the counts); the walk then checks the counts against the items seen. A difference between
   pages (a total that moves, an item seen twice) may be the data changing under a live walk: the walk is
   repeated once, and only a difference that persists in an unchanged listing is drift.
+- **Page size.** One page at the largest size the endpoint allows (within the documented maximum, or
+  what the target accepted where the maximum is our assumption) must list that many records, unless it
+  is the end of the list: a shorter page while the paging signals (a total, a has-more flag, a next
+  cursor) or the walk say there is more is a page size silently clamped. One request per sized endpoint.
 """
 
 from __future__ import annotations
@@ -166,6 +170,7 @@ def walk(check: EndpointCheck, body: Any) -> None:
     total = check.signal(body, "total")
     size = _walk_size(check, total)
     first = _walk(check, size)
+    check.listed_in_walk = len(set(first.keys)) if first.complete else None
     check.findings += first.within
     if not first.across:
         return
@@ -180,6 +185,49 @@ def walk(check: EndpointCheck, body: Any) -> None:
         check.notes.append("the listing kept changing during two walks; the checks across pages were skipped")
         return
     check.findings += second.across
+
+
+def page_size(check: EndpointCheck) -> None:
+    """The largest page the endpoint allows lists as many records as asked for, unless the list ends."""
+    pager = check.endpoint.paging
+    name = pager.size_param
+    size = check.widest().get(name) if name is not None else None
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 1:
+        return
+    query = pager.first_query(size)
+    response = check.request(query)
+    body = check.json_body(response)
+    if body is None or response.status_code != 200:
+        return
+    listed = len(check.items(body))
+    if listed >= size:
+        return
+    total, walked = check.signal(body, "total"), check.listed_in_walk
+    if isinstance(total, int) and not isinstance(total, bool) and total > listed:
+        more, due = f"the total is {total}", min(size, total)
+    elif walked is not None and walked > listed:
+        more, due = f"a walk of every page listed {walked}", min(size, walked)
+    elif _more_after(check, pager.next_query(check.seen(query, response, body), size), body):
+        more, due = "the next page its paging signals point to lists more", size
+    else:
+        return  # the whole list fits on the page: nothing to compare
+    check.add(
+        BROKEN,
+        check.where_is("items"),
+        f"{name}={size} listed {listed} items while {more}: a page of {due} was asked for and {listed} "
+        "served (the page size is clamped)",
+        due,
+        listed,
+    )
+
+
+def _more_after(check: EndpointCheck, following: dict[str, Any] | None, body: Any) -> bool:
+    """Whether the page the signals point to lists records ``body`` does not (a signal alone may lie: a
+    next cursor on the last page is another drift, not a clamp)."""
+    if following is None:
+        return False
+    listed = set(map(str, check.keys(body)))
+    return any(str(key) not in listed for key in check.keys(check.json_body(check.request(following))))
 
 
 def _shown(totals: list[Any]) -> str:

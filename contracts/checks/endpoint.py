@@ -50,6 +50,7 @@ class EndpointCheck(FindingsOf):
         self.doc = self.endpoint.docs or self.vendor.docs
         self._widest: dict[str, Any] | None = None
         self.refused_sizes: list[int] = []
+        self.listed_in_walk: int | None = None  # distinct records a complete walk listed (page_size reads it)
 
     # ------------------------------------------------------------------ plumbing
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import httpx
 
-from contracts.checks.documented_behaviour import defaults, ordering, walk
+from contracts.checks.documented_behaviour import defaults, ordering, page_size, walk
 from contracts.checks.drift import DriftDetector
 from contracts.checks.endpoint import EndpointCheck
 from contracts.checks.findings import Finding, Severity, grouped
@@ -158,6 +158,7 @@ def _steps(check: EndpointCheck, body: Any) -> list[Callable[[], None]]:
         partial(ordering, check, body),
         partial(defaults, check, body),
         partial(walk, check, body),
+        partial(page_size, check),
     ]
 
 

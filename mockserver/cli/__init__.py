@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from mockserver.authoring.drift_reference import catalogue, text
 from mockserver.cli.arguments import EXIT_USAGE, build_parser
@@ -19,6 +20,8 @@ from mockserver.cli.authoring import check, new_vendor, write_fixtures, write_sc
 from mockserver.cli.serve import serve
 from mockserver.data.recipes import RecipeError
 from mockserver.declarations.loading import discover_vendors
+from mockserver.drifts import DriftError
+from mockserver.drifts.replay import replay_reports
 from mockserver.engine.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR
 from mockserver.errors import EmulatorError
 from mockserver.installation import check_installation, program_name
@@ -32,10 +35,26 @@ def list_drifts(arguments: argparse.Namespace) -> int:
     if arguments.vendor is not None and arguments.vendor not in discover_vendors(schemas):
         print(f"error: no vendor {arguments.vendor!r}; known: {discover_vendors(schemas)}", file=sys.stderr)
         return EXIT_USAGE
+    if arguments.from_report:
+        return _replay(arguments, schemas)
     entries = catalogue(schemas, arguments.vendor)
     print(
         json.dumps(entries, indent=2) if arguments.json else text(entries), end="\n" if arguments.json else ""
     )
+    return 0
+
+
+def _replay(arguments: argparse.Namespace, schemas: Path) -> int:
+    """``drifts --from REPORT``: what ``serve --drift-from REPORT`` would serve, and what it cannot."""
+    try:
+        found = replay_reports(arguments.from_report, schemas)
+    except DriftError as error:
+        print(f"error: --from {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if arguments.vendor is not None:
+        found.served = [item for item in found.served if item.vendor == arguments.vendor]
+        found.unexpressed = [item for item in found.unexpressed if item.finding.vendor == arguments.vendor]
+    print(json.dumps(found.as_dict(), indent=2) if arguments.json else "\n".join(found.lines()))
     return 0
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from mockserver.drifts import DriftError, parse_spec
+from mockserver.drifts.replay import Replay, replay_reports
 from mockserver.engine.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR, DriftSetting, EmulatorConfig
 from mockserver.engine.emulator import emulator_version
 from mockserver.engine.options_file import merged, parse_option, read_options_file
@@ -203,6 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="drifts to serve: a JSON list of the admin API's drift objects, each with its vendor",
     )
+    serve.add_argument(
+        "--drift-from",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="REPORT",
+        help="serve every finding of a `contracts check --format json` report that a drift can express"
+        " (repeatable; lists those it cannot at start-up)",
+    )
     _data_arguments(serve)
     add_limit_arguments(serve)
     drifts = commands.add_parser(
@@ -210,6 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     drifts.add_argument("--vendor", help="only this vendor's drifts")
     drifts.add_argument("--json", action="store_true", help="print JSON (one object per drift and vendor)")
+    drifts.add_argument(
+        "--from",
+        type=Path,
+        action="append",
+        dest="from_report",
+        default=[],
+        metavar="REPORT",
+        help="what `serve --drift-from REPORT` would serve, and the findings it cannot express",
+    )
     drifts.add_argument(
         "--schemas",
         type=Path,
@@ -268,7 +288,33 @@ def config_from(arguments: argparse.Namespace) -> EmulatorConfig:
         rate_limits=getattr(arguments, "rate_limits", False),
         limits=limits_from(arguments),
         state=getattr(arguments, "state", None),
-        drifts=(*getattr(arguments, "drift", ()), *_drift_file(arguments)),
+        drifts=(*getattr(arguments, "drift", ()), *_drift_file(arguments), *_replayed(arguments, options)),
+    )
+
+
+def replayed(arguments: argparse.Namespace, options: Mapping[str, Mapping[str, Any]]) -> Replay | None:
+    """``serve --drift-from``: the drifts that replay the reports (read once), or None without reports;
+    ConfigurationError (one line) for an unreadable or invalid report."""
+    paths = getattr(arguments, "drift_from", None)
+    if not paths:
+        return None
+    cached: Replay | None = getattr(arguments, "replayed_reports", None)
+    if cached is None:
+        try:
+            cached = replay_reports(paths, arguments.schemas or DEFAULT_SCHEMAS_DIR, options)
+        except DriftError as error:
+            raise ConfigurationError(f"--drift-from {error}") from None
+        arguments.replayed_reports = cached
+    return cached
+
+
+def _replayed(
+    arguments: argparse.Namespace, options: Mapping[str, Mapping[str, Any]]
+) -> tuple[DriftSetting, ...]:
+    found = replayed(arguments, options)
+    return tuple(
+        DriftSetting(item.vendor, item.drift, item.params, item.endpoint)
+        for item in (found.served if found else ())
     )
 
 

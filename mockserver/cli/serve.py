@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import uvicorn
 
-from mockserver.cli.arguments import EXIT_USAGE, config_from
+from mockserver.cli.arguments import EXIT_USAGE, config_from, replayed
 from mockserver.engine.emulator import Emulator, check_drift_settings, credential_headers, emulator_version
 from mockserver.engine.persistence import StateDir
 from mockserver.engine.routing import resolves_to_loopback
@@ -84,6 +84,9 @@ def serve(arguments: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    replaying = replayed(arguments, config.options)
+    if replaying is not None:  # what the report's findings became, before the banner
+        print("\n".join(replaying.lines()), flush=True)
     if arguments.workers > 1 and config.drifts:
         check_drift_settings(config)  # once, here: not once per worker
     if arguments.workers == 1:

@@ -6,6 +6,8 @@ contract monitor must report for it, and applied generically to any vendor whose
 express it. :mod:`mockserver.drifts.base` defines what a drift is, :mod:`mockserver.drifts.families`
 holds them (one module per family, found by discovery), :mod:`mockserver.drifts.view` reads the
 declarations, and :mod:`mockserver.drifts.catalogue` checks and runs them for one vendor.
+:mod:`mockserver.drifts.replay` turns the findings of a ``contracts check`` JSON report into the drifts
+that reproduce them (``serve --drift-from``), each drift reading its own findings.
 
 Layer: above ``declarations`` (it reads the typed model and the schemas), below ``state`` and ``engine``
 (the engine runs the drifts a request has; drift rules live in the fault-rule store).

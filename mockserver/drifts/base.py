@@ -14,6 +14,7 @@ caller's) already checked against :attr:`Drift.params`.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -24,6 +25,49 @@ from mockserver.kinds.discovery import discover
 ParamType = Literal["string", "integer", "number", "boolean"]
 Params = Mapping[str, Any]
 EVERY_PATH = "*"  # a target that covers every request of the vendor (transport, auth, errors)
+
+
+INDEX = re.compile(r"/\d+(?=/|$)")
+
+
+@dataclass(frozen=True)
+class Reported:
+    """One finding of a ``contracts check`` JSON report, as a drift reads it to replay it
+    (:mod:`mockserver.drifts.replay`): where (vendor, ``GET /path``, JSON pointer), what kind, the message,
+    what was expected and observed, and the fix an ``assumption-differs`` finding names."""
+
+    vendor: str
+    endpoint: str
+    kind: str
+    pointer: str = ""
+    message: str = ""
+    expected: Any = None
+    observed: Any = None
+    fix: str | None = None
+    option: str | None = None
+
+    @property
+    def path(self) -> str:
+        """The endpoint's path (``/v1/phone-numbers`` of ``GET /v1/phone-numbers``)."""
+        return self.endpoint.partition(" ")[2] or self.endpoint
+
+    @property
+    def generic(self) -> str:
+        """The JSON pointer with every list index as ``*`` (``/data/*/phone_number``)."""
+        return INDEX.sub("/*", self.pointer)
+
+    def item_field(self, endpoint: EndpointView | None) -> str | None:
+        """The item field (dotted) the pointer names, when it points into the endpoint's listed items."""
+        if endpoint is None or endpoint.items is None:
+            return None
+        prefix = "".join(f"/{name}" for name in endpoint.items) + "/*/"
+        rest = self.generic.removeprefix(prefix)
+        return rest.replace("/", ".") if rest != self.generic and rest and "*" not in rest else None
+
+    def at_signal(self, endpoint: EndpointView | None, role: str) -> bool:
+        """Whether the pointer is where the endpoint's envelope carries the paging signal ``role``."""
+        where = endpoint.signals.get(role) if endpoint is not None else None
+        return where is not None and self.generic == "".join(f"/{name}" for name in where)
 
 
 class DriftError(ValueError):
@@ -188,6 +232,13 @@ class Drift:
     @classmethod
     def validate(cls, params: Params) -> None:
         """Refuse (DriftError) parameters that are each well-typed but wrong together or unsafe."""
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        """The parameters under which this drift, at ``target``, reproduces ``finding`` of a monitor report;
+        None when it cannot (the default). ``endpoint`` is the finding's list endpoint, if it is one.
+        ``serve --drift-from`` asks every drift of the vendor, in id order; the first answer wins."""
+        return None
 
     # ------------------------------------------------------------------ transforms
 

@@ -19,13 +19,9 @@ from mockserver.authoring.drift_reference import catalogue
 from mockserver.engine.config import DriftSetting
 from tests.conftest import SCHEMAS, data_config
 
-NOT_YET = {  # (drift, the kind promised): why the monitor does not report it yet (strict xfails)
-    ("paging.size-clamped", "pagination-contract-broken"): (
-        "no contract check compares the records a page lists with the size asked for: a clamp where the "
-        "docs promise a maximum (or none) goes unseen; where the maximum's behaviour is our assumption, "
-        "the monitor's over-max probe reports assumption-differs, and that case passes"
-    ),
-}
+# (drift, the kind promised): why the monitor does not report it yet (strict xfails). Empty since the
+# monitor checks the page size it asks for (paging.size-clamped).
+NOT_YET: dict[tuple[str, str], str] = {}
 
 
 def cases() -> list[Any]:

@@ -1,6 +1,7 @@
 """Field drifts: a field of every listed item removed, renamed, nulled, retyped or reformatted; a new enum
 value; an undocumented field; the envelope wrapped or unwrapped. The field is chosen from the item schema
-(param ``field``; the default is the first field of the right kind, top level first).
+(param ``field``; the default is the first field of the right kind, top level first). A monitor finding
+at an item field (``/data/*/phone_number``) of the drift's kind is replayed on that field.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from mockserver.drifts.base import Drift, Exchange, Param, Params, Target
+from mockserver.drifts.base import Drift, Exchange, Param, Params, Reported, Target
 from mockserver.drifts.view import EndpointView, FieldInfo, VendorView, read
 
 FIELD = Param("field", "string", "the item field (dotted for a nested one) the vendor changed")
@@ -64,6 +65,25 @@ class FieldDrift(Drift):
     @classmethod
     def extra_defaults(cls) -> dict[str, Any]:
         """Defaults of the drift's other parameters."""
+        return {}
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        name = finding.item_field(endpoint)
+        if finding.kind != cls.kind or name is None or name not in target.choices.get("field", ()):
+            return None
+        if not cls.matches(finding):
+            return None
+        return {"field": name, **cls.read_extra(finding)}
+
+    @classmethod
+    def matches(cls, finding: Reported) -> bool:
+        """Whether the finding's detail is this drift's (its kind and field already match)."""
+        return True
+
+    @classmethod
+    def read_extra(cls, finding: Reported) -> dict[str, Any]:
+        """The drift's other parameters, read from the finding."""
         return {}
 
     def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
@@ -133,6 +153,14 @@ class Renamed(FieldDrift):
             for t in super().targets(vendor)
         ]
 
+    @classmethod
+    def matches(cls, finding: Reported) -> bool:
+        return isinstance(finding.observed, str) and bool(finding.observed)
+
+    @classmethod
+    def read_extra(cls, finding: Reported) -> dict[str, Any]:
+        return {"to": finding.observed}
+
     def change(self, holder: dict[str, Any], name: str, params: Params) -> None:
         holder[str(params["to"])] = holder.pop(name)
 
@@ -158,6 +186,11 @@ class NumberAsString(FieldDrift):
     @classmethod
     def qualifies(cls, info: FieldInfo, endpoint: EndpointView) -> bool:
         return info.has("number") and "string" not in info.types and info.path != endpoint.key
+
+    @classmethod
+    def matches(cls, finding: Reported) -> bool:
+        expected = finding.expected if isinstance(finding.expected, list) else [finding.expected]
+        return bool({"number", "integer"} & set(map(str, expected))) and isinstance(finding.observed, str)
 
     def change(self, holder: dict[str, Any], name: str, params: Params) -> None:
         value = holder[name]
@@ -194,6 +227,10 @@ class TimestampOffsetDropped(FieldDrift):
     def qualifies(cls, info: FieldInfo, endpoint: EndpointView) -> bool:
         return _timestamp(info, endpoint)
 
+    @classmethod
+    def matches(cls, finding: Reported) -> bool:
+        return bool(finding.expected == "date-time")
+
     def change(self, holder: dict[str, Any], name: str, params: Params) -> None:
         if isinstance(holder[name], str):
             holder[name] = OFFSET.sub("", holder[name])
@@ -223,6 +260,10 @@ class E164WithoutPlus(FieldDrift):
     def qualifies(cls, info: FieldInfo, endpoint: EndpointView) -> bool:
         return info.format == "e164"
 
+    @classmethod
+    def matches(cls, finding: Reported) -> bool:
+        return bool(finding.expected == "e164")
+
     def change(self, holder: dict[str, Any], name: str, params: Params) -> None:
         if isinstance(holder[name], str):
             holder[name] = holder[name].lstrip("+")
@@ -241,6 +282,14 @@ class NewEnumValue(FieldDrift):
     @classmethod
     def extra_defaults(cls) -> dict[str, Any]:
         return {"value": "drifted"}
+
+    @classmethod
+    def matches(cls, finding: Reported) -> bool:
+        return isinstance(finding.observed, str | int | float) and not isinstance(finding.observed, bool)
+
+    @classmethod
+    def read_extra(cls, finding: Reported) -> dict[str, Any]:
+        return {"value": str(finding.observed)}
 
     def change(self, holder: dict[str, Any], name: str, params: Params) -> None:
         holder[name] = params["value"]
@@ -263,6 +312,15 @@ class Undocumented(Drift):
             if endpoint.items is not None and endpoint.field("drift_note") is None
         ]
 
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        name = finding.item_field(endpoint)
+        if finding.kind != cls.kind or name is None or "." in name:
+            return None
+        value = finding.observed
+        shown = value if isinstance(value, str) else str(target.defaults.get("value", ""))
+        return {"name": name, "value": shown}
+
     def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
         for item in items_of(answer, endpoint):
             item.setdefault(str(params["name"]), params["value"])
@@ -283,6 +341,12 @@ class Wrapped(Drift):
             found.append(Target(endpoint.path, {"key": "result"}, kind=kind))
         return found
 
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        # a bare list now an object (an object envelope wrapped reads as members missing: not replayed)
+        wrapped = finding.kind == "type-mismatch" and finding.generic in ("", "/")
+        return {} if wrapped and target.kind == "type-mismatch" and finding.expected == "array" else None
+
     def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
         if endpoint is not None and answer.status == 200 and answer.json is not None:
             answer.json = {str(params["key"]): answer.json}
@@ -296,6 +360,12 @@ class Unwrapped(Drift):
     @classmethod
     def targets(cls, vendor: VendorView) -> list[Target]:
         return [Target(endpoint.path) for endpoint in vendor.endpoints if endpoint.items]
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        at_root = finding.kind == "type-mismatch" and finding.generic in ("", "/")
+        listed = isinstance(finding.observed, str) and finding.observed.startswith("array")
+        return {} if at_root and listed and finding.expected == "object" else None
 
     def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
         if endpoint is None or not endpoint.items or answer.status != 200:

@@ -1,14 +1,17 @@
 """Paging drifts, derived from the paging style's signals: a total that is really the page length, an end
 flag that never (or always) turns false, a next cursor on the last page, the cursor ignored, the page size
 silently clamped. A drift is listed only where the endpoint's envelope carries the signal it bends.
+A monitor's ``pagination-contract-broken`` finding is replayed by the drift whose signal (and detail) it
+names: the total, the end flag (and which way it lies), an item on two pages, a page smaller than asked.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mockserver.drifts import query
-from mockserver.drifts.base import Drift, Exchange, Param, Params, Target
+from mockserver.drifts.base import Drift, Exchange, Param, Params, Reported, Target
 from mockserver.drifts.view import EndpointView, VendorView, read, write
 
 BROKEN = "pagination-contract-broken"
@@ -20,6 +23,15 @@ def _listed(answer: Exchange, endpoint: EndpointView) -> list[Any] | None:
         return None
     found = read(answer.json, endpoint.items) if endpoint.items else answer.json
     return found if isinstance(found, list) else None
+
+
+TOTAL_OF = re.compile(r"a total of (\d+) ")
+
+
+def _flags(observed: Any) -> tuple[list[bool], list[Any]]:
+    """The booleans and the other values of an observed ``{"has_more": ..., "next_cursor": ...}``."""
+    values = list(observed.values()) if isinstance(observed, dict) else [observed]
+    return [v for v in values if isinstance(v, bool)], [v for v in values if not isinstance(v, bool)]
 
 
 def _with_signal(vendor: VendorView, role: str) -> list[Target]:
@@ -36,6 +48,17 @@ class TotalIsPageLength(Drift):
     @classmethod
     def targets(cls, vendor: VendorView) -> list[Target]:
         return _with_signal(vendor, "total")
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        if finding.kind != BROKEN or not finding.at_signal(endpoint, "total"):
+            return None
+        said = TOTAL_OF.search(finding.message)  # "offset 1 lists 1 items; a total of 1 at limit 1 ..."
+        if said is not None and int(said.group(1)) == finding.observed:
+            return {}
+        walked = "the walk listed" in finding.message  # "the total is 2 but the walk listed 62 ..."
+        below = isinstance(finding.observed, int) and isinstance(finding.expected, int)
+        return {} if walked and below and finding.observed < finding.expected else None
 
     def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
         listed = _listed(answer, endpoint) if endpoint else None
@@ -55,6 +78,13 @@ class EndFlagNeverFalse(Drift):
     def targets(cls, vendor: VendorView) -> list[Target]:
         return _with_signal(vendor, "more")
 
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        if finding.kind != BROKEN or not finding.at_signal(endpoint, "more"):
+            return None
+        flags, others = _flags(finding.observed)  # the flag says more, with no next cursor (or at the end)
+        return {} if True in flags and (finding.expected is False or None in others) else None
+
     def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
         if endpoint is not None and _listed(answer, endpoint) is not None:
             body = answer.json
@@ -70,6 +100,14 @@ class EndFlagAlwaysFalse(Drift):
     @classmethod
     def targets(cls, vendor: VendorView) -> list[Target]:
         return _with_signal(vendor, "more")
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        if finding.kind != BROKEN or not finding.at_signal(endpoint, "more"):
+            return None
+        flags, others = _flags(finding.observed)  # the flag says the end, while a next cursor is given
+        ended = False in flags and (finding.expected is True or any(v is not None for v in others))
+        return {} if ended else None
 
     def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
         if endpoint is not None and _listed(answer, endpoint) is not None:
@@ -123,6 +161,10 @@ class CursorIgnored(Drift):
     def targets(cls, vendor: VendorView) -> list[Target]:
         return [Target(endpoint.path) for endpoint in vendor.endpoints if endpoint.movers]
 
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        return {} if finding.kind == BROKEN and finding.expected == "each item once" else None
+
     def request(self, query_string: bytes, params: Params, endpoint: EndpointView | None) -> bytes:
         return query.without(query_string, *endpoint.movers) if endpoint is not None else query_string
 
@@ -142,8 +184,17 @@ class SizeClamped(Drift):
             documented = endpoint.size_max if endpoint.size_max and endpoint.size_max <= 1000 else None
             largest = documented or 2 * (endpoint.size_default or 1)
             kind = "assumption-differs" if "over_max" in endpoint.assumed else None  # clamp vs reject
-            found.append(Target(endpoint.path, {"max": max(1, largest // 2)}, kind=kind))
+            # at most the default size: a clamp is seen only on a list longer than it, and most lists are
+            # longer than the default page but not always than half the maximum
+            clamp = min(largest // 2, endpoint.size_default or largest // 2)
+            found.append(Target(endpoint.path, {"max": max(1, clamp)}, kind=kind))
         return found
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        served = finding.observed  # "limit=100 listed 5 items while ... (the page size is clamped)"
+        clamped = finding.kind == BROKEN and "page size is clamped" in finding.message
+        return {"max": served} if clamped and isinstance(served, int) and served >= 1 else None
 
     def request(self, query_string: bytes, params: Params, endpoint: EndpointView | None) -> bytes:
         if endpoint is None or endpoint.size_param is None:

@@ -1,12 +1,13 @@
 """Semantic drifts: the same parameters, another meaning. A filter ignored, the default order changed, the
 default page size changed, a filter's default value changed. Each is a change to the request the engine
-answers, so every page, total and cursor stays consistent with itself.
+answers, so every page, total and cursor stays consistent with itself. A monitor finding is replayed
+from the parameter its message starts with (``status='free' listed an item that does not match``).
 """
 
 from __future__ import annotations
 
 from mockserver.drifts import query
-from mockserver.drifts.base import Drift, Exchange, Param, Params, Target
+from mockserver.drifts.base import Drift, Exchange, Param, Params, Reported, Target
 from mockserver.drifts.view import EndpointView, VendorView, read
 
 
@@ -24,6 +25,13 @@ class FilterIgnored(Drift):
             if names:
                 found.append(Target(endpoint.path, {"filter": names[0]}, {"filter": names}))
         return found
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        if finding.kind != cls.kind or finding.expected is None:
+            return None
+        named = [name for name in target.choices.get("filter", ()) if finding.message.startswith(f"{name}=")]
+        return {"filter": named[0]} if named else None
 
     def request(self, query_string: bytes, params: Params, endpoint: EndpointView | None) -> bytes:
         return query.without(query_string, str(params["filter"]))
@@ -50,6 +58,11 @@ class DefaultOrderChanged(Drift):
                 kind = "assumption-differs" if "order" in endpoint.assumed else None
                 found.append(Target(endpoint.path, {"order": "reversed"}, {"order": ("reversed",)}, kind))
         return found
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        mine = finding.kind == cls.kind and "the default order" in finding.message
+        return dict(target.defaults) if mine else None
 
     def request(self, query_string: bytes, params: Params, endpoint: EndpointView | None) -> bytes:
         name = endpoint.order_param if endpoint is not None else None
@@ -85,6 +98,12 @@ class DefaultPageSizeChanged(Drift):
             if endpoint.size_param is not None and endpoint.size_default
         ]
 
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        listed = finding.observed  # "the default page lists 2 items; the documented default limit is 5"
+        mine = finding.kind == cls.kind and finding.message.startswith("the default page lists")
+        return {"size": listed} if mine and isinstance(listed, int) and listed >= 1 else None
+
     def request(self, query_string: bytes, params: Params, endpoint: EndpointView | None) -> bytes:
         if endpoint is None or endpoint.size_param is None:
             return query_string
@@ -113,6 +132,12 @@ class DefaultFilterChanged(Drift):
                     found.append(Target(endpoint.path, {"filter": item.param, "value": others[-1]}))
                     break
         return found
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        # "status=None listed an item that does not match": the request left the filter out
+        unasked = finding.message.startswith(f"{target.defaults.get('filter')}=None ")
+        return dict(target.defaults) if finding.kind == cls.kind and unasked else None
 
     def request(self, query_string: bytes, params: Params, endpoint: EndpointView | None) -> bytes:
         name = str(params["filter"])

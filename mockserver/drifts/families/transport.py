@@ -3,7 +3,8 @@ HTML login page, a 200 with an HTML body, another media type, latency with jitte
 401 answered as 403, the key read from another header; error bodies of another shape.
 
 They apply to every request of the vendor (the target ``*``), lists and writes alike; an error answer
-is rendered from the vendor's own error templates.
+is rendered from the vendor's own error templates. A monitor finding is replayed from the status or
+media type it observed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from mockserver.drifts.base import EVERY_PATH, Drift, DriftError, Exchange, Param, Params, Target
+from mockserver.drifts.base import EVERY_PATH, Drift, DriftError, Exchange, Param, Params, Reported, Target
 from mockserver.drifts.view import EndpointView, VendorView
 from mockserver.kinds.templates import render_tree
 
@@ -48,6 +49,15 @@ def vendor_error(vendor: VendorView, status: int, **variables: Any) -> tuple[byt
     return body, headers
 
 
+def _media(finding: Reported) -> str:
+    """The media type a ``media-type-changed`` finding observed (its message names it when the observed
+    value was not kept: ``... expected application/json, got text/plain; charset=utf-8``)."""
+    if isinstance(finding.observed, str):
+        return finding.observed.strip().lower()
+    _, got, rest = finding.message.rpartition(", got ")
+    return rest.strip().lower() if got and "/" in rest else ""
+
+
 def _every_path(vendor: VendorView, **defaults: Any) -> list[Target]:
     return [Target(EVERY_PATH, defaults)]
 
@@ -66,6 +76,11 @@ class Burst(Drift):
     @classmethod
     def targets(cls, vendor: VendorView) -> list[Target]:
         return _every_path(vendor, status=503, retry_after=30)
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        burst = finding.kind == cls.kind and finding.observed in (429, 500, 502, 503)
+        return {"status": finding.observed} if burst else None
 
     def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
         """Answer the vendor's error for the burst's status, Retry-After as asked."""
@@ -87,6 +102,10 @@ class LoginRedirect(Drift):
     def targets(cls, vendor: VendorView) -> list[Target]:
         return _every_path(vendor, location="/login")
 
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        return {} if finding.kind == cls.kind and finding.observed in (301, 302, 303, 307, 308) else None
+
     def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
         answer.status = 302
         answer.headers = [("Location", str(params["location"]))]
@@ -101,6 +120,10 @@ class HtmlBody(Drift):
     @classmethod
     def targets(cls, vendor: VendorView) -> list[Target]:
         return _every_path(vendor)
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        return {} if finding.kind == cls.kind and _media(finding).startswith("text/html") else None
 
     def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
         answer.status = 200
@@ -117,6 +140,12 @@ class MediaType(Drift):
     @classmethod
     def targets(cls, vendor: VendorView) -> list[Target]:
         return _every_path(vendor, type="text/plain; charset=utf-8")
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        media = _media(finding)
+        other = media and not media.startswith("text/html") and "json" not in media
+        return {"type": media} if finding.kind == cls.kind and other else None
 
     def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
         answer.content_type = str(params["type"])
@@ -171,6 +200,10 @@ class UnauthorizedIsForbidden(Drift):
             return _every_path(vendor)
         return []
 
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        return {} if finding.kind == cls.kind and (finding.expected, finding.observed) == (401, 403) else None
+
     def refused(self, answer: Exchange, params: Params, vendor: VendorView) -> None:
         if answer.status != 401:
             return
@@ -192,6 +225,12 @@ class HeaderRenamed(Drift):
     def targets(cls, vendor: VendorView) -> list[Target]:
         renamed = "X-Api-Key" if vendor.auth_header.lower() != "x-api-key" else "X-Api-Token"
         return _every_path(vendor, header=renamed)
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        # the documented key no longer opens a request that should succeed
+        refused = finding.observed == 401 and isinstance(finding.expected, int) and finding.expected < 300
+        return {} if finding.kind == cls.kind and refused else None
 
     @classmethod
     def validate(cls, params: Params) -> None:
@@ -222,6 +261,13 @@ class ErrorShape(Drift):
     @classmethod
     def targets(cls, vendor: VendorView) -> list[Target]:
         return _every_path(vendor, shape="problem")
+
+    @classmethod
+    def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
+        if finding.kind != cls.kind:
+            return None
+        keys = finding.observed.get("object with keys") if isinstance(finding.observed, dict) else None
+        return {"shape": "jsonapi" if isinstance(keys, list) and "errors" in keys else "problem"}
 
     def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
         if answer.status < 400:
