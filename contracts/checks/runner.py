@@ -23,6 +23,7 @@ from contracts.targets.client import (
     BudgetExhausted,
     GuardedClient,
     Redactor,
+    RetryWaits,
     Unreachable,
     WritesRefused,
     cleartext_to_remote,
@@ -272,6 +273,7 @@ def sessions(  # noqa: PLR0917 - the run's settings, as run() takes them
     detector = DriftDetector(SchemaStore(config.schemas_dir))
 
     def each() -> Iterator[Session]:
+        waits = RetryWaits()  # one budget of waits before retries for the whole run
         for spec, vendor_target in zip(specs, _targets(target, specs, url, environ), strict=True):
             redactor.add(*vendor_target.secrets)
             if vendor_target.skipped:
@@ -290,6 +292,7 @@ def sessions(  # noqa: PLR0917 - the run's settings, as run() takes them
                 min_interval=pacing,
                 sleep=sleep,
                 allow_writes=target != "live" or allow_writes,
+                waits=waits,
             )
             yield Session(spec, vendor_target, client, detector)
 

@@ -18,8 +18,28 @@ TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 RETRIES = 3  # after the first attempt: a transient answer is a finding only past these
 BACKOFF_SECONDS = 0.5  # doubled per retry when the answer names no Retry-After
 MAX_BACKOFF_SECONDS = 8.0
+# What one run may spend waiting before retries, in all: a target answering 502 with Retry-After: 30 to
+# every request must end the run in minutes, not hours. Past it, a transient answer is not retried.
+MAX_TOTAL_WAIT_SECONDS = 180.0
 MAX_NOTES = 200
 REDACTED = "[redacted]"
+
+
+class RetryWaits:
+    """What one run may still wait before retries, shared by the clients of every vendor it checks."""
+
+    def __init__(self, seconds: float = MAX_TOTAL_WAIT_SECONDS) -> None:
+        self.total = self.left = seconds
+
+    def take(self, wait: float) -> bool:
+        """Whether ``wait`` seconds may still be waited (then counted as spent)."""
+        if wait > self.left:
+            return False
+        self.left -= wait
+        return True
+
+    def spent(self) -> str:
+        return f"the run's {self.total:g} s of waits before retries are spent"
 
 
 class BudgetExhausted(Exception):  # noqa: N818 - a state, not a failure of the code
@@ -101,6 +121,7 @@ class GuardedClient:
         min_interval: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
         allow_writes: bool = False,
+        waits: RetryWaits | None = None,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
@@ -111,6 +132,9 @@ class GuardedClient:
         self.allow_writes = allow_writes
         self._last = 0.0
         self.retries = RETRIES
+        self.waits = waits if waits is not None else RetryWaits()  # shared by the run's clients
+        # endpoints whose transient answer persisted past the retries: not retried again in this run
+        self._persisting: set[str] = set()
         # What was retried, per endpoint label, for the run's notes (bounded).
         self.transients: dict[str, list[str]] = {}
 
@@ -140,6 +164,9 @@ class GuardedClient:
                         self.redactor.text(f"{type(error).__name__} after {attempt + 1} attempts: {error}")
                     ) from None
                 wait = _backoff(attempt)
+                if not self.waits.take(wait):
+                    why = f"{type(error).__name__} (not retried: {self.waits.spent()}): {error}"
+                    raise Unreachable(self.redactor.text(why)) from None
                 self._note(endpoint, f"{path}: timeout, retried after {wait:g} s")
                 self.sleep(wait)
                 continue
@@ -148,9 +175,16 @@ class GuardedClient:
             if response.status_code not in TRANSIENT_STATUSES:
                 return response
             if attempt == self.retries:
+                self._persisting.add(endpoint)
                 self._note(endpoint, f"{path}: {response.status_code} persisted after {attempt} retries")
                 return response
+            if endpoint in self._persisting:
+                self._note(endpoint, f"{path}: {response.status_code} not retried (it persisted before)")
+                return response
             wait, why = _wait(response, attempt)
+            if not self.waits.take(wait):
+                self._note(endpoint, f"{path}: {response.status_code} not retried ({self.waits.spent()})")
+                return response
             self._note(
                 endpoint, f"{path}: transient {response.status_code}, retried after {wait:g} s ({why})"
             )
@@ -192,6 +226,9 @@ class GuardedClient:
             if response.status_code != 429 or attempt == self.retries:
                 return response
             wait, why = _wait(response, attempt)
+            if not self.waits.take(wait):
+                self._note(endpoint, f"{path}: 429 not retried ({self.waits.spent()})")
+                return response
             self._note(endpoint, f"{path}: 429, retried after {wait:g} s ({why})")
             self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -25,7 +25,7 @@ from contracts.checks import provenance
 from contracts.checks.findings import KINDS, Severity
 from contracts.checks.runner import Report
 from contracts.checks.writes import WRITES_NEED_FLAG
-from contracts.targets.client import MAX_RETRY_AFTER_SECONDS
+from contracts.targets.client import MAX_RETRY_AFTER_SECONDS, MAX_TOTAL_WAIT_SECONDS
 from mockserver.declarations.model import EndpointSpec, VendorSpec
 from mockserver.documents.reading import path_get
 from mockserver.engine.emulator import build_emulator
@@ -442,6 +442,26 @@ def test_a_transient_that_persists_past_the_retries_is_a_finding_and_retry_after
     assert max(slept) == MAX_RETRY_AFTER_SECONDS
     notes = " ".join(note for status in report.endpoints for note in status.notes)
     assert "503 persisted after 3 retries" in notes
+
+
+def test_a_target_that_is_down_for_every_request_ends_the_run_within_the_wait_budget(
+    upstream: Upstream,
+) -> None:
+    """502 with Retry-After: 30 on every request: the run waits at most MAX_TOTAL_WAIT_SECONDS in all
+    (an endpoint whose answer persisted past its retries is not retried again), then reports."""
+
+    def down(exchange: Exchange) -> None:
+        exchange.status, exchange.body = 502, {"message": "Bad Gateway"}
+        exchange.headers["retry-after"] = "30"
+
+    slept: list[float] = []
+    upstream.play(mutation=down)
+    report = live(upstream, sleep=slept.append)
+    upstream.play()
+    assert "status-unexpected" in {f.kind for f in report.findings}
+    assert sum(wait for wait in slept if wait >= 1) <= MAX_TOTAL_WAIT_SECONDS  # not the pacing
+    notes = " ".join(note for status in report.endpoints for note in status.notes)
+    assert "not retried (it persisted before)" in notes or "s of waits before retries are spent" in notes
 
 
 def test_a_lower_undocumented_maximum_page_size_is_only_an_assumption(upstream: Upstream) -> None:
