@@ -8,7 +8,7 @@ names: the total, the end flag (and which way it lies), an item on two pages, a 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from mockserver.drifts import query
 from mockserver.drifts.base import Drift, Exchange, Param, Params, Reported, Target
@@ -68,15 +68,28 @@ class TotalIsPageLength(Drift):
             answer.json = body
 
 
-class EndFlagNeverFalse(Drift):
-    id = "paging.end-flag-never-false"
-    summary = "the has-more flag stays true on the last page (a naive client pages for ever)"
+class _MoreFlagForced(Drift):
+    """The has-more flag set to ``forced`` on every page (no ``id``: not a drift of its own)."""
+
     kind = BROKEN
-    loops = True
+    forced: ClassVar[bool]
 
     @classmethod
     def targets(cls, vendor: VendorView) -> list[Target]:
         return _with_signal(vendor, "more")
+
+    def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
+        if endpoint is not None and _listed(answer, endpoint) is not None:
+            body = answer.json
+            write(body, endpoint.signals["more"], self.forced)
+            answer.json = body
+
+
+class EndFlagNeverFalse(_MoreFlagForced):
+    id = "paging.end-flag-never-false"
+    summary = "the has-more flag stays true on the last page (a naive client pages for ever)"
+    forced = True
+    loops = True
 
     @classmethod
     def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
@@ -85,21 +98,11 @@ class EndFlagNeverFalse(Drift):
         flags, others = _flags(finding.observed)  # the flag says more, with no next cursor (or at the end)
         return {} if True in flags and (finding.expected is False or None in others) else None
 
-    def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
-        if endpoint is not None and _listed(answer, endpoint) is not None:
-            body = answer.json
-            write(body, endpoint.signals["more"], True)
-            answer.json = body
 
-
-class EndFlagAlwaysFalse(Drift):
+class EndFlagAlwaysFalse(_MoreFlagForced):
     id = "paging.end-flag-always-false"
     summary = "the has-more flag is false on every page (a client trusting it stops after the first)"
-    kind = BROKEN
-
-    @classmethod
-    def targets(cls, vendor: VendorView) -> list[Target]:
-        return _with_signal(vendor, "more")
+    forced = False
 
     @classmethod
     def from_finding(cls, finding: Reported, target: Target, endpoint: EndpointView | None) -> Params | None:
@@ -108,12 +111,6 @@ class EndFlagAlwaysFalse(Drift):
         flags, others = _flags(finding.observed)  # the flag says the end, while a next cursor is given
         ended = False in flags and (finding.expected is True or any(v is not None for v in others))
         return {} if ended else None
-
-    def respond(self, answer: Exchange, params: Params, endpoint: EndpointView | None) -> None:
-        if endpoint is not None and _listed(answer, endpoint) is not None:
-            body = answer.json
-            write(body, endpoint.signals["more"], False)
-            answer.json = body
 
 
 class NextOnLastPage(Drift):
