@@ -277,12 +277,12 @@ def main() -> int:
     parser.add_argument("--step", action="append", choices=every)
     parser.add_argument(
         "--base", type=Path, help="another tree (a worktree of the commit before, with this script in its "
-        "bench/): its emu step runs beside, as BASE:emu",
+        "bench/): its emu step (or each --step given) runs beside, as BASE:emu",
     )  # fmt: skip
     arguments = parser.parse_args()
     steps = arguments.step or every
     if arguments.base is not None:
-        steps = [*steps, "BASE:emu"]
+        steps = [*steps, *(f"BASE:{name}" for name in (arguments.step or ["emu"]))]
     with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
         # the emulator's answer is every step's body (as bench/run.py saves it for the reference)
         body = Path(scratch) / "body.json"

@@ -29,7 +29,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # noqa: E40
 from uvicorn.server import ServerState  # noqa: E402
 
 from mockserver import create_app  # noqa: E402
+from mockserver.engine.routing import HostPolicy  # noqa: E402
 from mockserver.limits import Limits  # noqa: E402
+from mockserver.serving.direct import DirectAnswers  # noqa: E402
 from mockserver.serving.server import GuardedProtocol, Refusals  # noqa: E402
 
 REQUEST = (
@@ -73,9 +75,13 @@ def main() -> int:
     app = create_app()
     config = Config(app, http="httptools", lifespan="off", log_level="warning", access_log=False)
     config.load()
+    emulator = app.state.emulator
+    refusals = Refusals(emulator)
+    direct = DirectAnswers(emulator.routes, HostPolicy.for_server("127.0.0.1", [], []))
     variants = {
         "uvicorn (unguarded)": HttpToolsProtocol,
-        "guarded (serve)": GuardedProtocol.configured(Limits(), Refusals(app.state.emulator)),
+        "guarded, ASGI cycle": GuardedProtocol.configured(Limits(), refusals),
+        "guarded, direct (serve)": GuardedProtocol.configured(Limits(), refusals, direct, config.loaded_app),
     }
     measured: dict[str, list[float]] = {name: [] for name in variants}
     uvloop.install()
@@ -85,7 +91,7 @@ def main() -> int:
             runner = _per_request(variants[name], config, arguments.requests, arguments.runs)
             measured[name].append(asyncio.run(runner))
     for name, values in measured.items():
-        print(f"{name:<22} {statistics.median(values):7.1f} µs per request")
+        print(f"{name:<26} {statistics.median(values):7.1f} µs per request")
     return 0
 
 

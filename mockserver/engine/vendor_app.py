@@ -397,6 +397,10 @@ class VendorApp:
             reply = await asyncio.to_thread(self.reply, scope, await _read_body(receive))
         else:
             reply = self.reply(scope)
+        await self.send_reply(scope, send, reply, started)
+
+    async def send_reply(self, scope: Scope, send: Send, reply: Reply, started: float) -> None:
+        """Send a computed reply (after its delay; cut short if a drift says so) and log the request."""
         if reply.delay:
             await asyncio.sleep(reply.delay)
         await send(

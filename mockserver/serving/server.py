@@ -15,7 +15,8 @@ connection:
   at once), and only if every connection is busy with a request is the new one answered 503.
 
 A response whose length is known (every cached answer) reaches the socket in one write, head and body
-together (:class:`HeldHead`), instead of uvicorn's two.
+together (:class:`HeldHead`), instead of uvicorn's two. A vendor's ``GET``/``HEAD`` skips uvicorn's
+request cycle and task altogether: the protocol writes its answer itself (:mod:`mockserver.serving.direct`).
 
 :class:`HostGuard` refuses a ``Host`` the server does not serve (421) and a foreign ``Origin`` (403).
 """
@@ -26,7 +27,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -38,6 +39,7 @@ from uvicorn.server import ServerState
 from mockserver.engine.emulator import Emulator
 from mockserver.engine.routing import HostPolicy
 from mockserver.limits import Limits
+from mockserver.serving.direct import Direct, DirectAnswers
 
 REFUSALS = {
     "uri_too_long": (414, "the request line is too long"),
@@ -205,6 +207,8 @@ class GuardedProtocol(HttpToolsProtocol):
     limits: Limits
     refusals: Refusals
     sweep: Sweep
+    direct: DirectAnswers | None = None  # vendor reads answered without a task (mockserver.serving.direct)
+    guard: object = None  # the app direct answers stand in for (else, e.g. uvicorn wrapped it: no direct)
 
     def __init__(
         self,
@@ -219,14 +223,28 @@ class GuardedProtocol(HttpToolsProtocol):
         self._count = 0
         self._bytes = 0
         self._writer: HeldHead | None = None
+        self._pending: tuple[RequestResponseCycle, Any, Scope] | None = None  # a direct answer's request
         self.deadline: float | None = None  # (loop time) while the connection waits for a head or body
         self.waiting_since: float | None = None  # set while the connection waits for a request head
 
     @classmethod
-    def configured(cls, limits: Limits, refusals: Refusals) -> type[GuardedProtocol]:
+    def configured(
+        cls,
+        limits: Limits,
+        refusals: Refusals,
+        direct: DirectAnswers | None = None,
+        guard: object = None,
+    ) -> type[GuardedProtocol]:
         """A protocol class bound to these limits (uvicorn creates one instance per connection), with
-        the sweep of its server's deadlines."""
-        attributes = {"limits": limits, "refusals": refusals, "sweep": Sweep.for_limits(limits)}
+        the sweep of its server's deadlines and, given ``direct`` and the ``guard`` app it stands in for,
+        vendor reads answered directly."""
+        attributes = {
+            "limits": limits,
+            "refusals": refusals,
+            "sweep": Sweep.for_limits(limits),
+            "direct": direct,
+            "guard": guard,
+        }
         return type("ConfiguredGuardedProtocol", (cls,), attributes)
 
     # ------------------------------------------------------------------ connections
@@ -268,10 +286,50 @@ class GuardedProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        if self.direct is not None and app is self.guard and self._answers_directly(cycle):
+            return
         if self._writer is not None:  # the cycle writes through the connection's HeldHead
             self._writer.expecting = True
             cycle.transport = self._writer
         super()._start_asgi_task(cycle, app)
+
+    # ------------------------------------------------------------------ direct answers
+
+    def _answers_directly(self, cycle: RequestResponseCycle) -> bool:
+        """Whether this request is a vendor read answered without a task (once its message is in)."""
+        if self.direct is None or cycle.waiting_for_100_continue or self.flow.write_paused:
+            return False
+        found = self.direct.vendor(cast("Scope", cycle.scope))
+        if found is None:
+            return False
+        self._pending = (cycle, *found)
+        if not cycle.more_body:  # a pipelined request, started after the one before it was answered
+            self._answer_pending()
+        return True
+
+    def _answer_pending(self) -> None:
+        """Answer the pending direct request: its bytes written whole, or its reply sent by a task."""
+        assert self.direct is not None
+        assert self._pending is not None
+        cycle, app, scope = self._pending
+        self._pending = None
+        answer = self.direct.answer(app, scope, self.server_state.default_headers, cycle.keep_alive)
+        if not isinstance(answer, Direct):  # it waits or is cut short: uvicorn's cycle sends it
+            if self._writer is not None:
+                self._writer.expecting = True
+                cycle.transport = self._writer
+            super()._start_asgi_task(cycle, cast("ASGI3Application", answer))
+            return
+        cycle.response_started = cycle.response_complete = True
+        cycle.waiting_for_100_continue = False
+        if not self.transport.is_closing():
+            if len(answer.data) == 1:
+                self.transport.write(answer.data[0])
+            else:
+                self.transport.writelines(answer.data)
+        if not cycle.keep_alive:
+            self.transport.close()
+        self.on_response_complete()
 
     def on_response_complete(self) -> None:
         if self._writer is not None:
@@ -323,13 +381,17 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
-        if not self._refused:
-            super().on_body(body)
+        if self._refused or (self._pending is not None and self._pending[0] is self.cycle):
+            return  # a direct read's body is never read (the vendor app ignores a GET's body too)
+        super().on_body(body)
 
     def on_message_complete(self) -> None:
         self.deadline = self.waiting_since = None
-        if not self._refused:
-            super().on_message_complete()
+        if self._refused:
+            return
+        super().on_message_complete()
+        if self._pending is not None and self._pending[0] is self.cycle:
+            self._answer_pending()
 
     def _refuse(self, kind: str) -> None:
         """Answer ``kind`` in the vendor's shape (unless a response is under way) and close."""
@@ -358,11 +420,7 @@ class HostGuard:
                     host = value.decode("latin-1")
                 elif name == b"origin" and origin is None:
                     origin = value.decode("latin-1")
-            kind = None
-            if not self.policy.allows(host):
-                kind = "misdirected"
-            elif not self.policy.allows_origin(origin):
-                kind = "cross_origin"
+            kind = self.policy.refusal(host, origin)
             if kind is not None:
                 await _send(send, self.refusals.render(scope["path"], kind))
                 return
@@ -391,10 +449,16 @@ def fitting(limits: Limits) -> Limits:
 
 
 def guarded(
-    app: ASGIApp, emulator: Emulator, bound: str, allowed_hosts: list[str]
+    app: ASGIApp, emulator: Emulator, bound: str, allowed_hosts: list[str], *, direct: bool = True
 ) -> tuple[ASGIApp, Callable[[Limits], type[GuardedProtocol]]]:
-    """The app behind the Host/Origin guard, and the protocol class factory, for ``serve``."""
+    """The app behind the Host/Origin guard, and the protocol class factory, for ``serve``.
+
+    With ``direct``, vendor reads are answered by the protocol (:mod:`mockserver.serving.direct`): only
+    when every layer between the guard and the vendor apps hands vendor paths through unchanged.
+    """
     refusals = Refusals(emulator)
     vendor_hosts = [host for spec in emulator.vendors.values() for host in spec.hosts]  # wildcards too
     policy = HostPolicy.for_server(bound, allowed_hosts, vendor_hosts)
-    return HostGuard(app, policy, refusals), lambda limits: GuardedProtocol.configured(limits, refusals)
+    guard = HostGuard(app, policy, refusals)
+    answers = DirectAnswers(emulator.routes, policy) if direct else None
+    return guard, lambda limits: GuardedProtocol.configured(limits, refusals, answers, guard)
