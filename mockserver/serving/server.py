@@ -225,6 +225,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._writer: HeldHead | None = None
         self._pending: tuple[RequestResponseCycle, Any, Scope] | None = None  # a direct answer's request
         self.deadline: float | None = None  # (loop time) while the connection waits for a head or body
+        self.idle = False  # between requests: the deadline is the keep-alive timeout's
         self.waiting_since: float | None = None  # set while the connection waits for a request head
 
     @classmethod
@@ -279,10 +280,11 @@ class GuardedProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def timed_out(self) -> None:
-        """Past its deadline (the sweep): close the connection."""
+        """Past its deadline (the sweep): close the connection (quietly if it was only idle)."""
         self.deadline = None
         if not self.transport.is_closing():
-            self.logger.info("closed a connection that sent no complete request in time")
+            if not self.idle:
+                self.logger.info("closed a connection that sent no complete request in time")
             self.transport.close()
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
@@ -332,11 +334,21 @@ class GuardedProtocol(HttpToolsProtocol):
         self.on_response_complete()
 
     def on_response_complete(self) -> None:
+        """uvicorn's, with the keep-alive timeout kept by the sweep instead of a timer per response."""
         if self._writer is not None:
             self._writer.flush()
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self.waiting_since = self.loop.time()  # idle: uvicorn's keep-alive timeout closes it
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self._unset_keepalive_if_required()
+        self.flow.resume_reading()
+        if self.pipeline:  # a pipelined request waits: start it
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:  # idle: the keep-alive timeout closes it (quietly) unless a request begins
+            self.waiting_since = now = self.loop.time()
+            self.deadline = now + self.timeout_keep_alive
+            self.idle = True
 
     # ------------------------------------------------------------------ the request head
 
@@ -345,8 +357,9 @@ class GuardedProtocol(HttpToolsProtocol):
         self._refused = False
         self._line = self._count = self._bytes = 0
         self.waiting_since = now = self.loop.time()
-        if self.deadline is None:  # else the connection's first head: its deadline runs from the connection
+        if self.deadline is None or self.idle:  # else the first head: its deadline runs from the connection
             self.deadline = now + self.limits.head_timeout
+            self.idle = False
 
     def on_url(self, url: bytes) -> None:
         if self._refused:

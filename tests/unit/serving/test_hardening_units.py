@@ -122,13 +122,16 @@ class FakeTransport(asyncio.Transport):
         return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8080)}.get(name, default)
 
 
-def _protocol(limits: Limits) -> tuple[GuardedProtocol, FakeTransport, asyncio.AbstractEventLoop]:
+def _protocol(
+    limits: Limits, keep_alive: float = 5
+) -> tuple[GuardedProtocol, FakeTransport, asyncio.AbstractEventLoop]:
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
     app = create_app()
     loop = asyncio.new_event_loop()
     config = Config(app, http="httptools", lifespan="off", log_level="critical")
+    config.timeout_keep_alive = keep_alive  # type: ignore[assignment]  # a float, for a short test
     protocol_class = GuardedProtocol.configured(limits, Refusals(app.state.emulator))
     protocol = protocol_class(config, ServerState(), {}, _loop=loop)
     transport = FakeTransport()
@@ -224,6 +227,40 @@ BUTTER_REQUEST = (
     b"GET /butter/api/phone-numbers HTTP/1.1\r\nhost: 127.0.0.1\r\n"
     b"x-api-key: bk_test_butter\r\nx-organization-id: org_test\r\n\r\n"
 )
+
+
+def test_an_idle_keep_alive_connection_is_closed_by_the_sweep_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    protocol, transport, loop = _protocol(Limits(), keep_alive=0.1)
+    try:
+        protocol.data_received(BUTTER_REQUEST)
+        loop.run_until_complete(asyncio.sleep(0.02))
+        assert transport.written.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert protocol.timeout_keep_alive_task is None, "no timer per response: the sweep keeps it"
+        open_after_answer = not transport.closed
+        loop.run_until_complete(asyncio.sleep(0.2 + protocol.sweep.interval))
+        assert (open_after_answer, transport.closed) == (True, True), "closed once idle past the timeout"
+        assert "in time" not in caplog.text, "an idle connection is not a slow client"
+    finally:
+        protocol.connection_lost(None)
+        loop.close()
+
+
+def test_a_request_begun_before_the_keep_alive_timeout_gets_the_head_timeout() -> None:
+    protocol, transport, loop = _protocol(Limits(head_timeout=2), keep_alive=0.1)
+    try:
+        protocol.data_received(BUTTER_REQUEST)
+        loop.run_until_complete(asyncio.sleep(0.02))
+        protocol.data_received(BUTTER_REQUEST[:20])
+        loop.run_until_complete(asyncio.sleep(0.3 + protocol.sweep.interval))
+        assert not transport.closed, "past the keep-alive timeout, but within the head's"
+        protocol.data_received(BUTTER_REQUEST[20:])
+        loop.run_until_complete(asyncio.sleep(0.02))
+        assert transport.written.count(b"HTTP/1.1 200 OK\r\n") == 2
+    finally:
+        protocol.connection_lost(None)
+        loop.close()
 
 
 @pytest.mark.parametrize("method", [b"GET", b"HEAD"])
