@@ -86,6 +86,7 @@ UNAVAILABLE = http_response(
 )
 
 
+DIRECT_METHODS = (b"GET", b"HEAD")
 SWEEP_EVERY = 0.25  # seconds between two sweeps, at most: a timeout is kept to within this
 
 
@@ -391,7 +392,52 @@ class GuardedProtocol(HttpToolsProtocol):
         # until its body is in, a request still waits on its client: it may be cut (timeout, cap)
         self.waiting_since = now = self.loop.time()
         self.deadline = now + self.limits.body_timeout
-        super().on_headers_complete()
+        if self.direct is None or not self._direct_head():
+            super().on_headers_complete()
+
+    def _direct_head(self) -> bool:
+        """uvicorn's ``on_headers_complete`` for a vendor read whose target is a plain path and query: the
+        scope filled by splitting the target (httptools' ``parse_url`` cost 1 to 2.6 µs), its cycle made,
+        and the request answered once its message is in. False for everything else (uvicorn's way)."""
+        url = self.url
+        if url[:1] != b"/" or b"#" in url or self.expect_100_continue or self.limit_concurrency is not None:
+            return False
+        if self.cycle is not None and not self.cycle.response_complete:
+            return False  # pipelined behind a response under way: uvicorn queues it
+        parser = self.parser
+        method = parser.get_method()
+        if method not in DIRECT_METHODS or parser.should_upgrade() or self.flow.write_paused:
+            return False
+        raw_path, _, query = url.partition(b"?")
+        if b"%" in raw_path or not raw_path.isascii():
+            return False  # uvicorn unquotes, or refuses
+        scope = self.scope
+        http_version = parser.get_http_version()
+        scope["method"] = method.decode("ascii")
+        if http_version != "1.1":
+            scope["http_version"] = http_version
+        scope["path"] = self.root_path + raw_path.decode("ascii")
+        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        scope["query_string"] = query
+        assert self.direct is not None
+        found = self.direct.vendor(cast("Scope", scope))
+        if found is None:
+            return False
+        self.cycle = RequestResponseCycle(
+            scope=scope,
+            transport=self.transport,
+            flow=self.flow,
+            logger=self.logger,
+            access_logger=self.access_logger,
+            access_log=self.access_log,
+            default_headers=self.server_state.default_headers,
+            message_event=asyncio.Event(),
+            expect_100_continue=False,
+            keep_alive=http_version != "1.0" and parser.should_keep_alive(),
+            on_response=self.on_response_complete,
+        )
+        self._pending = (self.cycle, *found)
+        return True
 
     def on_body(self, body: bytes) -> None:
         if self._refused or (self._pending is not None and self._pending[0] is self.cycle):

@@ -145,6 +145,11 @@ SAME_ANSWERS = {
     "a drifted answer": _request(
         b"/butter/api/phone-numbers", BUTTER_HEADERS + b"prefer: drift=field.renamed;to=msisdn\r\n"
     ),
+    "an absolute-form target": _request(b"http://127.0.0.1/butter/api/phone-numbers"),
+    "a percent-encoded query": _request(b"/butter/api/phone-numbers?status=%61ssigned&page_size=1"),
+    "a percent-encoded path": _request(b"/butter/api/phone%2Dnumbers"),
+    "a fragment": _request(b"/butter/api/phone-numbers?page_size=1#top"),
+    "a non-ASCII path": _request("/butter/api/phone-numbers/é".encode()),
     "OPTIONS (the ASGI way)": _request(b"/butter/api/phone-numbers", method=b"OPTIONS"),
     "the index (the ASGI way)": _request(b"/__mock__", b"host: 127.0.0.1\r\n"),
 }
