@@ -26,7 +26,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.limits import Limits
-from mockserver.state.journal import redacted_target
+from mockserver.state.journal import redacted_query, redacted_target
 
 FORMATS = ("text", "json", "off")
 FLUSH_SECONDS = 0.2
@@ -87,7 +87,11 @@ class _Clock:
 def _target(scope: Scope) -> str:
     path: str = scope["path"]
     query: bytes = scope.get("query_string", b"")
-    return redacted_target(f"{path}?{query.decode('latin-1')}") if query else path
+    if not query:
+        return path
+    if "?" in path:  # an escaped "?" in the path: redacted as the whole target always was
+        return redacted_target(f"{path}?{query.decode('latin-1')}")
+    return f"{path}?{redacted_query(query).decode('latin-1')}"
 
 
 def _client(scope: Scope) -> str:
