@@ -98,6 +98,20 @@ def request_headers(scope: Scope, wanted: frozenset[bytes] | None = None) -> dic
     return headers
 
 
+def named_headers(scope: Scope, names: Mapping[bytes, str]) -> dict[str, str]:
+    """``request_headers`` of the wanted headers, given with their names as text (one look-up a header)."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = names.get(raw_name)
+        if name is None:
+            continue
+        if name not in headers:
+            headers[name] = raw_value.decode("latin-1")
+        elif name in LIST_HEADERS:
+            headers[name] += ", " + raw_value.decode("latin-1")
+    return headers
+
+
 class ErrorRenderer:
     """Renders a vendor's error templates."""
 
