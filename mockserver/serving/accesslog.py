@@ -73,13 +73,15 @@ class _Clock:
     """The current time as an ISO 8601 string, formatted once a second."""
 
     def __init__(self) -> None:
-        self._second = -1
+        self._second = -1.0
+        self._next = -1.0  # the text holds from _second until _next (one second later)
         self._text = ""
 
     def now(self) -> str:
-        second = int(time.time())
-        if second != self._second:
-            self._second = second
+        now = time.time()
+        if not self._second <= now < self._next:
+            second = int(now)
+            self._second, self._next = float(second), second + 1.0
             self._text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
         return self._text
 

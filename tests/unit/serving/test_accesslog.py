@@ -137,3 +137,16 @@ def test_the_logged_target_is_the_redacted_path_and_query_as_it_always_was(path:
     assert line.decode("utf-8").split(" ")[3] == redacted_target(whole)
     assert b"bk_secret" not in line
     assert b"token=t" not in line
+
+
+def test_the_timestamp_changes_exactly_when_the_second_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _Clock()
+    for now, expected in [
+        (1796659094.999, "2026-12-07T15:58:14Z"),
+        (1796659095.0, "2026-12-07T15:58:15Z"),
+        (1796659095.999, "2026-12-07T15:58:15Z"),
+        (1796659096.0, "2026-12-07T15:58:16Z"),
+        (1796659090.5, "2026-12-07T15:58:10Z"),  # the wall clock set back
+    ]:
+        monkeypatch.setattr("time.time", lambda now=now: now)
+        assert clock.now() == expected
