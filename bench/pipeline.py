@@ -7,7 +7,8 @@ default fixtures). For each it times:
 - ``reply``: the synchronous ``VendorApp.reply(scope)`` (route, drift check, auth, limits, faults, the
   cached answer, the journal entry);
 - ``asgi``: the whole ``await app(scope, receive, send)`` of ``create_app()`` behind ``serve``'s request
-  log (text lines to a null stream), the sends a no-op;
+  log (text lines to a null stream), the sends a no-op; ``ref`` is the same call to the reference
+  (``bench/reference_app.py``: Starlette, one route, the same body precomputed), for scale;
 - the slices, each alone: ``journal`` (one ``Journal.record``), ``auth`` (``authenticate`` of the parsed
   headers), ``headers`` (``route_path`` and ``request_headers``), ``drift`` (the drift check with no
   drift on), ``answer`` (``Endpoint.answer``, cached), ``log`` (one request-log line).
@@ -211,6 +212,30 @@ class Tree:
         }  # fmt: skip
 
 
+def _reference_timer(app: Any, tree: Tree, request: str) -> Callable[[int], float]:
+    inner = tree.requests[request]
+    outer = {**inner, "path": "/butter" + inner["path"], "raw_path": b"/butter" + inner["raw_path"]}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    def ref(n: int) -> float:
+        scopes = _fresh(outer, n)
+
+        async def calls() -> float:
+            started = time.process_time()
+            for scope in scopes:
+                await app(scope, receive, send)
+            return time.process_time() - started
+
+        return tree.loop.run_until_complete(calls())
+
+    return ref
+
+
 def _header_reader(vendor: Any, pipeline: Any) -> Callable[[dict[str, Any]], object]:
     """How this tree's vendor app reads the headers it needs."""
     if hasattr(vendor, "_read_names"):
@@ -240,6 +265,19 @@ def _drift_check(vendor: Any) -> Callable[[dict[str, str], str], object]:
     return check
 
 
+def _reference(body: bytes) -> Callable[[dict[str, Any]], Any]:
+    """``bench/reference_app.py``'s app, for this body (built here: that module reads its body at import)."""
+    from starlette.applications import Starlette  # noqa: PLC0415 - only for the reference
+    from starlette.requests import Request  # noqa: PLC0415
+    from starlette.responses import Response  # noqa: PLC0415
+    from starlette.routing import Route  # noqa: PLC0415
+
+    async def endpoint(request: Request) -> Response:
+        return Response(body, media_type="application/json")
+
+    return Starlette(routes=[Route("/butter/api/phone-numbers", endpoint)])  # type: ignore[return-value]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="CPU per request of the vendor app, in-process")
     parser.add_argument("--base", type=Path, help="another checkout to time beside this one")
@@ -256,6 +294,12 @@ def main() -> int:
     for tree in trees:
         tree.activate()
         timers[tree.name] = {request: tree.timers(request) for request in tree.requests}
+    if "asgi" in slices:
+        slices.append("ref")
+        for request in ("doc", "page2"):
+            answered = trees[-1].vendor.reply({**trees[-1].requests[request], "headers": list(HEADERS)})
+            for tree in trees:
+                timers[tree.name][request]["ref"] = _reference_timer(_reference(answered.body), tree, request)
     for _ in range(arguments.runs):
         for request in ("doc", "page2"):
             for name in slices:
