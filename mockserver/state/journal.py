@@ -78,9 +78,6 @@ def redacted_query(raw: bytes) -> bytes:
     return urlencode([(name, REDACTED if secret_name(name) else value) for name, value in pairs]).encode()
 
 
-_redacted_query = redacted_query  # the name it had
-
-
 # A "name": value pair of JSON text (a string value possibly cut short), and a name=value pair of a form.
 _JSON_PAIR = re.compile(rb'"((?:[^"\\]|\\.)*)"(\s*:\s*)("(?:[^"\\]|\\.)*(?:"|$)|[^,}\]\s]+)')
 _FORM_PAIR = re.compile(rb"(^|&)([^=&]*)=([^&]*)")
@@ -360,16 +357,39 @@ class Journal:
         """The entry as it is stored (not numbered yet): redacted, cut to the budget, compact if
         unauthenticated, its response body (if any) cut to ``budget.body_bytes``. Every journal,
         in-process or shared, stores only this."""
+        return self._compact(
+            vendor, tenant, scope, path, status, secret_headers, latency, fault, response, response_type,
+            request, drifts,
+        )[0]  # fmt: skip
+
+    def _compact(  # noqa: PLR0917 - by position: on every request, where keywords cost
+        self,
+        vendor: str,
+        tenant: str | None,
+        scope: Mapping[str, Any],
+        path: str,
+        status: int,
+        secret_headers: frozenset[bytes],
+        latency: float | None,
+        fault: Fault | None,
+        response: bytes,
+        response_type: str | None,
+        request: bytes,
+        drifts: tuple[str, ...],
+    ) -> tuple[JournalEntry, int]:
+        """``compact``, its arguments by position (on every request), and the entry's ``_size``."""
         budget = self.budget
-        headers = () if tenant is None else self._stored_headers(scope["headers"], secret_headers)
-        query = _redacted_query(scope["query_string"][: budget.query_bytes])
+        headers, size = ((), 0) if tenant is None else self._counted_headers(scope["headers"], secret_headers)
+        query = redacted_query(scope["query_string"][: budget.query_bytes])
         limit = budget.body_bytes
         kept = response if not response or len(response) <= limit else response[:limit]
-        return JournalEntry(
-            0, time.time(), vendor, tenant, scope["method"], path[: budget.query_bytes], query, headers,
-            status, latency, fault, kept, response_type, False,
-            redacted_body(request, budget.request_bytes) if request else b"", drifts,
+        request = redacted_body(request, budget.request_bytes) if request else b""
+        path = path[: budget.query_bytes]
+        entry = JournalEntry(
+            0, time.time(), vendor, tenant, scope["method"], path, query, headers, status, latency, fault,
+            kept, response_type, False, request, drifts,
         )  # fmt: skip
+        return entry, size + ENTRY_OVERHEAD + len(path) + len(query) + len(request) + 64 * len(drifts)
 
     def record(
         self,
@@ -397,20 +417,11 @@ class Journal:
         The request body (a write's) is always kept, redacted and cut to ``budget.request_bytes``,
         as part of the entry (its bytes count in the entry's size).
         """
-        # compact(), inline (this is on every request), with the stored headers' size at hand
-        budget = self.budget
-        headers, size = ((), 0) if tenant is None else self._counted_headers(scope["headers"], secret_headers)
-        query = redacted_query(scope["query_string"][: budget.query_bytes])
-        limit = budget.body_bytes
-        kept = response if not response or len(response) <= limit else response[:limit]
-        request = redacted_body(request, budget.request_bytes) if request else b""
-        path = path[: budget.query_bytes]
-        entry = JournalEntry(
-            0, time.time(), vendor, tenant, scope["method"], path, query, headers, status, latency, fault,
-            kept, response_type, False, request, drifts,
+        entry, size = self._compact(
+            vendor, tenant, scope, path, status, secret_headers, latency, fault, response, response_type,
+            request, drifts,
         )  # fmt: skip
-        if self._counts_here:
-            size += ENTRY_OVERHEAD + len(path) + len(query) + len(request) + 64 * len(drifts)
+        if self._counts_here:  # its size at hand: not walked again
             self._keep(entry, size)
         else:
             self._store(entry)
