@@ -4,6 +4,9 @@ Keys are looked up by their SHA-256 digest, so the comparison does not depend on
 key matches; the key itself is never stored in a message, a log or a repr. The digest of a header value
 that authenticated a moment ago is remembered (a small bounded map, emptied on every change of the
 keys), and the key it names is looked up again on every request: a revoked key is refused at once.
+That map holds only accepted values and is searched by hash (randomised per process): a guess is
+compared with a remembered value only when their hashes are equal, so how much of it matches does not
+show in the time taken.
 """
 
 from __future__ import annotations
