@@ -103,6 +103,7 @@ class VendorApp:
         self.secret_headers = frozenset({(spec.auth.header or "Authorization").lower().encode("latin-1")})
         names = [spec.auth.header or "Authorization", spec.auth.tenant_header or "", "prefer", "host"]
         self._encoded: dict[tuple[object, ...], list[tuple[bytes, bytes]]] = {}
+        self._last_encoded: tuple[Reply | None, list[tuple[bytes, bytes]]] = (None, [])
         self.read_headers = frozenset(name.lower().encode("latin-1") for name in names if name)
         self._read_names = {name: name.decode("latin-1") for name in self.read_headers}
         self.request_log: RequestLog | None = None  # set by the request-log middleware of `serve`
@@ -375,8 +376,12 @@ class VendorApp:
     def raw_headers(self, reply: Reply) -> list[tuple[bytes, bytes]]:
         """The response headers of a reply, as ASGI and the in-process transport both send them.
 
-        Replies are cached and immutable, so their encoded headers are too (a bounded cache).
+        Replies are cached and immutable, so their encoded headers are too (a bounded cache); the last
+        reply's are at hand without a key (the same cached reply, request after request).
         """
+        last = self._last_encoded  # one attribute, read once: another thread may replace it meanwhile
+        if last[0] is reply:
+            return last[1]
         key = (reply.status, reply.content_type, len(reply.body), reply.headers)  # never the body itself
         encoded = self._encoded.get(key)
         if encoded is None:
@@ -384,6 +389,7 @@ class VendorApp:
             if len(self._encoded) >= ENCODED_CACHE_SIZE:
                 self._encoded.clear()
             self._encoded[key] = encoded
+        self._last_encoded = (reply, encoded)
         return encoded
 
     def _encode_headers(self, reply: Reply) -> list[tuple[bytes, bytes]]:
