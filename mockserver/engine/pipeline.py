@@ -98,6 +98,20 @@ def request_headers(scope: Scope, wanted: frozenset[bytes] | None = None) -> dic
     return headers
 
 
+def named_headers(scope: Scope, names: Mapping[bytes, str]) -> dict[str, str]:
+    """``request_headers`` of the wanted headers, given with their names as text (one look-up a header)."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = names.get(raw_name)
+        if name is None:
+            continue
+        if name not in headers:
+            headers[name] = raw_value.decode("latin-1")
+        elif name in LIST_HEADERS:
+            headers[name] += ", " + raw_value.decode("latin-1")
+    return headers
+
+
 class ErrorRenderer:
     """Renders a vendor's error templates."""
 
@@ -132,6 +146,10 @@ class ErrorRenderer:
         return self.render("invalid_parameter", field=violation.field, message=self.style(violation))
 
 
+# Queries whose read parameters an endpoint remembers: at most so many, of at most so many bytes
+# (with their parameters, under 600 KiB an endpoint).
+READ_QUERIES = 256
+READ_QUERY_BYTES = 1024
 SLOW_QUERY = re.compile(rb"[%+\[;]")  # escapes, plus-spaces, array forms: decode before comparing names
 
 
@@ -163,6 +181,7 @@ class Endpoint:
         self._replies = cache if cache is not None else AnswerCache(DEFAULT_ANSWER_CACHE_BYTES)
         self._read = frozenset(self.request_specs)
         self._read_raw = frozenset(name.encode("utf-8") for name in self._read)
+        self._read_queries: dict[bytes, tuple[object, ...]] = {}  # see read_params
 
     def _scope(self, principal: Principal, params: Mapping[str, Any], order: Any) -> str:
         listed = sorted(
@@ -206,9 +225,23 @@ class Endpoint:
         return reply
 
     def read_params(self, query_string: bytes) -> tuple[object, ...]:
-        """The query pairs this endpoint reads (declared names, and their array form), in order."""
+        """The query pairs this endpoint reads (declared names, and their array form), in order.
+
+        Remembered for the queries seen lately (READ_QUERIES of at most READ_QUERY_BYTES each): a client
+        repeats its queries, and the same tuple makes the same answer-cache key, hashed faster.
+        """
         if not query_string:
             return ()
+        read = self._read_queries.get(query_string)
+        if read is None:
+            read = self._read_params(query_string)
+            if len(query_string) <= READ_QUERY_BYTES:
+                if len(self._read_queries) >= READ_QUERIES:
+                    self._read_queries.clear()
+                self._read_queries[query_string] = read
+        return read
+
+    def _read_params(self, query_string: bytes) -> tuple[object, ...]:
         if not SLOW_QUERY.search(query_string):  # nothing encoded: a raw name is the name
             raw = self._read_raw
             return tuple(part for part in query_string.split(b"&") if part.partition(b"=")[0] in raw)

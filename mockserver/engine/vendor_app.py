@@ -32,6 +32,7 @@ from mockserver.engine.pipeline import (
     Endpoint,
     ErrorRenderer,
     Reply,
+    named_headers,
     request_headers,
     route_path,
 )
@@ -44,7 +45,7 @@ from mockserver.limits import DEFAULT_LIMITS, Limits
 from mockserver.state.backends import InMemory, SharedState, StateUnavailable
 from mockserver.state.datasets import VendorDatasets
 from mockserver.state.fault_store import Faults
-from mockserver.state.faults import Fault, FaultIds, FaultRule, combined, preferred
+from mockserver.state.faults import NO_FAULT, Fault, FaultIds, FaultRule, combined, preferred
 from mockserver.state.journal import Journal
 from mockserver.state.rate_limiter import RateLimiter, Verdict
 
@@ -102,7 +103,9 @@ class VendorApp:
         self.secret_headers = frozenset({(spec.auth.header or "Authorization").lower().encode("latin-1")})
         names = [spec.auth.header or "Authorization", spec.auth.tenant_header or "", "prefer", "host"]
         self._encoded: dict[tuple[object, ...], list[tuple[bytes, bytes]]] = {}
+        self._last_encoded: tuple[Reply | None, list[tuple[bytes, bytes]]] = (None, [])
         self.read_headers = frozenset(name.lower().encode("latin-1") for name in names if name)
+        self._read_names = {name: name.decode("latin-1") for name in self.read_headers}
         self.request_log: RequestLog | None = None  # set by the request-log middleware of `serve`
 
     @cached_property
@@ -163,9 +166,11 @@ class VendorApp:
     def _route(self, scope: Scope, path: str) -> Endpoint | WriteCall | Reply:
         """The endpoint a request is for, or the reply that ends it before authentication."""
         method: str = scope["method"]
+        endpoint = self.endpoints.get(path)
+        if endpoint is not None and method in ALLOWED_METHODS and path != OPENAPI_PATH:
+            return endpoint  # the usual case, decided before anything is built for a refusal
         if path == OPENAPI_PATH and method in ALLOWED_METHODS:
             return self._openapi(scope)
-        endpoint = self.endpoints.get(path)
         details = {"method": method, "path": path, "route": path.lstrip("/")}
         if endpoint is None:
             return self._route_write(method, path, details)
@@ -192,12 +197,15 @@ class VendorApp:
         endpoint = self._route(scope, path)
         if isinstance(endpoint, Reply):
             return endpoint, None, None
-        headers = request_headers(scope, self.read_headers)
+        headers = named_headers(scope, self._read_names)
         prefer = headers.get("prefer")
-        asked = preferred_drifts(prefer) if prefer and "drift" in prefer else []
-        early = self._early_drifts(path, asked)  # [] at once while no drift is on
-        if early:
-            headers = self.drifts.auth_headers(early, request_headers(scope))
+        asked: list[DriftUse] = []
+        early: list[Bound] = []
+        if self.faults.drifting or self.standing_drifts or (prefer and "drift" in prefer):
+            asked = preferred_drifts(prefer) if prefer and "drift" in prefer else []
+            early = self._early_drifts(path, asked)
+            if early:
+                headers = self.drifts.auth_headers(early, request_headers(scope))
         who = self.tenancy.authenticator.authenticate(headers)
         if isinstance(who, Denied):
             details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
@@ -206,7 +214,8 @@ class VendorApp:
         verdict = self.limiter.check(who.tenant) if self.limiter and self.tenancy.rate_limits else None
         if verdict is not None and not verdict.allowed:
             return self.errors.render("rate_limited", **self._limit_variables(verdict)), who.tenant, None
-        fault = combined(preferred(headers), self.faults.take(who.tenant, path))
+        planned = self.faults.take(who.tenant, path)
+        fault = combined(preferred(headers), planned) if prefer or planned else NO_FAULT
         if fault.drifts or asked or self.standing_drifts:
             return self._drift(scope, path, body, who, endpoint, fault=fault, verdict=verdict, asked=asked)
         if fault.status is not None:  # the plain path, as before drifts (_answer is the drifted one's)
@@ -367,8 +376,12 @@ class VendorApp:
     def raw_headers(self, reply: Reply) -> list[tuple[bytes, bytes]]:
         """The response headers of a reply, as ASGI and the in-process transport both send them.
 
-        Replies are cached and immutable, so their encoded headers are too (a bounded cache).
+        Replies are cached and immutable, so their encoded headers are too (a bounded cache); the last
+        reply's are at hand without a key (the same cached reply, request after request).
         """
+        last = self._last_encoded  # one attribute, read once: another thread may replace it meanwhile
+        if last[0] is reply:
+            return last[1]
         key = (reply.status, reply.content_type, len(reply.body), reply.headers)  # never the body itself
         encoded = self._encoded.get(key)
         if encoded is None:
@@ -376,6 +389,7 @@ class VendorApp:
             if len(self._encoded) >= ENCODED_CACHE_SIZE:
                 self._encoded.clear()
             self._encoded[key] = encoded
+        self._last_encoded = (reply, encoded)
         return encoded
 
     def _encode_headers(self, reply: Reply) -> list[tuple[bytes, bytes]]:

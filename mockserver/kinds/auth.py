@@ -1,7 +1,12 @@
 """Authentication: who is calling, from the vendor's own headers.
 
 Keys are looked up by their SHA-256 digest, so the comparison does not depend on how much of a
-key matches; the key itself is never stored in a message, a log or a repr.
+key matches; the key itself is never stored in a message, a log or a repr. The digest of a header value
+that authenticated a moment ago is remembered (a small bounded map, emptied on every change of the
+keys), and the key it names is looked up again on every request: a revoked key is refused at once.
+That map holds only accepted values and is searched by hash (randomised per process): a guess is
+compared with a remembered value only when their hashes are equal, so how much of it matches does not
+show in the time taken.
 """
 
 from __future__ import annotations
@@ -59,6 +64,10 @@ class Principal:
 
 
 OWS = " \t"  # HTTP's optional white space; nothing else is trimmed from a credential
+# Header values that authenticated lately, to their key's digest, credential and principal: at most
+# this many, of at most so many characters each (key and tenant header): about 150 KiB at most.
+RECENT_KEYS = 64
+RECENT_VALUE_CHARS = 1024
 
 
 def digest(key: bytes) -> bytes:
@@ -81,10 +90,18 @@ class Authenticator:
         self._accepted: dict[bytes, Credential] = {
             digest(item.key.encode("utf-8")): item for item in credentials
         }
+        # (key header value, tenant header value) -> (digest, credential, principal) of a request that
+        # authenticated lately. Only a shortcut to the digest: the credential is looked up by it again on
+        # each request (and must be the same object), so a key revoked or rebound is refused at once.
+        self._recent: dict[tuple[str, str | None], tuple[bytes, Credential, Principal]] = {}
+
+    def __repr__(self) -> str:
+        return f"<Authenticator {self.header}: {len(self._accepted)} keys>"  # never a key
 
     def add(self, credential: Credential) -> None:
         """Accept one more key (a tenant registering its own)."""
         self._accepted[digest(credential.key.encode("utf-8"))] = credential
+        self._recent = {}
 
     def credential(self, key: str) -> Credential | None:
         """The accepted credential of ``key``, if it is accepted."""
@@ -109,6 +126,7 @@ class Authenticator:
             bytes.fromhex(hexdigest): known.get(hexdigest) or Credential("", tenant)
             for hexdigest, tenant in items
         }
+        self._recent = {}
 
     def tenants(self) -> list[str]:
         """The tenants of the accepted keys (never the keys), in the order they were added."""
@@ -116,7 +134,9 @@ class Authenticator:
 
     def revoke(self, key: str) -> bool:
         """Stop accepting ``key``; True if it was accepted."""
-        return self._accepted.pop(digest(key.encode("utf-8")), None) is not None
+        revoked = self._accepted.pop(digest(key.encode("utf-8")), None) is not None
+        self._recent = {}
+        return revoked
 
     def exported(self, change: Credential | None = None, revoked: str | None = None) -> dict[str, str | None]:
         """The accepted keys as digests (hex) and tenants, after a change: what is shared, never a key."""
@@ -130,6 +150,7 @@ class Authenticator:
     def load(self, accepted: dict[str, str | None]) -> None:
         """Accept exactly these digests (another process changed the keys)."""
         self._accepted = {bytes.fromhex(name): Credential("", tenant) for name, tenant in accepted.items()}
+        self._recent = {}
 
     def _presented_key(self, value: str) -> bytes | None:
         value = value.strip(OWS)
@@ -143,17 +164,27 @@ class Authenticator:
 
     def authenticate(self, headers: Mapping[str, str]) -> Principal | Denied:
         """The caller, or why it is refused: missing and invalid keys differ, as the vendors' bodies do."""
-        display = self.spec.header or "Authorization"
         value = headers.get(self.header)
         if value is None:
-            return Denied(Refusal.MISSING, display)
+            return Denied(Refusal.MISSING, self.spec.header or "Authorization")
+        presented = (value, headers.get(self.tenant_header) if self.tenant_header is not None else None)
+        recent = self._recent.get(presented)
+        if recent is not None and self._accepted.get(recent[0]) is recent[1]:
+            return recent[2]  # the same header values as a moment ago, and their key is still accepted
         key = self._presented_key(value)
-        credential = self._accepted.get(digest(key)) if key is not None else None
+        hashed = digest(key) if key is not None else b""
+        credential = self._accepted.get(hashed) if key is not None else None
         if credential is None:
-            return Denied(Refusal.INVALID, display)
+            return Denied(Refusal.INVALID, self.spec.header or "Authorization")
         if self.tenant_header is None:
-            return Principal(credential.tenant or DEFAULT_TENANT)
-        return self._with_tenant(headers, credential)
+            who: Principal | Denied = Principal(credential.tenant or DEFAULT_TENANT)
+        else:
+            who = self._with_tenant(headers, credential)
+        if isinstance(who, Principal) and len(value) + len(presented[1] or "") <= RECENT_VALUE_CHARS:
+            if len(self._recent) >= RECENT_KEYS:
+                self._recent = {}
+            self._recent[presented] = (hashed, credential, who)
+        return who
 
     def _with_tenant(self, headers: Mapping[str, str], credential: Credential) -> Principal | Denied:
         display = self.spec.tenant_header or ""

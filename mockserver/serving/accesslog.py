@@ -26,7 +26,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.limits import Limits
-from mockserver.state.journal import redacted_target
+from mockserver.state.journal import redacted_query, redacted_target
 
 FORMATS = ("text", "json", "off")
 FLUSH_SECONDS = 0.2
@@ -73,13 +73,15 @@ class _Clock:
     """The current time as an ISO 8601 string, formatted once a second."""
 
     def __init__(self) -> None:
-        self._second = -1
+        self._second = -1.0
+        self._next = -1.0  # the text holds from _second until _next (one second later)
         self._text = ""
 
     def now(self) -> str:
-        second = int(time.time())
-        if second != self._second:
-            self._second = second
+        now = time.time()
+        if not self._second <= now < self._next:
+            second = int(now)
+            self._second, self._next = float(second), second + 1.0
             self._text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
         return self._text
 
@@ -87,7 +89,11 @@ class _Clock:
 def _target(scope: Scope) -> str:
     path: str = scope["path"]
     query: bytes = scope.get("query_string", b"")
-    return redacted_target(f"{path}?{query.decode('latin-1')}") if query else path
+    if not query:
+        return path
+    if "?" in path:  # an escaped "?" in the path: redacted as the whole target always was
+        return redacted_target(f"{path}?{query.decode('latin-1')}")
+    return f"{path}?{redacted_query(query).decode('latin-1')}"
 
 
 def _client(scope: Scope) -> str:

@@ -45,6 +45,7 @@ class Faults:
         """``ids``: where rule ids come from; an emulator shares one among its vendors (ids unique)."""
         self.max_rules = max_rules
         self._rules: list[FaultRule] = []
+        self.drifting = False  # whether any rule is a drift rule (kept with the rules: read per request)
         self._lock = threading.Lock()
         self._ids = ids if ids is not None else FaultIds()
         self.vendor = vendor
@@ -53,7 +54,7 @@ class Faults:
     def applied(self, rules: list[dict[str, Any]] | None) -> None:
         """Another process changed the rules: mirror them here."""
         with self._lock:
-            self._rules = [rule_from_item(item) for item in rules or []]
+            self._keep([rule_from_item(item) for item in rules or []])
 
     def add(self, rule: FaultRule, *, keep_id: bool = False) -> FaultRule:
         """Install a rule; rules are consulted in the order they were added.
@@ -92,7 +93,7 @@ class Faults:
             if len(self._rules) >= self.max_rules:
                 raise FaultLimitError(f"at most {self.max_rules} fault rules at a time (--max-faults)")
             rule.id = self._ids.claim(rule.id) if keep_id else self._ids.next()
-            self._rules = [*self._rules, rule]
+            self._keep([*self._rules, rule])
         return rule
 
     def take(self, tenant: str | None, path: str) -> Fault | None:
@@ -113,7 +114,7 @@ class Faults:
                     left = self.shared.take_count(self.vendor, rule.id)
                     rule.remaining = rule.remaining - 1 if left is None else left
                     if rule.remaining <= 0:  # the store removed it for every process (shared)
-                        self._rules = [kept for kept in self._rules if kept is not rule]
+                        self._keep([kept for kept in self._rules if kept is not rule])
                     if rule.remaining < 0:  # other processes used it up first
                         continue
                 status = rule.status if rule.status is not None else status
@@ -132,7 +133,7 @@ class Faults:
         with self._lock:
             kept = [rule for rule in self._rules if rule.id != rule_id]
             removed = len(kept) != len(self._rules)
-            self._rules = kept
+            self._keep(kept)
         return removed
 
     def drift_rules(self, tenant: str | None, path: str) -> list[FaultRule]:
@@ -153,9 +154,19 @@ class Faults:
             self.shared.clear_rules(self.vendor, tenant, drifts)
             return
         with self._lock:
-            self._rules = [
-                rule
-                for rule in self._rules
-                if (tenant is not None and rule.tenant != tenant)
-                or (drifts is not None and (rule.drift is not None) != drifts)
-            ]
+            self._keep(
+                [
+                    rule
+                    for rule in self._rules
+                    if (tenant is not None and rule.tenant != tenant)
+                    or (drifts is not None and (rule.drift is not None) != drifts)
+                ]
+            )
+
+    def _keep(self, rules: list[FaultRule]) -> None:
+        """Make ``rules`` the rules (under the lock), ``drifting`` set before they are seen."""
+        drifting = any(rule.drift is not None for rule in rules)
+        if drifting:
+            self.drifting = True
+        self._rules = rules
+        self.drifting = drifting

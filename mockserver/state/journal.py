@@ -48,15 +48,31 @@ def redacted_target(target: str) -> str:
     path, question, query = target.partition("?")
     if not question:
         return target
-    return f"{path}?{_redacted_query(query.encode('latin-1')).decode('latin-1')}"
+    raw = query.encode("latin-1")
+    redacted = redacted_query(raw)
+    return target if redacted is raw else f"{path}?{redacted.decode('latin-1')}"
 
 
-def _redacted_query(raw: bytes) -> bytes:
+# Queries seen lately with no secret-looking parameter name (the journal and the request log both ask
+# for each request, and a client repeats its queries): at most this many, of at most so many bytes.
+CLEAN_QUERIES = 512
+CLEAN_QUERY_BYTES = 2048
+_clean_queries: dict[bytes, None] = {}
+
+
+def redacted_query(raw: bytes) -> bytes:
     """The raw query, or (rarely) a copy without the values of secret-looking parameters.
 
-    Only parameter *names* are looked at (a cursor's base64 may well contain "key").
+    Only parameter *names* are looked at (a cursor's base64 may well contain "key"). A query found
+    clean is remembered (bounded: CLEAN_QUERIES), so asking again is a dictionary look-up.
     """
-    if not raw or not any(secret_header(part.split(b"=", 1)[0]) for part in raw.split(b"&")):
+    if not raw or raw in _clean_queries:
+        return raw
+    if not any(secret_header(part.split(b"=", 1)[0]) for part in raw.split(b"&")):
+        if len(raw) <= CLEAN_QUERY_BYTES:
+            if len(_clean_queries) >= CLEAN_QUERIES:
+                _clean_queries.clear()
+            _clean_queries[raw] = None
         return raw
     pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
     return urlencode([(name, REDACTED if secret_name(name) else value) for name, value in pairs]).encode()
@@ -271,9 +287,13 @@ def _size(entry: JournalEntry) -> int:
         + len(entry.raw_query)
         + len(entry.request)
         + 64 * len(entry.drifts)
-        + 120 * len(entry.raw_headers)
-        + sum(map(len, itertools.chain.from_iterable(entry.raw_headers)))  # every name and value
+        + _header_size(entry.raw_headers)
     )
+
+
+def _header_size(headers: tuple[tuple[bytes, bytes], ...]) -> int:
+    """What stored headers count in an entry's size."""
+    return 120 * len(headers) + sum(map(len, itertools.chain.from_iterable(headers)))  # every name, value
 
 
 class Journal:
@@ -287,7 +307,9 @@ class Journal:
         self.budget = budget or JournalBudget()
         self._entries: dict[tuple[str, str | None], deque[JournalEntry]] = {}
         self._sizes: dict[tuple[str, str | None], deque[int]] = {}  # each entry's counted bytes, in step
-        self._seen: dict[tuple[object, ...], tuple[tuple[bytes, bytes], ...]] = {}  # see SEEN_HEADERS
+        # See SEEN_HEADERS: the stored tuple of a header list seen lately, and what it counts in a size.
+        self._seen: dict[tuple[object, ...], tuple[tuple[tuple[bytes, bytes], ...], int]] = {}
+        self._counts_here = type(self)._store is Journal._store  # not a subclass that stores elsewhere
         self._bytes: dict[tuple[str, str | None], int] = {}
         self._total = 0
         self._sequence = itertools.count(1)
@@ -335,16 +357,39 @@ class Journal:
         """The entry as it is stored (not numbered yet): redacted, cut to the budget, compact if
         unauthenticated, its response body (if any) cut to ``budget.body_bytes``. Every journal,
         in-process or shared, stores only this."""
+        return self._compact(
+            vendor, tenant, scope, path, status, secret_headers, latency, fault, response, response_type,
+            request, drifts,
+        )[0]  # fmt: skip
+
+    def _compact(  # noqa: PLR0917 - by position: on every request, where keywords cost
+        self,
+        vendor: str,
+        tenant: str | None,
+        scope: Mapping[str, Any],
+        path: str,
+        status: int,
+        secret_headers: frozenset[bytes],
+        latency: float | None,
+        fault: Fault | None,
+        response: bytes,
+        response_type: str | None,
+        request: bytes,
+        drifts: tuple[str, ...],
+    ) -> tuple[JournalEntry, int]:
+        """``compact``, its arguments by position (on every request), and the entry's ``_size``."""
         budget = self.budget
-        headers = () if tenant is None else self._stored_headers(scope["headers"], secret_headers)
-        query = _redacted_query(scope["query_string"][: budget.query_bytes])
+        headers, size = ((), 0) if tenant is None else self._counted_headers(scope["headers"], secret_headers)
+        query = redacted_query(scope["query_string"][: budget.query_bytes])
         limit = budget.body_bytes
         kept = response if not response or len(response) <= limit else response[:limit]
-        return JournalEntry(
-            0, time.time(), vendor, tenant, scope["method"], path[: budget.query_bytes], query, headers,
-            status, latency, fault, kept, response_type, False,
-            redacted_body(request, budget.request_bytes) if request else b"", drifts,
+        request = redacted_body(request, budget.request_bytes) if request else b""
+        path = path[: budget.query_bytes]
+        entry = JournalEntry(
+            0, time.time(), vendor, tenant, scope["method"], path, query, headers, status, latency, fault,
+            kept, response_type, False, request, drifts,
         )  # fmt: skip
+        return entry, size + ENTRY_OVERHEAD + len(path) + len(query) + len(request) + 64 * len(drifts)
 
     def record(
         self,
@@ -372,12 +417,14 @@ class Journal:
         The request body (a write's) is always kept, redacted and cut to ``budget.request_bytes``,
         as part of the entry (its bytes count in the entry's size).
         """
-        entry = self.compact(
-            vendor, tenant, scope, path=path, status=status, secret_headers=secret_headers,
-            latency=latency, fault=fault, response=response, response_type=response_type, request=request,
-            drifts=drifts,
+        entry, size = self._compact(
+            vendor, tenant, scope, path, status, secret_headers, latency, fault, response, response_type,
+            request, drifts,
         )  # fmt: skip
-        self._store(entry)
+        if self._counts_here:  # its size at hand: not walked again
+            self._keep(entry, size)
+        else:
+            self._store(entry)
         if self.listener is not None:
             self.listener(entry)
         if latency is not None and time.monotonic() > self._watched_until:
@@ -386,23 +433,34 @@ class Journal:
 
     def _stored_headers(self, raw: Any, secret_headers: frozenset[bytes]) -> tuple[tuple[bytes, bytes], ...]:
         """:func:`_stored_headers`, shared with the entries of the same header list seen lately."""
+        return self._counted_headers(raw, secret_headers)[0]
+
+    def _counted_headers(
+        self, raw: Any, secret_headers: frozenset[bytes]
+    ) -> tuple[tuple[tuple[bytes, bytes], ...], int]:
+        """The stored headers (shared with the entries of the same header list seen lately) and their size."""
         try:
             key = (secret_headers, *raw)
-            stored = self._seen.get(key)
+            seen = self._seen.get(key)
         except TypeError:  # [name, value] lists (ASGI allows them): nothing to share
-            return _stored_headers(raw, secret_headers, self.budget)
-        if stored is None:
             stored = _stored_headers(raw, secret_headers, self.budget)
+            return stored, _header_size(stored)
+        if seen is None:
+            stored = _stored_headers(raw, secret_headers, self.budget)
+            seen = (stored, _header_size(stored))
             if sum(len(name) + len(value) + 64 for name, value in raw) <= SEEN_HEADER_BYTES:
                 if len(self._seen) >= SEEN_HEADERS:
                     self._seen.clear()
-                self._seen[key] = stored
-        return stored
+                self._seen[key] = seen
+        return seen
 
     def _store(self, entry: JournalEntry) -> None:
         """Number and keep a compact entry, within the entry and byte budgets (a shared journal sends it)."""
+        self._keep(entry, _size(entry))
+
+    def _keep(self, entry: JournalEntry, size: int) -> None:
+        """``_store`` of an entry whose size (``_size``) is known."""
         budget = self.budget
-        size = _size(entry)
         owner = (entry.vendor, entry.tenant)
         with self._lock:
             entry.sequence = next(self._sequence)
@@ -412,15 +470,26 @@ class Journal:
                 self._sizes[owner] = deque()
                 self._bytes[owner] = 0
             entries.append(entry)
-            self._sizes[owner].append(size)
-            self._bytes[owner] += size
-            self._total += size
+            sizes = self._sizes[owner]
+            sizes.append(size)
+            held = self._bytes[owner] + size
+            total = self._total + size
             if entry.response:
                 self._keep_body(entry)
-            while owner in self._bytes and (
-                len(entries) > self.size or self._bytes[owner] > budget.tenant_bytes
-            ):
-                self._drop_oldest(owner)
+            while len(entries) > self.size or held > budget.tenant_bytes:  # once full: one at a time
+                oldest = entries.popleft()
+                dropped = sizes.popleft()
+                held -= dropped
+                total -= dropped
+                if oldest.response:
+                    self._release_body(oldest)
+                if not entries:
+                    break
+            self._total = total
+            if entries:
+                self._bytes[owner] = held
+            else:
+                del self._entries[owner], self._sizes[owner], self._bytes[owner]
             while self._total > budget.total_bytes:
                 self._drop_oldest(max(self._bytes, key=self._bytes.__getitem__))
 

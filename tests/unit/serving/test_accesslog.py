@@ -15,8 +15,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from mockserver.serving.accesslog import FLUSH_LINES, FLUSH_SECONDS, AccessLog
+from mockserver.serving.accesslog import FLUSH_LINES, FLUSH_SECONDS, AccessLog, _Clock, text_line
 from mockserver.serving.app import create_app
+from mockserver.state.journal import redacted_target
 from tests.conftest import ROOT, data_config, wait_until_serving
 
 BUTTER = {"X-API-Key": "bk_test_butter", "X-Organization-Id": "org_test"}
@@ -118,3 +119,34 @@ def test_serve_logs_each_request_on_its_default_command_line(log_format: str) ->
             "/butter/api/phone-numbers?page_size=2",
         ]
     assert '"GET /butter' not in stderr, "uvicorn's own access log is off"
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/butter/api/phone-numbers", b""),
+        ("/butter/api/phone-numbers", b"page_size=5&cursor=eyJrZXkiOjF9"),
+        ("/butter/api/phone-numbers", b"api_key=bk_secret&page_size=5"),
+        ("/butter/a?b", b"token=t&x=1"),  # an escaped "?" in the path
+        ("/butter/caf\u00e9", b"q=%C3%A9&\xe9=1"),
+    ],
+)
+def test_the_logged_target_is_the_redacted_path_and_query_as_it_always_was(path: str, query: bytes) -> None:
+    line = text_line({"path": path, "query_string": query, "method": "GET"}, 200, 0.001, _Clock())
+    whole = f"{path}?{query.decode('latin-1')}" if query else path
+    assert line.decode("utf-8").split(" ")[3] == redacted_target(whole)
+    assert b"bk_secret" not in line
+    assert b"token=t" not in line
+
+
+def test_the_timestamp_changes_exactly_when_the_second_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _Clock()
+    for now, expected in [
+        (1796659094.999, "2026-12-07T15:58:14Z"),
+        (1796659095.0, "2026-12-07T15:58:15Z"),
+        (1796659095.999, "2026-12-07T15:58:15Z"),
+        (1796659096.0, "2026-12-07T15:58:16Z"),
+        (1796659090.5, "2026-12-07T15:58:10Z"),  # the wall clock set back
+    ]:
+        monkeypatch.setattr("time.time", lambda now=now: now)
+        assert clock.now() == expected

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.state.journal import SEEN_HEADER_BYTES, SEEN_HEADERS, Journal, JournalBudget, _size
+from mockserver.state import journal as journal_module
+from mockserver.state.journal import (
+    CLEAN_QUERIES,
+    CLEAN_QUERY_BYTES,
+    SEEN_HEADER_BYTES,
+    SEEN_HEADERS,
+    Journal,
+    JournalBudget,
+    _size,
+    redacted_query,
+)
 
 SECRET = frozenset({b"x-api-key"})
 
@@ -63,3 +73,31 @@ def test_the_header_lists_remembered_for_sharing_stay_within_their_budget() -> N
     assert len(journal._seen) <= SEEN_HEADERS
     remembered = [pair for key in journal._seen for pair in key[1:]]
     assert (b"x-large", b"x" * SEEN_HEADER_BYTES) not in remembered  # larger than a shared list may be
+
+
+def test_a_query_is_redacted_each_time_and_only_clean_ones_are_remembered() -> None:
+    secret = b"page_size=5&api_key=sk-live-1"
+    for _ in range(3):
+        assert redacted_query(secret) == b"page_size=5&api_key=%5Bredacted%5D"
+        assert redacted_query(b"page_size=5") == b"page_size=5"
+    assert secret not in journal_module._clean_queries
+    for index in range(3 * CLEAN_QUERIES):
+        redacted_query(b"page=%d" % index)
+        assert len(journal_module._clean_queries) <= CLEAN_QUERIES
+    long = b"cursor=" + b"c" * CLEAN_QUERY_BYTES
+    assert redacted_query(long) is long
+    assert long not in journal_module._clean_queries
+
+
+def test_the_counted_size_of_an_entry_is_its_size_with_a_body_drifts_and_no_tenant() -> None:
+    journal = Journal(size=3)
+    request = scope()
+    for tenant in ("default", None):
+        journal.record(
+            "butter", tenant, request, path="/api/phone-numbers", status=201, secret_headers=SECRET,
+            request=b'{"token": "t", "name": "n"}', drifts=("rename_field",),
+        )  # fmt: skip
+    entries = journal.entries()
+    assert [entry.raw_headers == () for entry in entries] == [False, True]
+    assert entries[0].request == b'{"token":"[redacted]","name":"n"}'
+    assert journal.stored_bytes == sum(_size(entry) for entry in entries)
