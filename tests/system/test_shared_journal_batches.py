@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import redis as redis_py
 
+from mockserver.state.backends import redis_journal
+from mockserver.state.backends.base import StateUnavailable
 from mockserver.state.backends.redis_connection import RedisConnection, text
 from mockserver.state.backends.redis_journal import SharedJournal
 from mockserver.state.journal import JournalBudget
@@ -168,3 +170,22 @@ def test_over_the_bodies_budget_the_oldest_body_is_let_go_and_its_entry_kept(
     ]
     assert int(raw.get("vendor-emulator:journal:bodies-total") or 0) == 20
     assert raw.lrange("vendor-emulator:journal:bodies-order", 0, -1) == [b"2", b"3"]
+
+
+def test_a_batch_redis_refused_waits_again_and_over_the_bound_the_oldest_entries_go(
+    open_journal: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_journal, "PENDING_JOURNAL_MAX", 5)
+    journal = open_journal()
+    for n in range(5):
+        record(journal, "butter", "t1", n)
+
+    def refused(**_: object) -> None:  # two more requests are answered while the call fails
+        record(journal, "butter", "t1", 5)
+        record(journal, "butter", "t1", 6)
+        raise redis_py.ConnectionError("gone")
+
+    monkeypatch.setattr(journal, "_journal_script", refused)
+    with pytest.raises(StateUnavailable):
+        journal.flush()
+    assert [entry.param("n") for entry in journal._pending] == ["2", "3", "4", "5", "6"]

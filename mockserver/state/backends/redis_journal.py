@@ -316,7 +316,10 @@ class SharedJournal(Journal):
             try:
                 self._journal_script(keys=self._budget_keys(sequence=True), args=arguments)
             except RedisError as error:
-                self._pending.extendleft(reversed(batch))
+                # Back in front of what came meanwhile; over the bound the oldest go, as when appended
+                # (a full deque's extendleft would drop the newest instead).
+                room = max(0, (self._pending.maxlen or len(batch)) - len(self._pending))
+                self._pending.extendleft(reversed(batch[max(0, len(batch) - room) :]))
                 raise self.link.unavailable(error) from None
 
     def _budget_keys(self, *, sequence: bool) -> list[str]:
