@@ -292,9 +292,10 @@ class SharedJournal(Journal):
         self._wake.set()
 
     def run(self) -> None:
-        """The writer thread: a batch every BATCH_SECONDS at most (a journal read flushes at once)."""
+        """The writer thread: a batch every BATCH_SECONDS at most (a journal read flushes at once). It
+        sleeps until a request comes (``close`` wakes it too); entries Redis refused are retried."""
         while not self.link.stopping.is_set():
-            self._wake.wait(timeout=0.5)
+            self._wake.wait(timeout=0.5 if self._pending else None)
             self.link.stopping.wait(BATCH_SECONDS)  # let a batch form: one script call for many requests
             self._wake.clear()
             with contextlib.suppress(StateUnavailable):
