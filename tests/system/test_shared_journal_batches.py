@@ -38,8 +38,15 @@ def raw(store: Redis) -> Iterator[redis_py.Redis]:
     client.close()
 
 
+@pytest.fixture(params=["runs", "one-entry-runs"])
+def run_bytes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test with the batch in runs of a key as long as they come, and cut after every entry."""
+    if request.param == "one-entry-runs":
+        monkeypatch.setattr(redis_journal, "RUN_BYTES", 1)
+
+
 @pytest.fixture
-def open_journal(store: Redis) -> Iterator[Opener]:
+def open_journal(store: Redis, run_bytes: None) -> Iterator[Opener]:
     links: list[RedisConnection] = []
 
     def make(size: int = 1000, budget: JournalBudget | None = None) -> SharedJournal:

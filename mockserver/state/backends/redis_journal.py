@@ -19,6 +19,7 @@ from mockserver.state.journal import WATCH_SECONDS, Journal, JournalBudget, Jour
 
 PENDING_JOURNAL_MAX = 10_000  # entries waiting for Redis (while it is away); the oldest are dropped
 BATCH_SECONDS = 0.05
+RUN_BYTES = 1024 * 1024  # a longer run of one key goes as several (Redis takes 512 MB per argument)
 
 # KEYS: sequence, set of journal keys, hash of bytes per key, total bytes, hash of response bodies (by
 # sequence), list of sequences with a body (oldest first), bytes of bodies in all. ARGV: entries per key,
@@ -218,7 +219,7 @@ def _batch_arguments(batch: list[JournalEntry], key: Callable[[str, str | None],
     owner: tuple[str, str | None] | None = None
     run = bytearray()
     for index, entry in enumerate(batch, start=1):
-        if (entry.vendor, entry.tenant) != owner:
+        if (entry.vendor, entry.tenant) != owner or len(run) > RUN_BYTES:
             if owner is not None:
                 runs += [key(*owner), bytes(run)]
                 run.clear()
