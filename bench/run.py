@@ -158,6 +158,7 @@ def wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -> di
     if errors:
         raise RuntimeError(f"{url}: {errors.group(1)} non-2xx responses")
     return {
+        "requests": float(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
         "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),  # type: ignore[union-attr]
         "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),  # type: ignore[union-attr]
@@ -179,8 +180,26 @@ def rss_mb(pid: int) -> float:
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and all its descendants so far (every thread)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        total += sum(cpu_seconds(int(child)) for child in children)
+    return total
+
+
+@dataclass
+class Store:
+    """A redis-server started for a scenario: its URL, and its pid (its CPU time is counted with --cpu)."""
+
+    url: str
+    pid: int
+
+
 @contextmanager
-def redis_server() -> Iterator[str]:
+def redis_server() -> Iterator[Store]:
     """A throw-away redis-server on loopback (no persistence), pinned with the load generator."""
     binary = shutil.which("redis-server")
     if binary is None:
@@ -196,7 +215,7 @@ def redis_server() -> Iterator[str]:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 break
             time.sleep(0.02)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield Store(f"redis://127.0.0.1:{port}/0", process.pid)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -204,13 +223,14 @@ def redis_server() -> Iterator[str]:
 
 def run_scenario(scenario: Scenario, load: Load) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
-        state = scenario.state
+        state, store = scenario.state, None
         if state == "redis":
-            state = stack.enter_context(redis_server())
-        return _run_scenario(scenario, load, state)
+            store = stack.enter_context(redis_server())
+            state = store.url
+        return _run_scenario(scenario, load, state, store)
 
 
-def _run_scenario(scenario: Scenario, load: Load, state: str | None) -> dict[str, Any]:
+def _run_scenario(scenario: Scenario, load: Load, state: str | None, store: Store | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch)
         fixtures = write_fixtures(directory, scenario)
@@ -250,7 +270,8 @@ def _run_scenario(scenario: Scenario, load: Load, state: str | None) -> dict[str
             with server(reference_command, reference_env):
                 ref_url = url.replace(f":{port}/", f":{ref_port}/")
                 first_200(ref_url, scenario.headers, time.perf_counter())
-                results = _rounds(url, ref_url, scenario.headers, load)
+                watched = [emulator.pid, *([store.pid] if store else [])]
+                results = _rounds(url, ref_url, scenario.headers, load, watched)
             memory = rss_mb(emulator.pid)
     return {
         "scenario": scenario.name,
@@ -273,13 +294,24 @@ class Load:
     connections: int
 
 
-def _rounds(url: str, ref_url: str, headers: dict[str, str], load: Load) -> dict[str, float]:
+def _rounds(
+    url: str, ref_url: str, headers: dict[str, str], load: Load, watched: list[int]
+) -> dict[str, float]:
+    """``watched``: the emulator's process (and a Redis started for it), whose CPU time per request
+    (all its processes and threads) is measured during the emulator's runs: a figure that other work on
+    a shared machine moves much less than requests per second."""
     mine: list[dict[str, float]] = []
     ratios: list[float] = []
     references: list[float] = []
+    cpu: list[float] = []
     for index in range(load.rounds):
         order = [("ref", ref_url), ("emu", url)] if index % 2 == 0 else [("emu", url), ("ref", ref_url)]
-        measured = {name: wrk(target, headers, load.seconds, load.connections) for name, target in order}
+        measured = {}
+        for name, target in order:
+            before = sum(map(cpu_seconds, watched)) if name == "emu" else 0.0
+            measured[name] = wrk(target, headers, load.seconds, load.connections)
+            if name == "emu":
+                cpu.append((sum(map(cpu_seconds, watched)) - before) / measured[name]["requests"] * 1e6)
         mine.append(measured["emu"])
         references.append(measured["ref"]["rps"])
         ratios.append(measured["emu"]["rps"] / measured["ref"]["rps"])
@@ -289,6 +321,7 @@ def _rounds(url: str, ref_url: str, headers: dict[str, str], load: Load) -> dict
         "ratio": statistics.median(ratios),
         "p50_ms": statistics.median(m["p50"] for m in mine),
         "p99_ms": statistics.median(m["p99"] for m in mine),
+        "cpu_us": min(cpu),
     }
 
 
@@ -305,17 +338,21 @@ def _width(spec: str) -> str:
     return spec.split(".", maxsplit=1)[0]
 
 
-def table(results: list[dict[str, Any]]) -> str:
-    """The results as a fixed-width table."""
-    header = "".join(f"{title:{_width(spec)}}" for title, spec, _ in COLUMNS)
+CPU_COLUMN = ("CPU µs/req", ">11.1f", "cpu_us")
+
+
+def table(results: list[dict[str, Any]], *, cpu: bool = False) -> str:
+    """The results as a fixed-width table (with ``cpu``, the server's CPU time per request too)."""
+    columns = (*COLUMNS, CPU_COLUMN) if cpu else COLUMNS
+    header = "".join(f"{title:{_width(spec)}}" for title, spec, _ in columns)
     rows = [
-        "".join(f"{r[key] if isinstance(r[key], float) else str(r[key]):{spec}}" for _, spec, key in COLUMNS)
+        "".join(f"{r[key] if isinstance(r[key], float) else str(r[key]):{spec}}" for _, spec, key in columns)
         for r in results
     ]
     return "\n".join([header, "-" * len(header), *rows])
 
 
-def summary(by_name: dict[str, dict[str, Any]]) -> list[str]:
+def summary(by_name: dict[str, dict[str, Any]], *, cpu: bool = False) -> list[str]:
     """The comparisons the targets are stated in, for the scenarios that ran."""
     lines = []
     scale, realistic = by_name.get("scale"), by_name.get("realistic")
@@ -331,6 +368,11 @@ def summary(by_name: dict[str, dict[str, Any]]) -> list[str]:
         lines.append(
             f"workers2-redis / workers2-memory (Redis vs in-memory state): {shared['rps'] / local['rps']:.2f}"
         )
+        if cpu:
+            lines.append(
+                "workers2-memory / workers2-redis CPU per request (Redis's included; what the ratio would be"
+                f" with a core to spare): {local['cpu_us'] / shared['cpu_us']:.2f}"
+            )
     if any(name.startswith("workers") for name in by_name):
         lines.append(
             f"--workers figures are indicative: {os.cpu_count()} cores for 2 workers, wrk and Redis; "
@@ -346,6 +388,11 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--scenario", action="append", choices=[s.name for s in SCENARIOS])
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument(
+        "--cpu", action="store_true",
+        help="also show the CPU time per request of the emulator's processes (and of the scenario's Redis): "
+        "the least of the rounds",
+    )  # fmt: skip
     arguments = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -353,9 +400,9 @@ def main() -> int:
     chosen = [s for s in SCENARIOS if not arguments.scenario or s.name in arguments.scenario]
     load = Load(arguments.rounds, arguments.seconds, arguments.connections)
     results = [run_scenario(s, load) for s in chosen]
-    print(table(results))
+    print(table(results, cpu=arguments.cpu))
     print()
-    for line in summary({r["scenario"]: r for r in results}):
+    for line in summary({r["scenario"]: r for r in results}, cpu=arguments.cpu):
         print(line)
     if arguments.json:
         arguments.json.write_text(json.dumps(results, indent=2) + "\n")
