@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from mockserver.data.dataset import Dataset, SortKey
 from mockserver.declarations.model import DatasetSpec
 from mockserver.documents.reading import read_json
 from mockserver.documents.schemas import SchemaStore, describe
@@ -47,13 +48,6 @@ def checked_records(
         yield record
 
 
-def _consumed(records: list[Any]) -> Iterator[Any]:
-    """The items of ``records``, each dropped from the list once handed out (peak memory stays low)."""
-    for index, record in enumerate(records):
-        records[index] = None
-        yield record
-
-
 def fixture_bytes(path: Path) -> bytes:
     """A fixture file's bytes (a missing file is a DeclarationError naming it)."""
     try:
@@ -73,17 +67,29 @@ def read_fixture(path: Path, raw: bytes | None = None) -> Any:
         raise DeclarationError(path, f"not portable JSON: {error}") from None
 
 
-def iter_fixture(
-    store: SchemaStore, path: Path, dataset: DatasetSpec, raw: bytes | None = None
-) -> Iterator[Mapping[str, Any]]:
-    """Read a fixture file (``{"records": [...]}``, or its bytes ``raw`` when already read) and yield its
-    records as they are checked."""
+def fixture_records(path: Path, raw: bytes | None = None) -> list[Any]:
+    """The records of a fixture file, ``{"records": [...]}`` (or of its bytes ``raw``, read already), as
+    parsed: not checked yet."""
     document = read_fixture(path, raw)
     del raw
     if not isinstance(document, dict) or not isinstance(document.get("records"), list):
         raise DeclarationError(path, 'a fixture file is an object with a "records" array')
     records: list[Any] = document.pop("records")
+    return records
+
+
+def load_fixture(
+    store: SchemaStore,
+    path: Path,
+    dataset: DatasetSpec,
+    records: list[Any],
+    orderings: Iterable[tuple[SortKey, ...]] = (),
+) -> Dataset:
+    """The dataset of a fixture file's parsed ``records`` (which it takes over), once every record is
+    checked; the first bad one is refused with a DeclarationError naming the file, the record and the rule."""
     try:
-        yield from checked_records(store, dataset, _consumed(records))
+        for _ in checked_records(store, dataset, records):
+            pass
     except InvalidRecord as error:
         raise DeclarationError(path, str(error)) from None
+    return Dataset.loaded(records, dataset.key, orderings)

@@ -42,6 +42,17 @@ def test_a_dataset_reads_its_records_back_as_fresh_copies() -> None:
         Dataset([*RECORDS, RECORDS[0]], "id")
 
 
+def test_a_loaded_dataset_is_the_dataset_of_its_records() -> None:
+    by_fee = (("fee", "desc"), ("id", "asc"))
+    parsed = orjson.loads(orjson.dumps(RECORDS))
+    loaded = Dataset.loaded(parsed, "id", [by_fee])
+    built = Dataset(RECORDS, "id", [by_fee])
+    assert list(loaded.blobs) == list(built.blobs)
+    assert loaded.positions == built.positions
+    assert loaded.built_ordering(by_fee) == built.built_ordering(by_fee) == built.ordering(by_fee)
+    assert parsed == [None] * len(RECORDS), "each record is dropped once serialised"
+
+
 SCRIPT = """
 import json, sys, time
 sys.path.insert(0, sys.argv[2])
