@@ -111,6 +111,16 @@ def _from_order(keys: tuple[SortKey, ...], order: Sequence[int]) -> Ordering:
     return Ordering(keys, tuple(order), tuple(rank))
 
 
+def _column(records: list[Any], field: str) -> list[Any]:
+    """:func:`field_value` of each record (a plain name read from parsed objects directly)."""
+    if "." not in field:
+        try:
+            return [record.get(field) for record in records]
+        except AttributeError:  # a record that is not an object
+            pass
+    return [field_value(record, field) for record in records]
+
+
 def _copied(values: list[Any]) -> list[Any]:
     """Equal values in new objects (JSON values, as parsed: an orjson round trip)."""
     try:
@@ -262,7 +272,7 @@ class Dataset:
         eager = list(dict.fromkeys(orderings))
         fields = list(dict.fromkeys(field for keys in eager for field, _ in keys))
         keys_column = _copied([record[key] for record in records])
-        columns = [_copied([field_value(record, field) for record in records]) for field in fields]
+        columns = [_copied(_column(records, field)) for field in fields]
         blobs = Blobs(orjson.dumps(record) for record in _taken(records))
         dataset = cls.__new__(cls)
         dataset._start(blobs, key, keys_column)
