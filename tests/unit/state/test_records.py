@@ -3,6 +3,7 @@ same error for the same record."""
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 
 from mockserver.declarations.loading import load_vendor
 from mockserver.documents.schemas import SchemaStore
-from mockserver.state.records import InvalidRecord, check_all, checked_records
+from mockserver.state.records import InvalidRecord, check_all, checked_records, collector_paused
 from tests.conftest import ROOT
 
 STORE = SchemaStore(ROOT / "schemas")
@@ -74,3 +75,18 @@ def test_good_records_pass_and_a_bad_one_is_named() -> None:
         in_bulk(records)
         == f"InvalidRecord: record 3: duplicate or unusable phone_number_id {records[1]['phone_number_id']!r}"
     )
+
+
+def test_the_collector_is_paused_only_while_a_fixture_loads() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled(), "turned back on, also after an error"
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled(), "left off when it was off"
+    finally:
+        gc.enable()
