@@ -79,9 +79,16 @@ def test_good_records_pass_and_a_bad_one_is_named() -> None:
 
 def test_the_collector_is_paused_only_while_a_fixture_loads() -> None:
     assert gc.isenabled()
-    with pytest.raises(RuntimeError), collector_paused():
-        assert not gc.isenabled()
-        raise RuntimeError
+    seen = []
+
+    def failing_load() -> None:
+        with collector_paused():
+            seen.append(gc.isenabled())
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        failing_load()
+    assert seen == [False]
     assert gc.isenabled(), "turned back on, also after an error"
     gc.disable()
     try:
