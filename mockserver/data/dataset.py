@@ -93,15 +93,40 @@ def _columns(records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> lis
     return list(zip(*rows, strict=True)) if rows else [[] for _ in fields]
 
 
+NUMBERS = frozenset({int, float, bool})
+
+
 def _ordering(keys: tuple[SortKey, ...], columns: Sequence[Sequence[Any]]) -> Ordering:
     """The records sorted by ``keys`` from the column of each key (stable, each key in its direction)."""
     order = list(range(len(columns[0]) if columns else 0))
-    for column, (_, direction) in reversed(list(zip(columns, keys, strict=True))):
-        values = column
-        if any(value is None for value in column):  # None sorts first: compare (present, value)
-            values = [_sort_value(value) for value in column]
+    sortable, simple = [], bool(columns)
+    for column in columns:
+        types = set(map(type, column))
+        if type(None) in types:  # None sorts first: compare (present, value)
+            types.discard(type(None))
+            column = [_sort_value(value) for value in column]  # noqa: PLW2901
+        sortable.append(column)
+        simple = simple and (types <= {str} or types <= NUMBERS)
+    if simple:  # only strings or only numbers in each column: equal values are ==, no TypeError possible
+        return _from_order(keys, _refined(order, sortable, [direction for _, direction in keys]))
+    for values, (_, direction) in reversed(list(zip(sortable, keys, strict=True))):
         order.sort(key=values.__getitem__, reverse=direction == "desc")
     return _from_order(keys, order)
+
+
+def _refined(order: list[int], columns: Sequence[Sequence[Any]], directions: Sequence[str]) -> list[int]:
+    """``order`` sorted by the first column, each run of equal values then by the next column, and so on:
+    the same order as one stable sort per key, last key first, but with one sort over all the records
+    (the later ones sort only runs of equal values, often of one record)."""
+    column = columns[0]
+    ordered = sorted(order, key=column.__getitem__, reverse=directions[0] == "desc")
+    if len(columns) == 1:
+        return ordered
+    refined: list[int] = []
+    for _, run in itertools.groupby(ordered, key=column.__getitem__):
+        positions = list(run)
+        refined.extend(_refined(positions, columns[1:], directions[1:]) if len(positions) > 1 else positions)
+    return refined
 
 
 def _from_order(keys: tuple[SortKey, ...], order: Sequence[int]) -> Ordering:
