@@ -146,6 +146,13 @@ def _column(records: list[Any], field: str) -> list[Any]:
     return [field_value(record, field) for record in records]
 
 
+def _permutation(order: Sequence[Any], size: int) -> bool:
+    """Whether ``order`` holds each of ``0 .. size - 1`` once (in linear time)."""
+    if len(order) != size or not set(map(type, order)) <= {int}:
+        return False
+    return not order or (min(order) == 0 and max(order) == size - 1 and len(set(order)) == size)
+
+
 def _copied(values: list[Any]) -> list[Any]:
     """Equal values in new objects (JSON values, as parsed: an orjson round trip)."""
     try:
@@ -184,7 +191,8 @@ class Blobs(Sequence[bytes]):
     def packed(cls, buffer: bytes, ends: array[int]) -> Blobs:
         """Blobs from their packed form (:attr:`buffer` and :attr:`ends`, as a prepared file keeps them)."""
         last = ends[-1] if ends else 0
-        if last != len(buffer) or any(a > b for a, b in itertools.pairwise(ends)):
+        offsets = ends.tolist()
+        if last != len(buffer) or offsets != sorted(offsets):  # not decreasing (sorted: linear when so)
             raise ValueError("the end offsets do not fit the buffer")
         blobs = cls.__new__(cls)
         blobs._buffer = buffer
@@ -326,7 +334,7 @@ class Dataset:
         dataset = cls.__new__(cls)
         dataset._start(blobs, key, keys)
         for sort_keys, order in (orderings or {}).items():
-            if sorted(order) != list(range(len(blobs))):
+            if not _permutation(order, len(blobs)):
                 raise ValueError(f"the order for {sort_keys} is not a permutation of the records")
             dataset._orderings[sort_keys] = _from_order(sort_keys, order)
         return dataset
@@ -338,7 +346,7 @@ class Dataset:
         self.key = key
         if len(keys) != len(blobs):
             raise ValueError(f"{len(keys)} keys for {len(blobs)} records")
-        self.positions: dict[Any, int] = {value: index for index, value in enumerate(keys)}
+        self.positions: dict[Any, int] = dict(zip(keys, range(len(keys)), strict=True))
         if len(self.positions) != len(blobs):
             raise ValueError(f"duplicate values of the key field {key!r}")
         self.everything = frozenset(range(len(blobs)))
