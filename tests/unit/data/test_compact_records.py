@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from mockserver.data.dataset import Blobs, Dataset
+from mockserver.data.dataset import Blobs, Dataset, SortKey
 from tests.conftest import ROOT
 
 RECORDS = [
@@ -43,7 +43,7 @@ def test_a_dataset_reads_its_records_back_as_fresh_copies() -> None:
 
 
 def test_a_loaded_dataset_is_the_dataset_of_its_records() -> None:
-    by_fee = (("fee", "desc"), ("id", "asc"))
+    by_fee: tuple[SortKey, ...] = (("fee", "desc"), ("id", "asc"))
     parsed = orjson.loads(orjson.dumps(RECORDS))
     loaded = Dataset.loaded(parsed, "id", [by_fee])
     built = Dataset(RECORDS, "id", [by_fee])
