@@ -14,14 +14,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mockserver.authoring.drift_reference import catalogue, text
 from mockserver.cli.arguments import EXIT_USAGE, build_parser
-from mockserver.cli.authoring import check, new_vendor, write_fixtures, write_schemathesis_config
 from mockserver.cli.serve import serve
 from mockserver.data.recipes import RecipeError
 from mockserver.declarations.loading import discover_vendors
 from mockserver.drifts import DriftError
-from mockserver.drifts.replay import replay_reports
 from mockserver.engine.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR
 from mockserver.errors import EmulatorError
 from mockserver.installation import check_installation, program_name
@@ -37,6 +34,8 @@ def list_drifts(arguments: argparse.Namespace) -> int:
         return EXIT_USAGE
     if arguments.from_report:
         return _replay(arguments, schemas)
+    from mockserver.authoring.drift_reference import catalogue, text  # noqa: PLC0415 - not needed to serve
+
     entries = catalogue(schemas, arguments.vendor)
     print(
         json.dumps(entries, indent=2) if arguments.json else text(entries), end="\n" if arguments.json else ""
@@ -46,6 +45,8 @@ def list_drifts(arguments: argparse.Namespace) -> int:
 
 def _replay(arguments: argparse.Namespace, schemas: Path) -> int:
     """``drifts --from REPORT``: what ``serve --drift-from REPORT`` would serve, and what it cannot."""
+    from mockserver.drifts.replay import replay_reports  # noqa: PLC0415 - not needed to serve
+
     try:
         found = replay_reports(arguments.from_report, schemas)
     except DriftError as error:
@@ -56,6 +57,36 @@ def _replay(arguments: argparse.Namespace, schemas: Path) -> int:
         found.unexpressed = [item for item in found.unexpressed if item.finding.vendor == arguments.vendor]
     print(json.dumps(found.as_dict(), indent=2) if arguments.json else "\n".join(found.lines()))
     return 0
+
+
+# The authoring commands are imported when they run: serving (the common command, and the one whose
+# start-up is timed) does not pay for them.
+def check(arguments: argparse.Namespace) -> int:
+    """``check``: lint every declaration and fixture (mockserver.cli.authoring)."""
+    from mockserver.cli.authoring import check as command  # noqa: PLC0415
+
+    return command(arguments)
+
+
+def write_schemathesis_config(arguments: argparse.Namespace) -> int:
+    """``schemathesis-config``: write schemathesis.toml and its hooks (mockserver.cli.authoring)."""
+    from mockserver.cli.authoring import write_schemathesis_config as command  # noqa: PLC0415
+
+    return command(arguments)
+
+
+def write_fixtures(arguments: argparse.Namespace) -> int:
+    """``fixtures``: generate every fixture from its recipe (mockserver.cli.authoring)."""
+    from mockserver.cli.authoring import write_fixtures as command  # noqa: PLC0415
+
+    return command(arguments)
+
+
+def new_vendor(arguments: argparse.Namespace) -> int:
+    """``new``: scaffold a vendor (mockserver.cli.authoring)."""
+    from mockserver.cli.authoring import new_vendor as command  # noqa: PLC0415
+
+    return command(arguments)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

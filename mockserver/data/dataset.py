@@ -93,15 +93,40 @@ def _columns(records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> lis
     return list(zip(*rows, strict=True)) if rows else [[] for _ in fields]
 
 
+NUMBERS = frozenset({int, float, bool})
+
+
 def _ordering(keys: tuple[SortKey, ...], columns: Sequence[Sequence[Any]]) -> Ordering:
     """The records sorted by ``keys`` from the column of each key (stable, each key in its direction)."""
     order = list(range(len(columns[0]) if columns else 0))
-    for column, (_, direction) in reversed(list(zip(columns, keys, strict=True))):
-        values = column
-        if any(value is None for value in column):  # None sorts first: compare (present, value)
-            values = [_sort_value(value) for value in column]
+    sortable, simple = [], bool(columns)
+    for column in columns:
+        types = set(map(type, column))
+        if type(None) in types:  # None sorts first: compare (present, value)
+            types.discard(type(None))
+            column = [_sort_value(value) for value in column]  # noqa: PLW2901
+        sortable.append(column)
+        simple = simple and (types <= {str} or types <= NUMBERS)
+    if simple:  # only strings or only numbers in each column: equal values are ==, no TypeError possible
+        return _from_order(keys, _refined(order, sortable, [direction for _, direction in keys]))
+    for values, (_, direction) in reversed(list(zip(sortable, keys, strict=True))):
         order.sort(key=values.__getitem__, reverse=direction == "desc")
     return _from_order(keys, order)
+
+
+def _refined(order: list[int], columns: Sequence[Sequence[Any]], directions: Sequence[str]) -> list[int]:
+    """``order`` sorted by the first column, each run of equal values then by the next column, and so on:
+    the same order as one stable sort per key, last key first, but with one sort over all the records
+    (the later ones sort only runs of equal values, often of one record)."""
+    column = columns[0]
+    ordered = sorted(order, key=column.__getitem__, reverse=directions[0] == "desc")
+    if len(columns) == 1:
+        return ordered
+    refined: list[int] = []
+    for _, run in itertools.groupby(ordered, key=column.__getitem__):
+        positions = list(run)
+        refined.extend(_refined(positions, columns[1:], directions[1:]) if len(positions) > 1 else positions)
+    return refined
 
 
 def _from_order(keys: tuple[SortKey, ...], order: Sequence[int]) -> Ordering:
@@ -109,6 +134,39 @@ def _from_order(keys: tuple[SortKey, ...], order: Sequence[int]) -> Ordering:
     for place, position in enumerate(order):
         rank[position] = place
     return Ordering(keys, tuple(order), tuple(rank))
+
+
+def _column(records: list[Any], field: str) -> list[Any]:
+    """:func:`field_value` of each record (a plain name read from parsed objects directly)."""
+    if "." not in field:
+        try:
+            return [record.get(field) for record in records]
+        except AttributeError:  # a record that is not an object
+            pass
+    return [field_value(record, field) for record in records]
+
+
+def _permutation(order: Sequence[Any], size: int) -> bool:
+    """Whether ``order`` holds each of ``0 .. size - 1`` once (in linear time)."""
+    if len(order) != size or not set(map(type, order)) <= {int}:
+        return False
+    return not order or (min(order) == 0 and max(order) == size - 1 and len(set(order)) == size)
+
+
+def _copied(values: list[Any]) -> list[Any]:
+    """Equal values in new objects (JSON values, as parsed: an orjson round trip)."""
+    try:
+        copies: list[Any] = orjson.loads(orjson.dumps(values))
+    except TypeError:  # not JSON after all (orjson.JSONEncodeError): the values as they are
+        return values
+    return copies
+
+
+def _taken(items: list[Any]) -> Iterator[Any]:
+    """The items of ``items``, each dropped from the list once handed out (peak memory stays low)."""
+    for index, item in enumerate(items):
+        items[index] = None
+        yield item
 
 
 class Blobs(Sequence[bytes]):
@@ -133,7 +191,8 @@ class Blobs(Sequence[bytes]):
     def packed(cls, buffer: bytes, ends: array[int]) -> Blobs:
         """Blobs from their packed form (:attr:`buffer` and :attr:`ends`, as a prepared file keeps them)."""
         last = ends[-1] if ends else 0
-        if last != len(buffer) or any(a > b for a, b in itertools.pairwise(ends)):
+        offsets = ends.tolist()
+        if last != len(buffer) or offsets != sorted(offsets):  # not decreasing (sorted: linear when so)
             raise ValueError("the end offsets do not fit the buffer")
         blobs = cls.__new__(cls)
         blobs._buffer = buffer
@@ -231,7 +290,31 @@ class Dataset:
         keys_column, *columns = zip(*rows, strict=True) if rows else [[] for _ in range(len(fields) + 1)]
         del rows
         self._start(blobs, key, keys_column)
-        by_field = dict(zip(fields, columns, strict=True))
+        self._build(eager, dict(zip(fields, columns, strict=True)))
+
+    @classmethod
+    def loaded(cls, records: list[Any], key: str, orderings: Iterable[tuple[SortKey, ...]] = ()) -> Dataset:
+        """A dataset from freshly parsed records, checked already, which it takes over: ``records`` is
+        emptied as they are serialised. The ``orderings`` named are built now.
+
+        What loading a fixture file does, in fewer passes than ``Dataset(records, ...)``: the keys and the
+        fields the orderings sort by are taken from the parsed records, not decoded again from the bytes.
+        They are copies (an orjson round trip per column), made while every parsed record is still alive:
+        so they are allocated after the parsed records, not among them while those are freed (which would
+        keep the freed records' memory pages)."""
+        eager = list(dict.fromkeys(orderings))
+        fields = list(dict.fromkeys(field for keys in eager for field, _ in keys))
+        keys_column = _copied([record[key] for record in records])
+        columns = [_copied(_column(records, field)) for field in fields]
+        blobs = Blobs(orjson.dumps(record) for record in _taken(records))
+        dataset = cls.__new__(cls)
+        dataset._start(blobs, key, keys_column)
+        del keys_column
+        dataset._build(eager, dict(zip(fields, columns, strict=True)))
+        return dataset
+
+    def _build(self, eager: Sequence[tuple[SortKey, ...]], by_field: Mapping[str, Sequence[Any]]) -> None:
+        """The orderings ``eager``, from the column of each field they sort by."""
         for keys in eager:
             try:
                 self._orderings[keys] = _ordering(keys, [by_field[field] for field, _ in keys])
@@ -251,7 +334,7 @@ class Dataset:
         dataset = cls.__new__(cls)
         dataset._start(blobs, key, keys)
         for sort_keys, order in (orderings or {}).items():
-            if sorted(order) != list(range(len(blobs))):
+            if not _permutation(order, len(blobs)):
                 raise ValueError(f"the order for {sort_keys} is not a permutation of the records")
             dataset._orderings[sort_keys] = _from_order(sort_keys, order)
         return dataset
@@ -263,7 +346,7 @@ class Dataset:
         self.key = key
         if len(keys) != len(blobs):
             raise ValueError(f"{len(keys)} keys for {len(blobs)} records")
-        self.positions: dict[Any, int] = {value: index for index, value in enumerate(keys)}
+        self.positions: dict[Any, int] = dict(zip(keys, range(len(keys)), strict=True))
         if len(self.positions) != len(blobs):
             raise ValueError(f"duplicate values of the key field {key!r}")
         self.everything = frozenset(range(len(blobs)))

@@ -5,6 +5,13 @@ reads them from disk resolves the references; here every file is registered unde
 URI. *Lenient* validation is the schema as written (``format`` is an annotation). *Strict*
 validation closes every object that lists its ``properties`` and asserts ``format`` (``date-time``,
 ``uuid`` and ``e164``): it is what the emulator's own output and fixtures are held to.
+
+Bulk checks (:meth:`SchemaStore.fast_check`) run jsonschema-rs on a *narrowed* copy of the strict
+schemas first, with no Python callback in it: the three formats become regular expressions that accept
+only values the Python checks accept, and ``unevaluatedProperties: false`` becomes
+``additionalProperties: false`` where the two mean the same. A value the narrowed copy refuses is
+checked again by the strict schemas with the Python format checks, whose verdict stands; so the verdict
+is the strict one, and the common case costs no call into Python (see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
@@ -57,16 +64,41 @@ def is_uuid(value: object) -> bool:
         return True
     if UUID.match(value) is None:
         return False
-    uuid.UUID(value)
+    try:
+        uuid.UUID(value)  # refuses what the pattern lets through: a trailing newline
+    except ValueError:
+        return False
     return True
+
+
+FORMAT_CHECKS: dict[str, Callable[[object], bool]] = {
+    "e164": is_e164,
+    "date-time": is_rfc3339,
+    "uuid": is_uuid,
+}
+
+# Patterns (ECMA 262, as jsonschema-rs reads them: ``$`` is the end of the string, ASCII digits only) that
+# accept a subset of what each Python check above accepts, and every value the fixtures hold: ``T`` and
+# ``Z`` in capitals, a real calendar date from year 1, no leap second, offsets within +-23:59.
+_YEAR = "(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_DATE = (
+    f"(?:{_YEAR}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
+    f"|(?:0[13578]|1[02])-31)|{_LEAP_YEAR}-02-29)"
+)
+NARROW_PATTERNS = {
+    "e164": r"^\+[1-9][0-9]{6,14}$",
+    "date-time": f"^{_DATE}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]+)?"
+    "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$",
+    "uuid": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+}
 
 
 def strict_format_checker() -> FormatChecker:
     """A format checker for the formats our schemas use, with no optional dependency behind it."""
     checker = FormatChecker(formats=())
-    checker.checks("e164")(is_e164)
-    checker.checks("date-time")(is_rfc3339)
-    checker.checks("uuid")(is_uuid)
+    for name, check in FORMAT_CHECKS.items():
+        checker.checks(name)(check)
     return checker
 
 
@@ -106,6 +138,110 @@ def close_objects(schema: Any, closing: bool = True) -> Any:
     if closing and "properties" in closed and not open_ended:
         closed["unevaluatedProperties"] = False
     return closed
+
+
+# Where subschemas sit, by keyword (what a walk over a schema follows; anything else is a value or unknown).
+SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+SCHEMA_SINGLES = (
+    "items", "additionalItems", "additionalProperties", "unevaluatedProperties", "unevaluatedItems",
+    "contains", "propertyNames", "not", "if", "then", "else",
+)  # fmt: skip
+SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+# A narrower subschema under these can make the whole schema accept more (``not``, a failing ``if``, ``oneOf``
+# matching one branch fewer, ``maxContains``): no narrowed format may be reached through them.
+WIDENING = frozenset({"not", "if", "oneOf", "contains"})
+UNSUPPORTED = ("$id", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor")
+# What, besides ``properties``, makes a schema evaluate properties (or may: a reference).
+OTHER_PROPERTY_KEYWORDS = (
+    "$ref",
+    *UNSUPPORTED,
+    "patternProperties",
+    "additionalProperties",
+    "unevaluatedProperties",
+)
+
+
+def _subschemas(node: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """The subschemas of a schema object, each with the keyword it sits under."""
+    for key in SCHEMA_MAPS:
+        if isinstance(node.get(key), dict):
+            yield from ((key, sub) for sub in node[key].values())
+    for key in SCHEMA_SINGLES:
+        if key in node:
+            yield key, node[key]
+    for key in SCHEMA_LISTS:
+        if isinstance(node.get(key), list):
+            yield from ((key, sub) for sub in node[key])
+
+
+def _in_place(node: dict[str, Any]) -> Iterator[Any]:
+    """The subschemas of ``node`` that apply to the same instance (their evaluated properties count)."""
+    for key in ("allOf", "anyOf", "oneOf"):
+        if key in node:
+            yield from node[key] if isinstance(node[key], list) else [None]
+    for key in ("not", "if", "then", "else"):
+        if key in node:
+            yield node[key]
+    if "dependentSchemas" in node:
+        yield from node["dependentSchemas"].values() if isinstance(node["dependentSchemas"], dict) else [None]
+
+
+def _only_own_properties(node: dict[str, Any], names: Mapping[str, Any]) -> bool:
+    """Whether no in-place subschema of ``node`` evaluates a property outside ``names``."""
+    for branch in _in_place(node):
+        if isinstance(branch, bool):
+            continue
+        if not isinstance(branch, dict) or any(word in branch for word in OTHER_PROPERTY_KEYWORDS):
+            return False
+        listed = branch.get("properties", {})
+        if not isinstance(listed, dict) or not set(listed) <= set(names):
+            return False
+        if not _only_own_properties(branch, names):
+            return False
+    return True
+
+
+def narrow(schema: Any, narrowed: set[int]) -> Any:
+    """A copy of a strict schema for jsonschema-rs alone (see the module docstring); the id of every node
+    whose format became a pattern is added to ``narrowed``.
+
+    ``unevaluatedProperties: false`` becomes ``additionalProperties: false`` only where they mean the same:
+    the node has no ``$ref`` and no other property keyword, and none of its in-place subschemas (``allOf``,
+    ``if``/``then``, ...) evaluates a property that the node's own ``properties`` does not list.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    copied = dict(schema)
+    for key in SCHEMA_MAPS:
+        if isinstance(copied.get(key), dict):
+            copied[key] = {name: narrow(sub, narrowed) for name, sub in copied[key].items()}
+    for key in SCHEMA_SINGLES:
+        if key in copied:
+            copied[key] = narrow(copied[key], narrowed)
+    for key in SCHEMA_LISTS:
+        if isinstance(copied.get(key), list):
+            copied[key] = [narrow(sub, narrowed) for sub in copied[key]]
+    name = copied.get("format")
+    if isinstance(name, str) and name in NARROW_PATTERNS:
+        pattern = {"pattern": NARROW_PATTERNS[name]}
+        if "pattern" not in copied:
+            del copied["format"]
+            copied.update(pattern)
+            narrowed.add(id(copied))
+        elif isinstance(copied.get("allOf", []), list):
+            del copied["format"]
+            copied["allOf"] = [*copied.get("allOf", []), pattern]
+            narrowed.add(id(copied))
+    properties = copied.get("properties")
+    if (
+        copied.get("unevaluatedProperties") is False
+        and isinstance(properties, dict)
+        and not any(word in copied for word in OTHER_PROPERTY_KEYWORDS if word != "unevaluatedProperties")
+        and _only_own_properties(copied, properties)
+    ):
+        del copied["unevaluatedProperties"]
+        copied["additionalProperties"] = False
+    return copied
 
 
 def iter_schema_files(root: Path) -> Iterator[Path]:
@@ -195,17 +331,70 @@ class SchemaStore:
             [(self.uri(path), body) for path, body in self._strict_contents.items()]
         )
 
+    @cached_property
+    def _narrowed(self) -> tuple[dict[Path, Any], set[int]]:
+        """The strict schemas narrowed for jsonschema-rs (:func:`narrow`), and the nodes whose format it
+        turned into a pattern."""
+        narrowed: set[int] = set()
+        return {path: narrow(body, narrowed) for path, body in self._strict_contents.items()}, narrowed
+
+    @cached_property
+    def _narrow_registry(self) -> jsonschema_rs.Registry:
+        return jsonschema_rs.Registry([(self.uri(path), body) for path, body in self._narrowed[0].items()])
+
+    def _narrowing_holds(self, path: Path) -> bool:
+        """Whether the narrowed schema at ``path`` refuses everything the strict one refuses: no format is
+        left for jsonschema-rs to skip, and no narrowed format is reached under ``not``, ``if``, ``oneOf``
+        or ``contains`` (nor through anything this walk does not follow)."""
+        contents, narrowed = self._narrowed
+        seen: set[tuple[int, bool]] = set()
+        pending: list[tuple[Any, Path, bool]] = [(contents[path], path, False)]  # node, file, under WIDENING
+        while pending:
+            node, file, widening = pending.pop()
+            if isinstance(node, list):  # not a 2020-12 subschema (``items`` of older drafts): not narrowed
+                pending.extend((item, file, widening) for item in node)
+            if not isinstance(node, dict) or (id(node), widening) in seen:
+                continue
+            seen.add((id(node), widening))
+            name = node.get("format")
+            if (isinstance(name, str) and name in FORMAT_CHECKS) or any(word in node for word in UNSUPPORTED):
+                return False
+            if widening and id(node) in narrowed:
+                return False
+            if "$ref" in node:
+                target = _pointed(contents, file, node["$ref"])
+                if target is None:
+                    return False
+                pending.append((target[1], target[0], widening))
+            pending.extend((sub, file, widening or key in WIDENING) for key, sub in _subschemas(node))
+        return True
+
     def fast_check(self, path: Path) -> Callable[[Any], bool]:
-        """A strict ``is_valid`` for bulk checks (Rust, ~100x faster); :meth:`errors` explains failures."""
+        """A strict ``is_valid`` for bulk checks (Rust, ~100x faster); :meth:`errors` explains failures.
+
+        It asks the narrowed schema first (no Python call at all) and the strict schema, with the Python
+        format checks, only for a value the narrowed one refuses: the verdict is always the strict one."""
         resolved = path.resolve()
-        validator = jsonschema_rs.validator_for(
+        strict = jsonschema_rs.validator_for(
             self._strict_contents[resolved],
             registry=self._fast_registry,
             base_uri=self.uri(resolved),
             validate_formats=True,
-            formats={"e164": is_e164, "date-time": is_rfc3339, "uuid": is_uuid},
+            formats=FORMAT_CHECKS,
         )
-        is_valid: Callable[[Any], bool] = validator.is_valid
+        if not self._narrowing_holds(resolved):
+            return cast(Callable[[Any], bool], strict.is_valid)
+        first = jsonschema_rs.validator_for(
+            self._narrowed[0][resolved],
+            registry=self._narrow_registry,
+            base_uri=self.uri(resolved),
+            validate_formats=True,
+        ).is_valid
+        then = strict.is_valid
+
+        def is_valid(instance: Any) -> bool:
+            return bool(first(instance) or then(instance))
+
         return is_valid
 
     def errors(self, path: Path, instance: Any, *, strict: bool = True) -> list[ValidationError]:
@@ -225,6 +414,26 @@ def _index_nodes(
         index[id(node)] = (path, source)
         for value in node.values():
             _index_nodes(value, path, source, index)
+
+
+def _pointed(contents: Mapping[Path, Any], file: Path, ref: Any) -> tuple[Path, Any] | None:
+    """The file and node a ``$ref`` written in ``file`` points at in ``contents``, or None."""
+    if not isinstance(ref, str):
+        return None
+    target, _, fragment = ref.partition("#")
+    path = (file.parent / target).resolve() if target else file
+    if path not in contents:
+        return None
+    node: Any = contents[path]
+    for escaped in filter(None, fragment.split("/")):
+        token = escaped.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return None
+    return path, node
 
 
 def describe(error: ValidationError) -> str:

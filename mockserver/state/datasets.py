@@ -20,7 +20,14 @@ from mockserver.documents.schemas import SchemaStore
 from mockserver.limits import DEFAULT_LIMITS, Limits
 from mockserver.state.backends import InMemory, SharedState
 from mockserver.state.prepared import PreparedCache
-from mockserver.state.records import checked_records, fixture_bytes, fixture_path, iter_fixture
+from mockserver.state.records import (
+    checked_records,
+    collector_paused,
+    fixture_bytes,
+    fixture_path,
+    fixture_records,
+    load_fixture,
+)
 
 
 class RecordLimitError(ValueError):
@@ -86,9 +93,10 @@ class VendorDatasets:
             found = prepared.load(digest, dataset.key, orderings)
             if found is not None:
                 return found
-        records = iter_fixture(self.store, path, dataset, raw)
-        del raw  # the parsed document replaces the bytes
-        loaded = Dataset(records, dataset.key, orderings)
+        with collector_paused():
+            records = fixture_records(path, raw)
+            del raw  # the parsed records replace the bytes
+            loaded = load_fixture(self.store, path, dataset, records, orderings)
         if prepared is not None and digest is not None:
             prepared.save(digest, loaded, orderings)
         return loaded

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from mockserver.data.dataset import Blobs, Dataset
+from mockserver.data.dataset import Blobs, Dataset, SortKey
 from tests.conftest import ROOT
 
 RECORDS = [
@@ -40,6 +40,17 @@ def test_a_dataset_reads_its_records_back_as_fresh_copies() -> None:
     assert data.json_array([1, 0]) == orjson.dumps([RECORDS[1], RECORDS[0]])
     with pytest.raises(ValueError, match="duplicate"):
         Dataset([*RECORDS, RECORDS[0]], "id")
+
+
+def test_a_loaded_dataset_is_the_dataset_of_its_records() -> None:
+    by_fee: tuple[SortKey, ...] = (("fee", "desc"), ("id", "asc"))
+    parsed = orjson.loads(orjson.dumps(RECORDS))
+    loaded = Dataset.loaded(parsed, "id", [by_fee])
+    built = Dataset(RECORDS, "id", [by_fee])
+    assert list(loaded.blobs) == list(built.blobs)
+    assert loaded.positions == built.positions
+    assert loaded.built_ordering(by_fee) == built.built_ordering(by_fee) == built.ordering(by_fee)
+    assert parsed == [None] * len(RECORDS), "each record is dropped once serialised"
 
 
 SCRIPT = """

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
 
 from mockserver.data import dataset as dataset_module
-from mockserver.data.dataset import Dataset, field_value
+from mockserver.data.dataset import Dataset, SortKey, field_value
 from mockserver.kinds.filters import FieldEquals, TextContains
 
 RECORDS = [
@@ -88,3 +89,33 @@ def test_a_dataset_owns_its_records() -> None:
     assert data.records[0]["fee"] == {"eur": 2.0}
     assert data.index("kind") == {("str", "a"): frozenset({0})}
     assert b'"eur":2.0' in data.json_array([0])
+
+
+def _one_sort_per_key(keys: tuple[SortKey, ...], columns: list[list[Any]]) -> list[int]:
+    """The definition: one stable sort per key, last key first (None first, as ``(present, value)``)."""
+    order = list(range(len(columns[0])))
+    for column, (_, direction) in reversed(list(zip(columns, keys, strict=True))):
+        values = [(value is not None, value) for value in column] if None in column else column
+        order.sort(key=values.__getitem__, reverse=direction == "desc")
+    return order
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_an_ordering_is_one_stable_sort_per_key(seed: int) -> None:
+    rng = random.Random(seed)
+    pools: list[list[Any]] = [
+        ["a", "b", "B", "", "ab"], [0, 1, 2, -1, 2.5, True, False, 1.0], ["x", None], [3, None, 0.5],
+        [f"k{index}" for index in range(40)], ["a", 1], [[1], [0]],
+    ]  # fmt: skip
+    size = rng.randint(0, 60)
+    keys = tuple((f"f{index}", rng.choice(["asc", "desc"])) for index in range(rng.randint(1, 3)))
+    columns = [[rng.choice(pool) for _ in range(size)] for pool in (rng.choice(pools) for _ in keys)]
+    try:
+        expected: list[int] | type[TypeError] = _one_sort_per_key(keys, columns)  # type: ignore[arg-type]
+    except TypeError:
+        expected = TypeError
+    if expected is TypeError:
+        with pytest.raises(TypeError):
+            dataset_module._ordering(keys, columns)  # type: ignore[arg-type]
+    else:
+        assert list(dataset_module._ordering(keys, columns).order) == expected  # type: ignore[arg-type]

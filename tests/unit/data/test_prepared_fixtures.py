@@ -51,10 +51,21 @@ def test_a_packed_dataset_serves_the_same_records_keys_and_order() -> None:
     assert list(packed.records) == RECORDS
     assert packed.positions == built.positions
     assert packed.ordering(BY_FEE) == built.ordering(BY_FEE)
-    with pytest.raises(ValueError, match="permutation"):
-        Dataset.packed(blobs, "id", list(built.positions), {BY_FEE: [0] * len(RECORDS)})
+    last = len(RECORDS) - 1
+    for order in (
+        [0] * len(RECORDS),
+        [0, 0, *range(2, last + 1)],
+        [*range(last), last + 1],
+        [1.0, 0, *range(2, last + 1)],
+    ):
+        with pytest.raises(ValueError, match="permutation"):
+            Dataset.packed(blobs, "id", list(built.positions), {BY_FEE: order})
     with pytest.raises(ValueError, match="end offsets"):
         Blobs.packed(built.blobs.buffer[:-1], built.blobs.ends)
+    ends = built.blobs.ends
+    ends[3], ends[4] = ends[4], ends[3]
+    with pytest.raises(ValueError, match="end offsets"):
+        Blobs.packed(built.blobs.buffer, ends)
 
 
 @pytest.fixture
@@ -81,7 +92,7 @@ def test_the_second_load_reads_the_prepared_form_and_serves_the_same(
     first = loaded.dataset("default", "phone-numbers")
     default_order = first_orderings(loaded.spec, "phone-numbers")[0]
     assert len(entries(tmp_path / "cache")) == 1
-    monkeypatch.setattr("mockserver.state.records.checked_records", _never)  # a hit checks nothing again
+    monkeypatch.setattr(SchemaStore, "fast_check", _never)  # a hit checks nothing again
     second = load(butter, cache).dataset("default", "phone-numbers")
     assert list(second.records) == list(first.records)
     assert second.positions == first.positions

@@ -98,6 +98,25 @@ def test_an_invalid_fixture_record_names_the_record_field_and_rule(copy: Emulato
     assert "record 3: /type: 'both' is not one of" in raised.value.problem
 
 
+def test_the_first_bad_record_is_the_one_named(copy: EmulatorConfig) -> None:
+    def damage(document: Any) -> None:
+        records = document["records"]
+        records[2]["phone_number_id"] = records[1]["phone_number_id"]  # a duplicate key first
+        records[4]["created_at"] = "2024-02-30T10:00:00Z"  # then a date that does not exist
+
+    path = copy.fixtures_dir / "butter" / "phone-numbers.json"
+    edit(path, damage)
+    with pytest.raises(DeclarationError, match="record 2: duplicate or unusable phone_number_id"):
+        build_emulator(copy)
+    edit(path, lambda d: d["records"][2].update(phone_number_id="phon_0123456789ab"))
+    with pytest.raises(DeclarationError) as raised:
+        build_emulator(copy)
+    assert (
+        raised.value.problem
+        == "record 4: /created_at: '2024-02-30T10:00:00Z' is not a 'date-time' (schema rule 'format')"
+    )
+
+
 def test_a_fixture_with_an_extra_field_is_refused(copy: EmulatorConfig) -> None:
     edit(copy.fixtures_dir / "butter" / "phone-numbers.json", lambda d: d["records"][0].update(label="x"))
     with pytest.raises(DeclarationError, match="Unevaluated properties are not allowed"):

@@ -47,6 +47,7 @@ def test_undeclared_parameters_are_ignored() -> None:
         (b"status[0]=free", "repeated"),
         (b"status=FREE", "enum"),
         (b"agent=3c90c3cc0d444b5088888dd25736052a", "uuid"),
+        (b"agent=3c90c3cc-0d44-4b50-8888-8dd25736052a%0A", "uuid"),  # was a ValueError: a 500
         (b"q=a", "min_length"),
         (b"status=", "empty"),
         (b"status=free&status=assigned", "repeated"),
