@@ -49,6 +49,36 @@ def test_importing_the_plugin_reads_no_declaration_and_makes_no_fixture() -> Non
     assert result.stdout.splitlines() == ["module fixtures: []"]
 
 
+# The modules importing the plugin loaded, beyond those the interpreter and pytest load by themselves.
+IMPORTS = textwrap.dedent(
+    """
+    import sys
+    import pytest
+    before = set(sys.modules)
+    import mockserver.testing.plugin
+    print("\\n".join(sorted(set(sys.modules) - before)))
+    """
+)
+
+
+def test_importing_the_plugin_imports_neither_the_engine_nor_a_client() -> None:
+    """Its import is paid by every pytest session, fixtures used or not: the engine, the declarations'
+    loader, the mocks, the drifts and the HTTP clients (with their interception) wait for a test."""
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTS], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = result.stdout.split()
+    assert "mockserver.testing.plugin" in loaded
+    heavy = ("mockserver.engine", "mockserver.intercept", "mockserver.testing.mocks", "mockserver.drifts")
+    heavy += ("mockserver.declarations.loading", "mockserver.serving", "jsonschema", "starlette")
+    heavy += ("httpx", "respx", "requests", "responses", "aiohttp", "aioresponses")
+    assert [name for name in loaded if name.split(".")[0] in heavy or name.startswith(heavy)] == []
+
+
+def test_the_plugin_finds_the_vendors_where_the_engine_does() -> None:
+    assert plugin.SCHEMAS_DIR == DEFAULT_SCHEMAS_DIR
+
+
 def test_the_vendor_fixtures_follow_the_declared_folders(tmp_path: Path) -> None:
     for folder in ("acme", "zeta", "_shared"):
         (tmp_path / folder).mkdir()
