@@ -69,9 +69,11 @@ def test_importing_the_plugin_imports_neither_the_engine_nor_a_client() -> None:
     )
     loaded = result.stdout.split()
     assert "mockserver.testing.plugin" in loaded
-    heavy = ("mockserver.engine", "mockserver.intercept", "mockserver.testing.mocks", "mockserver.drifts")
-    heavy += ("mockserver.declarations.loading", "mockserver.serving", "jsonschema", "starlette")
-    heavy += ("httpx", "respx", "requests", "responses", "aiohttp", "aioresponses")
+    heavy = (
+        *("mockserver.engine", "mockserver.intercept", "mockserver.testing.mocks", "mockserver.drifts"),
+        *("mockserver.declarations.loading", "mockserver.serving", "jsonschema", "starlette"),
+        *("httpx", "respx", "requests", "responses", "aiohttp", "aioresponses"),
+    )
     assert [name for name in loaded if name.split(".")[0] in heavy or name.startswith(heavy)] == []
 
 
