@@ -224,32 +224,6 @@ def vendor_mocks(_vendor_routing: EmulatorMock) -> EmulatorMock:
     return _vendor_routing
 
 
-@pytest.fixture(autouse=True)
-def _vendor_emulator_marker(request: pytest.FixtureRequest) -> None:
-    """Tests marked ``mock_vendors`` get the named vendors (or all) routed, with no fixture asked for."""
-    marker = request.node.get_closest_marker(MARKER)
-    if marker is None:
-        return
-    routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
-    for vendor_id in marker.args or tuple(routing.emulator.vendors):
-        routing.activate(vendor_id)
-
-
-@pytest.fixture(autouse=True)
-def _vendor_drift_marker(request: pytest.FixtureRequest) -> None:
-    """Tests marked ``vendor_drift`` get those drifts switched on (the reset before each test ends them)."""
-    markers = list(request.node.iter_markers(DRIFT_MARKER))
-    if not markers:
-        return
-    routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
-    for marker in markers:
-        for spec in marker.args:
-            try:
-                switch_on(routing, str(spec), marker.kwargs)
-            except ValueError as error:
-                raise pytest.UsageError(f"@pytest.mark.{DRIFT_MARKER}({spec!r}): {error}") from None
-
-
 def mocked_vendors(metafunc: pytest.Metafunc, vendors: Iterable[str]) -> list[str]:
     """The vendors whose mock a test uses: its ``<vendor>_mock`` fixtures, all for ``vendor_mocks``, and
     those its ``mock_vendors`` marker names (all, if none). A drift is served to the tests of its vendor."""
@@ -281,11 +255,42 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
+def _route_marked_vendors(request: pytest.FixtureRequest) -> None:
+    """Tests marked ``mock_vendors`` get the named vendors (or all) routed, with no fixture asked for."""
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return
+    routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
+    for vendor_id in marker.args or tuple(routing.emulator.vendors):
+        routing.activate(vendor_id)
+
+
+def _switch_marked_drifts(request: pytest.FixtureRequest) -> None:
+    """Tests marked ``vendor_drift`` get those drifts switched on (the reset before each test ends them)."""
+    markers = list(request.node.iter_markers(DRIFT_MARKER))
+    if not markers:
+        return
+    routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
+    for marker in markers:
+        for spec in marker.args:
+            try:
+                switch_on(routing, str(spec), marker.kwargs)
+            except ValueError as error:
+                raise pytest.UsageError(f"@pytest.mark.{DRIFT_MARKER}({spec!r}): {error}") from None
+
+
 @pytest.fixture(autouse=True)
 def _vendor_drift_case(request: pytest.FixtureRequest) -> Iterator[None]:
-    """In a rehearsal, switch this run's drift on and bound the test (requests, time)."""
+    """The plugin's one fixture for every test (each autouse fixture costs every test of the session).
+
+    In this order (that of the three fixtures it replaces): in a rehearsal, this run's drift switched on
+    and the test bounded (requests, time); the drifts of ``vendor_drift`` markers switched on; the vendors
+    of a ``mock_vendors`` marker routed.
+    """
     case: DriftCase | None = getattr(request, "param", None)
     if case is None:
+        _switch_marked_drifts(request)
+        _route_marked_vendors(request)
         yield
         return
     routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
@@ -300,6 +305,8 @@ def _vendor_drift_case(request: pytest.FixtureRequest) -> Iterator[None]:
     for app in apps:
         setattr(app, "reply", _bounded(app.reply, budget))  # noqa: B010 - an instance's own, for this test
     try:
+        _switch_marked_drifts(request)
+        _route_marked_vendors(request)
         yield
     finally:
         for app in apps:

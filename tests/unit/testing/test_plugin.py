@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -75,6 +76,26 @@ def test_importing_the_plugin_imports_neither_the_engine_nor_a_client() -> None:
         *("httpx", "respx", "requests", "responses", "aiohttp", "aioresponses"),
     )
     assert [name for name in loaded if name.split(".")[0] in heavy or name.startswith(heavy)] == []
+
+
+def test_a_test_that_uses_no_fixture_pays_for_one_of_the_plugins(tmp_path: Path) -> None:
+    """Each autouse fixture is set up and torn down for every test of every session: the plugin has one."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (tmp_path / "test_plain.py").write_text("def test_plain():\n    pass\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--setup-plan", "test_plain.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    used = [line for line in result.stdout.splitlines() if "fixtures used:" in line]
+    assert len(used) == 1
+    assert [
+        name for name in used[0].split("fixtures used: ")[1].rstrip(")").split(", ") if "vendor" in name
+    ] == ["_vendor_drift_case"]
 
 
 def test_the_plugin_finds_the_vendors_where_the_engine_does() -> None:
