@@ -153,3 +153,45 @@ def test_the_plugins_fixtures_answer_a_client_the_test_imports(tmp_path: Path) -
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "3 passed" in done.stdout
+
+
+NESTED = """\
+import asyncio
+from mockserver.testing import mock_vendors
+
+CONTACTSHIP = {url!r}
+BUTTER = "https://api.getbutter.ai/api/phone-numbers"
+
+
+async def fetch(url, headers):
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        try:
+            async with session.get(url, headers=headers) as response:
+                return response.status
+        except aiohttp.ClientConnectionError:
+            return "refused"
+
+
+with mock_vendors("contactship") as outer:
+    with mock_vendors("butter") as inner:
+        butter = asyncio.run(fetch(BUTTER, inner.butter.headers))
+        print(butter, asyncio.run(fetch(CONTACTSHIP, outer.contactship.headers)))
+    print(asyncio.run(fetch(CONTACTSHIP, outer.contactship.headers)))
+"""
+
+
+def test_nested_mocks_waiting_for_a_client_stack_as_if_it_had_been_imported_first() -> None:
+    """Both start at its import, outer first: the inner mock answers (and refuses) until it ends."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", NESTED.format(url=URL)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == ["200 refused", "200"]
