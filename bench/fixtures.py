@@ -19,7 +19,8 @@ over the rounds are printed with the ratios to the respx test of the same round.
 for the CPU time of the pytest process (user + system), which other load on the machine moves less,
 and for the median duration of one test inside pytest (set-up, call, teardown and report, timed by a
 conftest hook), which no start-up noise reaches. The emulator is built once per session: the first two
-figures spread its build over the file's tests, the median leaves it out.
+figures spread its build over the file's tests, the median leaves it out. Last, each whole file's wall
+and CPU seconds (the empty file's too): what a session pays in all, start-up included.
 """
 
 from __future__ import annotations
@@ -148,10 +149,15 @@ def main() -> None:
     # per clock ("wall", "cpu") and kind: the cost per test in each round, and its ratio to respx's
     per_test: dict[str, dict[str, list[float]]] = {clock: {kind: [] for kind in kinds} for clock in CLOCKS}
     ratios: dict[str, dict[str, list[float]]] = {clock: {kind: [] for kind in kinds} for clock in CLOCKS}
+    # per clock ("wall", "cpu") and kind, the baseline included: the whole file's seconds in each round
+    files_s: dict[str, dict[str, list[float]]] = {clock: {kind: [] for kind in TESTS} for clock in CLOCKS[:2]}
     with tempfile.TemporaryDirectory(prefix="fixtures-bench-") as folder:
         files = write_files(Path(folder), arguments.tests)
         for _ in range(arguments.rounds):
             runs = {kind: run(path) for kind, path in files.items()}
+            for index, clock in enumerate(CLOCKS[:2]):
+                for kind in TESTS:
+                    files_s[clock][kind].append(runs[kind][index])
             for index, clock in enumerate(CLOCKS):
                 for kind in kinds:
                     if clock == "median":  # already one test's duration
@@ -175,8 +181,14 @@ def main() -> None:
         " wall and cpu: (file - empty file) / tests, cpu being the user + system time of the pytest process;"
         " median: the median duration of one test's set-up, call, teardown and report, inside pytest)"
     )
+    print(f"{'file':<18}{'wall s':>15}{'cpu s':>24}")
+    for kind in TESTS:
+        walls, cpus = (statistics.median(files_s[clock][kind]) for clock in CLOCKS[:2])
+        print(f"{kind:<18}{walls:>15.3f}{cpus:>24.3f}")
+    print("(each whole file, the session's start-up and one-off costs included: medians over the rounds)")
     if arguments.json is not None:
-        arguments.json.write_text(json.dumps({"per_test_s": per_test, "ratios": ratios}, indent=2))
+        numbers = {"per_test_s": per_test, "ratios": ratios, "files_s": files_s}
+        arguments.json.write_text(json.dumps(numbers, indent=2))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from mockserver.declarations.discovery import OPENAPI_FILE as OPENAPI_FILE  # noqa: PLC0414 - their old home
+from mockserver.declarations.discovery import discover_vendors as discover_vendors  # noqa: PLC0414
 from mockserver.declarations.model import (
     CatalogueSpec,
     DatasetSpec,
@@ -43,7 +45,6 @@ from mockserver.kinds.params import INT64_MAX, ParamSpec, QueryPolicy
 from mockserver.kinds.templates import placeholders
 
 DECLARATION_SCHEMA = Path(__file__).with_name("declaration.schema.json")
-OPENAPI_FILE = "openapi.json"
 
 
 @cache
@@ -73,15 +74,6 @@ def _check_declaration(source: Path, where: str, declaration: Any, definition: s
     errors = list(_declaration_validator(definition).iter_errors(declaration))
     if errors:
         raise DeclarationError(source, f"{where}{explain(errors)}")
-
-
-def discover_vendors(schemas_dir: Path) -> list[str]:
-    """Vendor ids: every folder of ``schemas_dir`` holding an OpenAPI document (``_shared`` excluded)."""
-    return sorted(
-        path.parent.name
-        for path in schemas_dir.glob(f"*/{OPENAPI_FILE}")
-        if not path.parent.name.startswith(("_", "."))
-    )
 
 
 def _auth(declaration: Mapping[str, Any]) -> AuthSpec:

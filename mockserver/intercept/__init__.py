@@ -9,6 +9,9 @@
 Anything else that tries to reach a vendor host (urllib, urllib3, http.client, raw sockets) is stopped by
 :class:`~mockserver.intercept.guard.SocketGuard` with an error saying what to do.
 
+A client is imported and patched only if the process imports it: one imported while a mock is active is
+intercepted from the end of its import (:mod:`mockserver.intercept.deferred`).
+
 Layer 8: imports the engine and below; one adapter (``exchange``) turns the engine's reply into what each
 client kit builds its response from.
 """
@@ -16,9 +19,11 @@ client kit builds its response from.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from importlib.util import find_spec
 
 from mockserver.intercept.base import Interceptor, OtherHosts
+from mockserver.intercept.deferred import DeferredInterceptor
 from mockserver.intercept.guard import SocketGuard, VendorHostNotInterceptedError
 
 __all__ = [
@@ -35,17 +40,41 @@ def _installed(module: str) -> bool:
     return find_spec(module) is not None
 
 
+def _httpx(other_hosts: OtherHosts) -> Interceptor:
+    from mockserver.intercept.httpx_kit import HttpxInterceptor  # noqa: PLC0415 - imported on use
+
+    return HttpxInterceptor(other_hosts)
+
+
+def _requests(other_hosts: OtherHosts) -> Interceptor:
+    from mockserver.intercept.requests_kit import RequestsInterceptor  # noqa: PLC0415
+
+    return RequestsInterceptor(other_hosts)
+
+
+def _aiohttp(other_hosts: OtherHosts) -> Interceptor:
+    from mockserver.intercept.aiohttp_kit import AiohttpInterceptor  # noqa: PLC0415
+
+    return AiohttpInterceptor(other_hosts)
+
+
+# client, its top-level module and its mocking library's (both must be installed), the interceptor
+KITS: tuple[tuple[str, tuple[str, str], Callable[[OtherHosts], Interceptor]], ...] = (
+    ("httpx", ("httpx", "respx"), _httpx),
+    ("requests", ("requests", "responses"), _requests),
+    ("aiohttp", ("aiohttp", "aioresponses"), _aiohttp),
+)
+
+
 def available_interceptors(other_hosts: OtherHosts) -> list[Interceptor]:
-    """One interceptor per supported client whose libraries are installed (httpx always is)."""
-    from mockserver.intercept.httpx_kit import HttpxInterceptor  # noqa: PLC0415 - import cost on use
+    """One interceptor per supported client whose libraries are installed (httpx always is).
 
-    found: list[Interceptor] = [HttpxInterceptor(other_hosts)]
-    if _installed("requests") and _installed("responses"):
-        from mockserver.intercept.requests_kit import RequestsInterceptor  # noqa: PLC0415
-
-        found.append(RequestsInterceptor(other_hosts))
-    if _installed("aiohttp") and _installed("aioresponses"):
-        from mockserver.intercept.aiohttp_kit import AiohttpInterceptor  # noqa: PLC0415
-
-        found.append(AiohttpInterceptor(other_hosts))
-    return found
+    Each intercepts its client from the moment it starts if the process has imported the client, else
+    from the end of the client's import (:mod:`mockserver.intercept.deferred`): a client the process never
+    imports is neither imported nor patched.
+    """
+    return [
+        DeferredInterceptor(client, modules, build, other_hosts)
+        for client, modules, build in KITS
+        if all(_installed(module) for module in modules)
+    ]

@@ -24,8 +24,10 @@ routes for each vendor): a test only patches the clients and unpatches them when
 hosts that are not mocked are refused; set ``vendor_emulator_other_hosts = allow`` in the pytest ini
 file to let them through.
 
-Importing this module does nothing but define the hooks and fixtures: the vendor fixtures are made in
-``pytest_configure`` (from the folder names under ``schemas/``) and the emulator when a test first asks.
+Importing this module does nothing but define the hooks and fixtures, and imports nothing of the engine
+(pytest loads it in every session of a project that installs the package, through its ``pytest11`` entry
+point): the vendor fixtures are made in ``pytest_configure`` (from the folder names under ``schemas/``),
+and the emulator, the mocks and the drifts are imported and built when a test first asks for them.
 """
 
 from __future__ import annotations
@@ -33,19 +35,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from mockserver.declarations.loading import discover_vendors
-from mockserver.drifts import parse_spec
-from mockserver.engine.config import DEFAULT_SCHEMAS_DIR, EmulatorConfig
-from mockserver.engine.emulator import Emulator, build_emulator
-from mockserver.engine.options_file import read_options_file
-from mockserver.errors import EmulatorError
+from mockserver.declarations.discovery import discover_vendors
+from mockserver.documents.resources import shipped_dir
 from mockserver.installation import clash_messages
-from mockserver.testing import EmulatorMock, OtherHosts, VendorMock
-from mockserver.testing.mocks import ActiveDrift
 from mockserver.testing.rehearsal import (
     DEFAULT_MAX_REQUESTS,
     DEFAULT_TIMEOUT,
@@ -59,16 +55,22 @@ from mockserver.testing.rehearsal import (
     write_report,
 )
 
+if TYPE_CHECKING:
+    from mockserver.engine.emulator import Emulator
+    from mockserver.testing.mocks import ActiveDrift, EmulatorMock, OtherHosts, VendorMock
+
+# What EmulatorConfig's default schemas_dir is (mockserver.engine.config), without importing the engine.
+SCHEMAS_DIR = shipped_dir("schemas")
 OTHER_HOSTS_OPTION = "vendor_emulator_other_hosts"
 OPTIONS_FILE_OPTION = "vendor_emulator_options_file"
 MARKER = "mock_vendors"
 DRIFT_MARKER = "vendor_drift"
 VENDOR_FIXTURES_PLUGIN = "vendor_emulator_vendors"
 DRIFT_CASE_FIXTURE = "_vendor_drift_case"
-MATRIX_KEY = pytest.StashKey[Matrix]()
-BUDGET_KEY = pytest.StashKey[RequestBudget]()
-COLUMN_KEY = pytest.StashKey[tuple[str, str]]()  # (test id without the drift, column)
-PLAIN_FAILURES_KEY = pytest.StashKey[int]()
+MATRIX_KEY: pytest.StashKey[Matrix] = pytest.StashKey()
+BUDGET_KEY: pytest.StashKey[RequestBudget] = pytest.StashKey()
+COLUMN_KEY: pytest.StashKey[tuple[str, str]] = pytest.StashKey()  # (test id without the drift, column)
+PLAIN_FAILURES_KEY: pytest.StashKey[int] = pytest.StashKey()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,7 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if messages:
         raise pytest.UsageError("vendor-emulator: " + "\n".join(messages))
     if not config.pluginmanager.has_plugin(VENDOR_FIXTURES_PLUGIN):
-        config.pluginmanager.register(vendor_fixtures(DEFAULT_SCHEMAS_DIR), VENDOR_FIXTURES_PLUGIN)
+        config.pluginmanager.register(vendor_fixtures(SCHEMAS_DIR), VENDOR_FIXTURES_PLUGIN)
     _configure_rehearsal(config)
 
 
@@ -108,6 +110,9 @@ def _configure_rehearsal(config: pytest.Config) -> None:
         raise pytest.UsageError(
             "vendor-emulator: --vendor-drift-max-requests and --vendor-drift-timeout are > 0"
         )
+    from mockserver.engine.config import EmulatorConfig  # noqa: PLC0415 - see the module's docstring
+    from mockserver.engine.emulator import build_emulator  # noqa: PLC0415
+
     emulator = build_emulator(EmulatorConfig())
     catalogues = {vendor_id: app.drifts for vendor_id, app in emulator.apps.items()}
     try:
@@ -167,6 +172,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def vendor_emulator(pytestconfig: pytest.Config) -> Emulator:
     """The emulator of this session (or xdist worker), built once (with the ini's options file, if any)."""
+    from mockserver.engine.config import EmulatorConfig  # noqa: PLC0415 - see the module's docstring
+    from mockserver.engine.emulator import build_emulator  # noqa: PLC0415
+    from mockserver.engine.options_file import read_options_file  # noqa: PLC0415
+    from mockserver.errors import EmulatorError  # noqa: PLC0415
+
     named = str(pytestconfig.getini(OPTIONS_FILE_OPTION) or "")
     if not named:
         return build_emulator(EmulatorConfig())
@@ -192,7 +202,9 @@ def _vendor_routing(
 ) -> Iterator[EmulatorMock]:
     marker = request.node.get_closest_marker(MARKER)
     configured = request.config.getini(OTHER_HOSTS_OPTION)
-    other_hosts = cast(OtherHosts, marker.kwargs.get("other_hosts", configured) if marker else configured)
+    other_hosts = cast("OtherHosts", marker.kwargs.get("other_hosts", configured) if marker else configured)
+    from mockserver.testing.mocks import EmulatorMock  # noqa: PLC0415 - see the module's docstring
+
     vendor_emulator.reset()
     mock = _vendor_routers.get(other_hosts)
     if mock is None:
@@ -210,32 +222,6 @@ def vendor_mocks(_vendor_routing: EmulatorMock) -> EmulatorMock:
     for vendor_id in _vendor_routing.emulator.vendors:
         _vendor_routing.activate(vendor_id)
     return _vendor_routing
-
-
-@pytest.fixture(autouse=True)
-def _vendor_emulator_marker(request: pytest.FixtureRequest) -> None:
-    """Tests marked ``mock_vendors`` get the named vendors (or all) routed, with no fixture asked for."""
-    marker = request.node.get_closest_marker(MARKER)
-    if marker is None:
-        return
-    routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
-    for vendor_id in marker.args or tuple(routing.emulator.vendors):
-        routing.activate(vendor_id)
-
-
-@pytest.fixture(autouse=True)
-def _vendor_drift_marker(request: pytest.FixtureRequest) -> None:
-    """Tests marked ``vendor_drift`` get those drifts switched on (the reset before each test ends them)."""
-    markers = list(request.node.iter_markers(DRIFT_MARKER))
-    if not markers:
-        return
-    routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
-    for marker in markers:
-        for spec in marker.args:
-            try:
-                switch_on(routing, str(spec), marker.kwargs)
-            except ValueError as error:
-                raise pytest.UsageError(f"@pytest.mark.{DRIFT_MARKER}({spec!r}): {error}") from None
 
 
 def mocked_vendors(metafunc: pytest.Metafunc, vendors: Iterable[str]) -> list[str]:
@@ -257,7 +243,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     matrix = metafunc.config.stash.get(MATRIX_KEY, None)
     if matrix is None or DRIFT_CASE_FIXTURE not in metafunc.fixturenames:
         return
-    vendors = mocked_vendors(metafunc, discover_vendors(DEFAULT_SCHEMAS_DIR))
+    vendors = mocked_vendors(metafunc, discover_vendors(SCHEMAS_DIR))
     cases = [case for case in matrix.cases if case.vendor in vendors]
     if not cases:
         return
@@ -269,11 +255,42 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
+def _route_marked_vendors(request: pytest.FixtureRequest) -> None:
+    """Tests marked ``mock_vendors`` get the named vendors (or all) routed, with no fixture asked for."""
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return
+    routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
+    for vendor_id in marker.args or tuple(routing.emulator.vendors):
+        routing.activate(vendor_id)
+
+
+def _switch_marked_drifts(request: pytest.FixtureRequest) -> None:
+    """Tests marked ``vendor_drift`` get those drifts switched on (the reset before each test ends them)."""
+    markers = list(request.node.iter_markers(DRIFT_MARKER))
+    if not markers:
+        return
+    routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
+    for marker in markers:
+        for spec in marker.args:
+            try:
+                switch_on(routing, str(spec), marker.kwargs)
+            except ValueError as error:
+                raise pytest.UsageError(f"@pytest.mark.{DRIFT_MARKER}({spec!r}): {error}") from None
+
+
 @pytest.fixture(autouse=True)
 def _vendor_drift_case(request: pytest.FixtureRequest) -> Iterator[None]:
-    """In a rehearsal, switch this run's drift on and bound the test (requests, time)."""
+    """The plugin's one fixture for every test (each autouse fixture costs every test of the session).
+
+    In this order (that of the three fixtures it replaces): in a rehearsal, this run's drift switched on
+    and the test bounded (requests, time); the drifts of ``vendor_drift`` markers switched on; the vendors
+    of a ``mock_vendors`` marker routed.
+    """
     case: DriftCase | None = getattr(request, "param", None)
     if case is None:
+        _switch_marked_drifts(request)
+        _route_marked_vendors(request)
         yield
         return
     routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
@@ -288,6 +305,8 @@ def _vendor_drift_case(request: pytest.FixtureRequest) -> Iterator[None]:
     for app in apps:
         setattr(app, "reply", _bounded(app.reply, budget))  # noqa: B010 - an instance's own, for this test
     try:
+        _switch_marked_drifts(request)
+        _route_marked_vendors(request)
         yield
     finally:
         for app in apps:
@@ -379,6 +398,8 @@ def switch_on(routing: EmulatorMock, spec: str, params: Mapping[str, Any] | None
     The one way the plugin switches a drift on: the marker and a ``--vendor-drift`` rehearsal use it.
     ValueError names what is allowed.
     """
+    from mockserver.drifts import parse_spec  # noqa: PLC0415 - see the module's docstring
+
     vendor_id, drift_id, given = parse_spec(spec)
     if vendor_id not in routing.emulator.vendors:
         raise ValueError(f"no vendor {vendor_id!r}; known: {sorted(routing.emulator.vendors)}")

@@ -21,9 +21,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from mockserver.drifts import DriftError, VendorDrifts
+if TYPE_CHECKING:  # the pytest plugin imports this module in every session: the drifts only when used
+    from mockserver.drifts import VendorDrifts
 
 ALL = "all"
 PLAIN = "plain"
@@ -103,6 +104,8 @@ def expand(asked: Sequence[Asked] | None, catalogues: Mapping[str, VendorDrifts]
         return [
             DriftCase(vendor, drift) for vendor in sorted(catalogues) for drift in catalogues[vendor].listings
         ]
+    from mockserver.drifts import DriftError  # noqa: PLC0415 - see the imports
+
     cases: list[DriftCase] = []
     for one in asked:
         if one.vendor is not None and one.vendor not in catalogues:

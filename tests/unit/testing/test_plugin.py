@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -47,6 +48,58 @@ def test_importing_the_plugin_reads_no_declaration_and_makes_no_fixture() -> Non
         check=True,
     )
     assert result.stdout.splitlines() == ["module fixtures: []"]
+
+
+# The modules importing the plugin loaded, beyond those the interpreter and pytest load by themselves.
+IMPORTS = textwrap.dedent(
+    """
+    import sys
+    import pytest
+    before = set(sys.modules)
+    import mockserver.testing.plugin
+    print("\\n".join(sorted(set(sys.modules) - before)))
+    """
+)
+
+
+def test_importing_the_plugin_imports_neither_the_engine_nor_a_client() -> None:
+    """Its import is paid by every pytest session, fixtures used or not: the engine, the declarations'
+    loader, the mocks, the drifts and the HTTP clients (with their interception) wait for a test."""
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTS], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = result.stdout.split()
+    assert "mockserver.testing.plugin" in loaded
+    heavy = (
+        *("mockserver.engine", "mockserver.intercept", "mockserver.testing.mocks", "mockserver.drifts"),
+        *("mockserver.declarations.loading", "mockserver.serving", "jsonschema", "starlette"),
+        *("httpx", "respx", "requests", "responses", "aiohttp", "aioresponses"),
+    )
+    assert [name for name in loaded if name.split(".")[0] in heavy or name.startswith(heavy)] == []
+
+
+def test_a_test_that_uses_no_fixture_pays_for_one_of_the_plugins(tmp_path: Path) -> None:
+    """Each autouse fixture is set up and torn down for every test of every session: the plugin has one."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (tmp_path / "test_plain.py").write_text("def test_plain():\n    pass\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--setup-plan", "test_plain.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    used = [line for line in result.stdout.splitlines() if "fixtures used:" in line]
+    assert len(used) == 1
+    assert [
+        name for name in used[0].split("fixtures used: ")[1].rstrip(")").split(", ") if "vendor" in name
+    ] == ["_vendor_drift_case"]
+
+
+def test_the_plugin_finds_the_vendors_where_the_engine_does() -> None:
+    assert plugin.SCHEMAS_DIR == DEFAULT_SCHEMAS_DIR
 
 
 def test_the_vendor_fixtures_follow_the_declared_folders(tmp_path: Path) -> None:
