@@ -34,7 +34,7 @@ from referencing.jsonschema import DRAFT202012
 from mockserver.documents.reading import read_json
 from mockserver.errors import DeclarationError
 
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # whole string (fullmatch): no trailing newline
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 NON_SCHEMA_FILES = frozenset({"openapi.json"})
@@ -42,7 +42,7 @@ NON_SCHEMA_FILES = frozenset({"openapi.json"})
 
 def is_e164(value: object) -> bool:
     """True for a string in E.164 form ('+', 7 to 15 digits, no leading zero)."""
-    return not isinstance(value, str) or E164.match(value) is not None
+    return not isinstance(value, str) or E164.fullmatch(value) is not None
 
 
 def is_rfc3339(value: object) -> bool:
