@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.system.redis_harness import REDIS, Redis
 from tests.system.test_hostile_traffic import Server
 
 
@@ -25,3 +26,16 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     for server in started:
         server.stop()
         assert "Traceback" not in server.errors(), server.errors()[-2000:]
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[Redis]:
+    """A redis-server of the test's own on a free loopback port (its data in ``tmp_path``), killed after."""
+    if REDIS is None:
+        pytest.skip("redis-server not found (make test installs it)")
+    server = Redis(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -95,14 +95,6 @@ def test_the_drifts_command_lists_each_vendor_s_drifts(capsys: pytest.CaptureFix
     assert "paging.end-flag-never-false" not in by_id  # Famulor does not page
     assert by_id["field.removed"]["kind"] == "required-property-missing"
     assert main(["drifts", "--vendor", "acme"]) == 2
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[Redis]:
-    server = Redis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def renamed(base: str) -> bool:

@@ -13,7 +13,6 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -29,16 +28,6 @@ pytestmark = [
     pytest.mark.skipif(REDIS is None, reason="redis-server not found (make test installs it)"),
     pytest.mark.xdist_group("shared-state"),
 ]
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[Redis]:
-    server = Redis(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -29,14 +27,6 @@ pytestmark = [
     pytest.mark.skipif(REDIS is None, reason="redis-server not found (make test installs it)"),
     pytest.mark.xdist_group("shared-state"),
 ]
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[Redis]:
-    server = Redis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def phone_numbers(base: str) -> list[str]:

@@ -32,14 +32,6 @@ pytestmark = pytest.mark.xdist_group("shared-state")
 BUTTER_PATH = "/api/phone-numbers"
 
 
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[Redis]:
-    server = Redis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
 def children(process: subprocess.Popen[str]) -> list[int]:
     """The worker processes of a ``serve --workers N`` process."""
     listed = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()

@@ -21,43 +21,12 @@ from mockserver.engine.routing import DECISIONS, HostPolicy
 from mockserver.limits import Limits
 from mockserver.serving.accesslog import AccessLog
 from mockserver.serving.server import GuardedProtocol, guarded
+from tests.unit.serving.transports import RecordingTransport
 
 BUTTER_HEADERS = b"host: 127.0.0.1\r\nx-api-key: bk_test_butter\r\nx-organization-id: org_test\r\n"
 DATE = re.compile(rb"\r\ndate: [^\r]*\r\n")
 TIME = re.compile(rb" [0-9.]+ms\n")
 STAMP = re.compile(rb"^\S+ ", re.MULTILINE)
-
-
-class Transport(asyncio.Transport):
-    """Records what a protocol writes, and how many writes it took."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.written = b""
-        self.writes = 0
-        self.closed = False
-
-    def write(self, data: Any) -> None:
-        self.written += bytes(data)
-        self.writes += 1
-
-    def writelines(self, chunks: Any) -> None:
-        self.write(b"".join(chunks))
-
-    def close(self) -> None:
-        self.closed = True
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8080)}.get(name, default)
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
 
 
 @dataclass
@@ -70,9 +39,9 @@ class Served:
     access_log: AccessLog
     emulator: Any
 
-    def connect(self, loop: asyncio.AbstractEventLoop) -> tuple[GuardedProtocol, Transport]:
+    def connect(self, loop: asyncio.AbstractEventLoop) -> tuple[GuardedProtocol, RecordingTransport]:
         protocol = self.protocol_class(self.config, ServerState(), {}, _loop=loop)
-        transport = Transport()
+        transport = RecordingTransport()
         protocol.connection_made(transport)
         return protocol, transport
 

@@ -18,6 +18,7 @@ from mockserver.errors import ConfigurationError
 from mockserver.intercept.transport import EmulatorTransport
 from mockserver.limits import DEFAULT_LIMITS, Limits, add_arguments, from_arguments
 from mockserver.serving.server import GuardedProtocol, HeldHead, HostGuard, Refusals, Sweep, http_response
+from tests.unit.serving.transports import RecordingTransport
 
 CONTACTSHIP = {"x-api-key": "contactship-test-key"}
 
@@ -99,32 +100,9 @@ def test_the_host_guard_in_front_of_the_app() -> None:
     assert _call(guard, "/__mock__", {**local, "origin": "https://evil.example"})[0] == 403
 
 
-class FakeTransport(asyncio.Transport):
-    """Collects what a protocol writes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.written = b""
-        self.writes = 0
-        self.closed = False
-
-    def write(self, data: Any) -> None:
-        self.written += bytes(data)
-        self.writes += 1
-
-    def close(self) -> None:
-        self.closed = True
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8080)}.get(name, default)
-
-
 def _protocol(
     limits: Limits, keep_alive: float = 5
-) -> tuple[GuardedProtocol, FakeTransport, asyncio.AbstractEventLoop]:
+) -> tuple[GuardedProtocol, RecordingTransport, asyncio.AbstractEventLoop]:
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
@@ -134,7 +112,7 @@ def _protocol(
     config.timeout_keep_alive = keep_alive  # type: ignore[assignment]  # a float, for a short test
     protocol_class = GuardedProtocol.configured(limits, Refusals(app.state.emulator))
     protocol = protocol_class(config, ServerState(), {}, _loop=loop)
-    transport = FakeTransport()
+    transport = RecordingTransport()
     protocol.connection_made(transport)
     return protocol, transport, loop
 
@@ -284,7 +262,7 @@ def test_a_cached_answer_is_written_whole_in_one_write(method: bytes) -> None:
 
 
 def test_a_held_head_goes_out_with_its_body_a_streamed_one_at_once() -> None:
-    transport = FakeTransport()
+    transport = RecordingTransport()
     writer = HeldHead(transport)
     writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     assert transport.writes == 1, "an interim 100 Continue is not held"
