@@ -87,6 +87,9 @@ UNAVAILABLE = http_response(
 
 
 DIRECT_METHODS = (b"GET", b"HEAD")
+INTERNAL_ERROR = http_response(
+    (500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error")
+)
 SWEEP_EVERY = 0.25  # seconds between two sweeps, at most: a timeout is kept to within this
 
 
@@ -316,7 +319,11 @@ class GuardedProtocol(HttpToolsProtocol):
         assert self._pending is not None
         cycle, app, scope = self._pending
         self._pending = None
-        answer = self.direct.answer(app, scope, self.server_state.default_headers, cycle.keep_alive)
+        try:
+            answer = self.direct.answer(app, scope, self.server_state.default_headers, cycle.keep_alive)
+        except Exception:  # past the vendor app's own guard (the request log, say): as uvicorn does
+            self.logger.exception("Exception in ASGI application")
+            answer, cycle.keep_alive = Direct((INTERNAL_ERROR,), 500), False
         if not isinstance(answer, Direct):  # it waits or is cut short: uvicorn's cycle sends it
             if self._writer is not None:
                 self._writer.expecting = True

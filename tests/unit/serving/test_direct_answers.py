@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -237,3 +238,22 @@ def test_the_host_policy_remembers_a_bounded_number_of_decisions() -> None:
     for index in range(DECISIONS * 3):
         assert policy.refusal(f"host-{index}.example", None) == "misdirected"
     assert len(policy._decided) <= DECISIONS
+
+
+def test_a_failure_past_the_vendor_app_is_a_500_not_a_parser_error(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = _served(direct=True)
+    monkeypatch.setattr(logging.getLogger("uvicorn"), "propagate", True)  # uvicorn's config turns it off
+
+    def broken_log(*_: object) -> None:
+        raise OSError("the request log's stream is gone")
+
+    for vendor_app in served.emulator.apps.values():
+        vendor_app.request_log = broken_log
+    caplog.set_level(logging.ERROR, logger="uvicorn.error")
+    answered, closed = served.exchange(SAME_ANSWERS["Butter's documented request"])
+    assert answered.startswith(b"HTTP/1.1 500 Internal Server Error\r\n")
+    assert answered.endswith(b"\r\n\r\nInternal Server Error")
+    assert closed
+    assert "the request log's stream is gone" in caplog.text
