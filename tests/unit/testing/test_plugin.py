@@ -92,16 +92,17 @@ FIRST_USE = textwrap.dedent(
 )
 
 
-def test_a_first_vendor_request_imports_neither_python_jsonschema_nor_the_control_app() -> None:
+def test_a_first_vendor_request_imports_no_python_jsonschema_control_app_or_drift() -> None:
     """A session that uses a fixture pays for its imports once: the declarations are checked with
-    jsonschema-rs (the Python library only explains a refusal), and vendor requests skip Starlette's app."""
+    jsonschema-rs (the Python library only explains a refusal), vendor requests skip Starlette's app, and
+    the drifts wait for a test that switches one on."""
     result = subprocess.run(
         [sys.executable, "-c", FIRST_USE], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
     )
     status, *loaded = result.stdout.split()
     assert status == "200"
     assert "mockserver.engine.emulator" in loaded
-    heavy = ("jsonschema", "referencing", "starlette.applications", "mockserver.serving")
+    heavy = ("jsonschema", "referencing", "starlette.applications", "mockserver.serving", "mockserver.drifts")
     assert [name for name in loaded if name in heavy or name.startswith(tuple(h + "." for h in heavy))] == []
 
 
