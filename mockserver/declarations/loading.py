@@ -400,7 +400,7 @@ def load_vendor(
         },
         endpoints=endpoints,
         options=_options(raw, document),
-        openapi=document_empty_values(
+        openapi=document_empty_values(  # both annotate the fresh bundle in place
             annotate_cursors(bundle_openapi(store, document, source), endpoints), policy
         ),
         source=source,
