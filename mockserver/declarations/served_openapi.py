@@ -27,9 +27,10 @@ if TYPE_CHECKING:
     from mockserver.declarations.model import EndpointSpec
 
 
-def annotate_cursors(document: Mapping[str, Any], endpoints: Iterable[EndpointSpec]) -> dict[str, Any]:
-    """A copy of ``document`` whose paging parameters carry their style's extensions (``x-opaque-cursor``)."""
-    annotated = copy.deepcopy(dict(document))
+def annotate_cursors(document: dict[str, Any], endpoints: Iterable[EndpointSpec]) -> dict[str, Any]:
+    """``document`` (the caller's own copy: it is changed in place) with its paging parameters carrying
+    their style's extensions (``x-opaque-cursor``)."""
+    annotated = document
     for endpoint in endpoints:
         extensions = endpoint.paging.openapi_annotations(endpoint.envelope)
         if not extensions:
@@ -41,9 +42,10 @@ def annotate_cursors(document: Mapping[str, Any], endpoints: Iterable[EndpointSp
     return annotated
 
 
-def document_empty_values(document: Mapping[str, Any], policy: QueryPolicy) -> dict[str, Any]:
-    """A copy of ``document`` whose query parameters carry ``allowEmptyValue: true`` when empty is ignored."""
-    served = copy.deepcopy(dict(document))
+def document_empty_values(document: dict[str, Any], policy: QueryPolicy) -> dict[str, Any]:
+    """``document`` (the caller's own copy: it is changed in place) with its query parameters carrying
+    ``allowEmptyValue: true`` when empty is ignored."""
+    served = document
     if policy.empty != "ignore":
         return served
     for item in served.get("paths", {}).values():

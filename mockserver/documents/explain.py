@@ -9,9 +9,10 @@ field picks a branch, by that branch's own first error.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 CHOICE_RULES = ("enum", "const")
 

@@ -16,23 +16,23 @@ is the strict one, and the common case costs no call into Python (see docs/perfo
 
 from __future__ import annotations
 
-import copy
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from mockserver.documents.reading import read_json
 from mockserver.errors import DeclarationError
+
+if TYPE_CHECKING:  # imported where used: a store whose records all pass needs neither
+    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
 
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # whole string (fullmatch): no trailing newline
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -96,6 +96,8 @@ NARROW_PATTERNS = {
 
 def strict_format_checker() -> FormatChecker:
     """A format checker for the formats our schemas use, with no optional dependency behind it."""
+    from jsonschema import FormatChecker  # noqa: PLC0415 - see the imports
+
     checker = FormatChecker(formats=())
     for name, check in FORMAT_CHECKS.items():
         checker.checks(name)(check)
@@ -257,7 +259,6 @@ class SchemaStore:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self._contents = {path: read_json(path) for path in iter_schema_files(self.root)}
-        self._checker = strict_format_checker()
 
     @staticmethod
     def uri(path: Path) -> str:
@@ -279,7 +280,14 @@ class SchemaStore:
     def _strict_contents(self) -> dict[Path, Any]:
         return {path: close_objects(body) for path, body in self._contents.items()}
 
+    @cached_property
+    def _checker(self) -> FormatChecker:
+        return strict_format_checker()
+
     def _registry(self, strict: bool) -> Registry[Any]:
+        from referencing import Registry, Resource  # noqa: PLC0415 - see the imports
+        from referencing.jsonschema import DRAFT202012  # noqa: PLC0415
+
         contents = self._strict_contents if strict else self._contents
         resources = [
             (self.uri(path), Resource.from_contents(body, DRAFT202012)) for path, body in contents.items()
@@ -317,6 +325,8 @@ class SchemaStore:
 
     def validator(self, path: Path, *, strict: bool) -> Draft202012Validator:
         """A validator for the schema at ``path``; strict closes objects and asserts formats."""
+        from jsonschema import Draft202012Validator  # noqa: PLC0415 - see the imports
+
         self.contents(path)
         registry = self._strict_registry if strict else self._lenient_registry
         return Draft202012Validator(
@@ -464,7 +474,7 @@ class _Bundler:
         if target not in self.names:
             name = _component_name(target, self.store.root)
             self.names[target] = name
-            body = copy.deepcopy(self.store.contents(target))
+            body = dict(self.store.contents(target))  # visit() below copies every node under it
             body.pop("$schema", None)
             body.pop("$id", None)
             self.components[name] = body
@@ -494,7 +504,7 @@ def strip_extension(node: Any, key: str) -> Any:
 
 def bundle_openapi(store: SchemaStore, document: Mapping[str, Any], source: Path) -> dict[str, Any]:
     """A self-contained copy of an OpenAPI document: external schema files become components."""
-    bundled: dict[str, Any] = strip_extension(copy.deepcopy(dict(document)), "x-emulator")
+    bundled: dict[str, Any] = strip_extension(dict(document), "x-emulator")  # a copy of every dict and list
     bundler = _Bundler(store, bundled, source)
     for key in [key for key in bundled if key != "components"]:
         bundled[key] = bundler.visit(bundled[key], source, "#")

@@ -7,12 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.declarations.loading import discover_vendors, load_vendor
 from mockserver.declarations.model import VendorSpec
 from mockserver.documents.schemas import SchemaStore
-from mockserver.drifts import DriftError, VendorDrifts, vendor_view
 from mockserver.engine.answer_cache import AnswerCache
 from mockserver.engine.config import DriftSetting, EmulatorConfig
 from mockserver.engine.routing import Routes
@@ -25,6 +24,9 @@ from mockserver.state.datasets import VendorDatasets
 from mockserver.state.faults import FaultIds, FaultRule
 from mockserver.state.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalBudget
 from mockserver.state.prepared import PreparedCache
+
+if TYPE_CHECKING:  # imported where used: a build with no standing drift needs no drift
+    from mockserver.drifts import VendorDrifts
 
 
 def emulator_version() -> str:
@@ -151,10 +153,14 @@ def check_drift_settings(config: EmulatorConfig) -> None:
                 f"--drift {setting.vendor}:{setting.drift}: no vendor {setting.vendor!r}"
             )
         spec = load_vendor(config.schemas_dir / setting.vendor, store, config.options.get(setting.vendor))
+        from mockserver.drifts import VendorDrifts, vendor_view  # noqa: PLC0415 - see the imports
+
         _standing(VendorDrifts(vendor_view(spec, store)), setting)
 
 
 def _standing(drifts: VendorDrifts, setting: DriftSetting) -> FaultRule:
+    from mockserver.drifts import DriftError  # noqa: PLC0415 - see the imports
+
     try:
         params = drifts.check(setting.drift, dict(setting.params), setting.endpoint)
     except DriftError as error:

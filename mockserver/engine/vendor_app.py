@@ -15,15 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.types import Receive, Scope, Send
 
 from mockserver.declarations.model import VendorSpec
 from mockserver.documents.schemas import SchemaStore
-from mockserver.drifts import DriftUse, Exchange, VendorDrifts, preferred_drifts, vendor_view
-from mockserver.drifts.catalogue import Bound
 from mockserver.engine.answer_cache import AnswerCache
 from mockserver.engine.pipeline import (
     ALLOW,
@@ -48,6 +46,10 @@ from mockserver.state.fault_store import Faults
 from mockserver.state.faults import NO_FAULT, Fault, FaultIds, FaultRule, combined, preferred
 from mockserver.state.journal import Journal
 from mockserver.state.rate_limiter import RateLimiter, Verdict
+
+if TYPE_CHECKING:  # the drifts are imported on a vendor's first drift: plain requests never need them
+    from mockserver.drifts import DriftUse, Exchange, VendorDrifts
+    from mockserver.drifts.catalogue import Bound
 
 logger = logging.getLogger("mockserver")
 ENCODED_CACHE_SIZE = 4096
@@ -111,6 +113,8 @@ class VendorApp:
     @cached_property
     def drifts(self) -> VendorDrifts:
         """The drifts that apply to this vendor (built when first asked: no cost while none is used)."""
+        from mockserver.drifts import VendorDrifts, vendor_view  # noqa: PLC0415 - see the imports
+
         store = self._store if self._store is not None else SchemaStore(self.spec.source.parent.parent)
         return VendorDrifts(vendor_view(self.spec, store))
 
@@ -202,6 +206,8 @@ class VendorApp:
         asked: list[DriftUse] = []
         early: list[Bound] = []
         if self.faults.drifting or self.standing_drifts or (prefer and "drift" in prefer):
+            from mockserver.drifts import preferred_drifts  # noqa: PLC0415 - see the imports
+
             asked = preferred_drifts(prefer) if prefer and "drift" in prefer else []
             early = self._early_drifts(path, asked)
             if early:
@@ -326,6 +332,8 @@ class VendorApp:
         return self._drifted_reply(exchange), who.tenant, replace(fault, drifts=_uses(active))
 
     def _exchange(self, reply: Reply, scope: Scope) -> Exchange:
+        from mockserver.drifts import Exchange  # noqa: PLC0415 - see the imports
+
         return Exchange(
             self.drifts.view, reply.status, reply.body, list(reply.headers), reply.content_type, reply.delay,
             request_query=scope["query_string"],

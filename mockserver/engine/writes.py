@@ -25,11 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
 from mockserver.declarations.model import Deferred, VendorSpec, WriteSpec
 from mockserver.documents.reading import read_json
@@ -37,6 +35,10 @@ from mockserver.engine.pipeline import ErrorRenderer, Reply
 from mockserver.kinds.params import Violation, parse_query
 from mockserver.kinds.templates import render_tree
 from mockserver.state.datasets import VendorDatasets
+
+if TYPE_CHECKING:  # imported on a vendor's first write with a body schema: a build needs neither
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 MAX_BODY_BYTES = 64 * 1024
 """A write's request body beyond this is refused (413) unread: the vendors document no size."""
@@ -160,11 +162,12 @@ class Writes:
         self.errors = errors
         self.wall = wall
         self.routes = [(_route_pattern(write.path, write.path_patterns), write) for write in spec.writes]
-        self.validators = {
-            write.path + write.method: Draft202012Validator(read_json(write.body_schema))
+        self._body_schemas = {
+            write.path + write.method: read_json(write.body_schema)
             for write in spec.writes
             if write.body_schema is not None
         }
+        self._validators: dict[str, Draft202012Validator] = {}
         self.shared = datasets.shared
         self._catalogues: dict[str, list[dict[str, Any]]] = {}
         self._tenants: dict[str, TenantWrites] = {}
@@ -393,7 +396,7 @@ class Writes:
             document = {}  # Laravel reads an unparseable body as no input
         if not isinstance(document, dict):
             document = {}
-        validator = self.validators.get(spec.path + spec.method)
+        validator = self._validator(spec.path + spec.method)
         if validator is None:
             return document
         error = next(iter(sorted(validator.iter_errors(document), key=lambda e: list(e.path))), None)
@@ -407,6 +410,15 @@ class Writes:
             return self._error(spec, "unparseable", field=field)
         message = _laravel_message(error, field)
         return self._error(spec, "invalid_body", field=field, message=message)
+
+    def _validator(self, key: str) -> Draft202012Validator | None:
+        """The validator of a write's body schema (read at build), made on the write's first request."""
+        validator = self._validators.get(key)
+        if validator is None and key in self._body_schemas:
+            from jsonschema import Draft202012Validator  # noqa: PLC0415 - see the imports
+
+            validator = self._validators[key] = Draft202012Validator(self._body_schemas[key])
+        return validator
 
     def _record_view(self, spec: WriteSpec, record: Mapping[str, Any]) -> dict[str, Any]:
         if spec.response_fields is None:

@@ -12,14 +12,16 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from starlette.applications import Starlette
 
 from mockserver.engine.emulator import Emulator
 from mockserver.engine.vendor_app import VendorApp
 from mockserver.intercept.exchange import TIMEOUT_MESSAGE, answer, http_scope
+
+if TYPE_CHECKING:  # not imported for vendor requests, which never reach the control app
+    from starlette.applications import Starlette
 
 
 def _scope(request: httpx.Request, root_path: str) -> dict[str, Any]:

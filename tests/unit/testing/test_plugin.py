@@ -78,6 +78,34 @@ def test_importing_the_plugin_imports_neither_the_engine_nor_a_client() -> None:
     assert [name for name in loaded if name.split(".")[0] in heavy or name.startswith(heavy)] == []
 
 
+# The modules a first fixture use loads: the emulator's build, a mock's start and one vendor request.
+FIRST_USE = textwrap.dedent(
+    """
+    import sys
+    import httpx
+    from mockserver.testing import mock_vendors
+    with mock_vendors("contactship") as vendors:
+        reply = httpx.get("https://api.contactship.ai/v1/phone-numbers", headers=vendors.contactship.headers)
+    print(reply.status_code)
+    print("\\n".join(sorted(sys.modules)))
+    """
+)
+
+
+def test_a_first_vendor_request_imports_no_python_jsonschema_control_app_or_drift() -> None:
+    """A session that uses a fixture pays for its imports once: the declarations are checked with
+    jsonschema-rs (the Python library only explains a refusal), vendor requests skip Starlette's app, and
+    the drifts wait for a test that switches one on."""
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_USE], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    status, *loaded = result.stdout.split()
+    assert status == "200"
+    assert "mockserver.engine.emulator" in loaded
+    heavy = ("jsonschema", "referencing", "starlette.applications", "mockserver.serving", "mockserver.drifts")
+    assert [name for name in loaded if name in heavy or name.startswith(tuple(h + "." for h in heavy))] == []
+
+
 def test_a_test_that_uses_no_fixture_pays_for_one_of_the_plugins(tmp_path: Path) -> None:
     """Each autouse fixture is set up and torn down for every test of every session: the plugin has one."""
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
