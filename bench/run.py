@@ -36,6 +36,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import compiled_environment  # noqa: E402
 from mockserver.data.seeding import complete  # noqa: E402
 from mockserver.documents.reading import read_json  # noqa: E402
 
@@ -110,7 +111,7 @@ def server(
     command: list[str], env: dict[str, str] | None = None, cores: str = SERVER_CORE
 ) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
-        ["taskset", "-c", cores, *command], cwd=ROOT, env={**os.environ, **(env or {})},
+        ["taskset", "-c", cores, *command], cwd=ROOT, env=compiled_environment(env),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
