@@ -247,12 +247,23 @@ def replay_reports(
     (``serve --drift-from``, ``drifts --from``); DriftError names an unreadable or invalid report."""
     paths = list(paths)
     findings = [finding for path in paths for finding in read_report(path)]
+    wanted = {finding.vendor for finding in findings}
+    return replay(findings, declared_drifts(schemas_dir, wanted, options), ", ".join(map(str, paths)))
+
+
+def declared_drifts(
+    schemas_dir: Path,
+    vendors: Iterable[str] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, VendorDrifts]:
+    """The drifts of each vendor declared in ``schemas_dir`` (of those named in ``vendors`` only, if given;
+    a name that is not declared is left out), with their ``--option`` values."""
     store = SchemaStore(schemas_dir)
-    wanted = {finding.vendor for finding in findings} & set(discover_vendors(schemas_dir))
-    vendors = {
+    declared = discover_vendors(schemas_dir)
+    chosen = declared if vendors is None else sorted(set(vendors) & set(declared))
+    return {
         vendor: VendorDrifts(
             vendor_view(load_vendor(schemas_dir / vendor, store, (options or {}).get(vendor)), store)
         )
-        for vendor in sorted(wanted)
+        for vendor in chosen
     }
-    return replay(findings, vendors, ", ".join(map(str, paths)))

@@ -224,18 +224,10 @@ class VendorApp:
         fault = combined(preferred(headers), planned) if prefer or planned else NO_FAULT
         if fault.drifts or asked or self.standing_drifts:
             return self._drift(scope, path, body, who, endpoint, fault=fault, verdict=verdict, asked=asked)
-        if fault.status is not None:  # the plain path, as before drifts (_answer is the drifted one's)
-            details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
-            reply = self.errors.fault(fault.status, **details, **self._limit_variables(verdict))
-        elif isinstance(endpoint, WriteCall):
-            reply = self.writes.answer(who.tenant, endpoint, scope["query_string"], body)
-        else:
-            self.writes.expire(who.tenant)  # a dictionary look-up unless a release is due
-            reply = endpoint.answer(who, scope["query_string"])
-        if verdict is None and not fault.delay:
-            return reply, who.tenant, fault
-        limited = (*reply.headers, *self._limit_headers(verdict))
-        return replace(reply, headers=limited, delay=fault.delay), who.tenant, fault
+        reply = self._answer(
+            scope, path, body, who, endpoint, fault=fault, verdict=verdict, query=scope["query_string"]
+        )
+        return reply, who.tenant, fault
 
     def _answer(
         self,
@@ -250,6 +242,8 @@ class VendorApp:
         query: bytes,
         cached: bool = True,
     ) -> Reply:
+        """The endpoint's answer to ``query`` (from the answer cache if ``cached``), or the fault's status;
+        the rate-limit headers and the fault's delay added."""
         if fault.status is not None:
             details = {"method": scope["method"], "path": path, "route": path.lstrip("/")}
             reply = self.errors.fault(fault.status, **details, **self._limit_variables(verdict))

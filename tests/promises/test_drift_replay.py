@@ -18,10 +18,8 @@ import pytest
 
 from contracts.checks.runner import run
 from contracts.reporting.formats import as_json
-from mockserver.declarations.loading import discover_vendors, load_vendor
-from mockserver.documents.schemas import SchemaStore
-from mockserver.drifts import VendorDrifts, vendor_view
-from mockserver.drifts.replay import Replay, findings_of, replay
+from mockserver.drifts import VendorDrifts
+from mockserver.drifts.replay import Replay, declared_drifts, findings_of, replay
 from mockserver.engine.config import DriftSetting
 from tests.conftest import SCHEMAS, data_config
 
@@ -47,11 +45,7 @@ ROUND_TRIPS = [  # (vendor, drift): one per family at least, across the vendors
 
 @cache
 def vendors() -> dict[str, VendorDrifts]:
-    store = SchemaStore(SCHEMAS)
-    return {
-        v: VendorDrifts(vendor_view(load_vendor(SCHEMAS / v, store), store))
-        for v in discover_vendors(SCHEMAS)
-    }
+    return declared_drifts(SCHEMAS)
 
 
 def report(vendor: str, drifts: tuple[DriftSetting, ...]) -> dict[str, Any]:

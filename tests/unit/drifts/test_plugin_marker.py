@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.pytest_session import run_pytest
 
 SESSION = """
 import httpx
@@ -40,16 +40,7 @@ def test_4_a_bad_drift_is_a_usage_error_naming_the_drifts():
 
 
 def test_the_marker_drifts_one_test_only(tmp_path: Path) -> None:
-    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    (tmp_path / "test_session.py").write_text(SESSION, encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_session.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_pytest(tmp_path, {"test_session.py": SESSION})
     output = result.stdout + result.stderr
     assert "3 passed" in output, output[-4000:]
     assert "no drift 'field.gone'" in output, output[-4000:]

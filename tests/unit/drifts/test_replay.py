@@ -16,10 +16,8 @@ from typing import Any
 import pytest
 
 from mockserver.cli import main
-from mockserver.declarations.loading import discover_vendors, load_vendor
-from mockserver.documents.schemas import SchemaStore
-from mockserver.drifts import DriftError, VendorDrifts, vendor_view
-from mockserver.drifts.replay import findings_of, read_report, replay
+from mockserver.drifts import DriftError, VendorDrifts
+from mockserver.drifts.replay import declared_drifts, findings_of, read_report, replay
 from tests.conftest import SCHEMAS
 
 CONTACTSHIP = "GET /v1/phone-numbers"
@@ -231,11 +229,7 @@ MAPPED = [  # (finding, the drift and parameters that replay it)
 
 @cache
 def vendors() -> dict[str, VendorDrifts]:
-    store = SchemaStore(SCHEMAS)
-    return {
-        v: VendorDrifts(vendor_view(load_vendor(SCHEMAS / v, store), store))
-        for v in discover_vendors(SCHEMAS)
-    }
+    return declared_drifts(SCHEMAS)
 
 
 @pytest.mark.parametrize(("given", "expected"), MAPPED, ids=[f"{f['kind']}->{d[0]}" for f, d in MAPPED])

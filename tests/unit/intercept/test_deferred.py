@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.pytest_session import run_pytest
 
 URL = "https://api.contactship.ai/v1/phone-numbers"
 
@@ -137,20 +138,9 @@ def test_the_plugins_fixtures_answer_a_client_the_test_imports(tmp_path: Path) -
         + '    assert (status, other) == (200, "refused")\n'
         for client in CLIENTS
     )
-    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    (tmp_path / "test_late.py").write_text(
-        PLUGIN_TESTS.format(clients=CLIENTS, url=URL, requests=body), encoding="utf-8"
-    )
+    late = {"test_late.py": PLUGIN_TESTS.format(clients=CLIENTS, url=URL, requests=body)}
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "mockserver.testing.plugin"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=environment,
-        check=False,
-    )
+    done = run_pytest(tmp_path, late, "-p", "mockserver.testing.plugin", env=environment)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "3 passed" in done.stdout
 

@@ -15,6 +15,7 @@ from mockserver.declarations.loading import discover_vendors
 from mockserver.engine.config import DEFAULT_FIXTURES_DIR, DEFAULT_SCHEMAS_DIR
 from mockserver.testing import plugin
 from tests.conftest import ROOT
+from tests.pytest_session import run_pytest
 
 # Every file opened and folder listed under the vendor data while the plugin module is imported.
 AUDIT = textwrap.dedent(
@@ -108,17 +109,9 @@ def test_a_first_vendor_request_imports_no_python_jsonschema_control_app_or_drif
 
 def test_a_test_that_uses_no_fixture_pays_for_one_of_the_plugins(tmp_path: Path) -> None:
     """Each autouse fixture is set up and torn down for every test of every session: the plugin has one."""
-    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    (tmp_path / "test_plain.py").write_text("def test_plain():\n    pass\n", encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--setup-plan", "test_plain.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=True,
-    )
+    plain = {"test_plain.py": "def test_plain():\n    pass\n"}
+    result = run_pytest(tmp_path, plain, "--setup-plan", env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     used = [line for line in result.stdout.splitlines() if "fixtures used:" in line]
     assert len(used) == 1
     assert [
@@ -249,15 +242,6 @@ SESSION = textwrap.dedent(
 
 def test_no_state_and_no_route_passes_from_one_test_to_the_next(tmp_path: Path) -> None:
     """The session's emulator and interception are reused: each test still starts from nothing."""
-    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    (tmp_path / "test_session.py").write_text(SESSION, encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_session.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_pytest(tmp_path, {"test_session.py": SESSION})
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "5 passed" in result.stdout

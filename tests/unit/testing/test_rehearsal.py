@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from mockserver.testing.rehearsal import (
     expand,
     parse_option,
 )
+from tests.pytest_session import run_pytest
 
 
 @pytest.fixture(scope="module")
@@ -216,16 +216,7 @@ def test_no_vendor():
 
 
 def pytest_run(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    (tmp_path / "test_session.py").write_text(SESSION, encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_session.py", *options],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_pytest(tmp_path, {"test_session.py": SESSION}, *options)
 
 
 def test_a_rehearsal_runs_each_mocked_test_plain_and_drifted_and_reports_without_failing(
