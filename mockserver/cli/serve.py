@@ -247,14 +247,23 @@ RESTARTS_ALLOWED = 5  # a worker killed after it started is restarted, at most t
 RESTART_WINDOW_SECONDS = 60.0
 
 
-def _run_worker(arguments: argparse.Namespace, sock: socket.socket, worker: int) -> NoReturn:
-    """A forked worker: its own emulator (and its own connection to the shared state), until stopped."""
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+def _run_worker(arguments: argparse.Namespace, sock: socket.socket, worker: int, mask: set[int]) -> NoReturn:
+    """A forked worker: its own emulator (and its own connection to the shared state), until stopped.
+
+    It starts with SIGTERM and SIGINT blocked (see ``_serve_workers``) and unblocks them, to ``mask``,
+    once its own handlers are in place: a SIGTERM sent before then waits for them instead of running
+    the supervisor's handler, which would leave this worker serving after the supervisor stopped it.
+    """
     # not the master's handlers: a SIGTERM while this worker starts ends it (uvicorn's own handlers
     # take over once it serves)
     signal.signal(signal.SIGTERM, _stopped)
     signal.signal(signal.SIGINT, _stopped)
     code = EXIT_USAGE
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a SIGTERM sent meanwhile is raised here
         code = _serve_app(create_app(config_from(arguments)), arguments, sock, worker=worker)
     except Stopped:
         code = 0
@@ -278,10 +287,15 @@ def _serve_workers(arguments: argparse.Namespace, sock: socket.socket) -> int:
     stopping = False
 
     def fork(index: int, restarted: bool) -> None:
-        pid = os.fork()
-        if pid == 0:  # a restarted worker prints no banner again (worker 0 prints it once)
-            _run_worker(arguments, sock, arguments.workers + index if restarted else index)
-        children[pid] = index
+        # the child inherits this process's signal handlers until it installs its own: blocked until then
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:  # a restarted worker prints no banner again (worker 0 prints it once)
+                _run_worker(arguments, sock, arguments.workers + index if restarted else index, mask)
+            children[pid] = index
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     for index in range(arguments.workers):
         fork(index, restarted=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ import redis as redis_client
 
 from mockserver.state.backends import StateUnavailable
 from mockserver.state.backends.redis_state import RedisState
+from tests.conftest import ROOT
 from tests.system.test_shared_state import BUTTER, NUMBERS, Redis, eventually, phone_numbers, serving
 
 pytestmark = pytest.mark.xdist_group("shared-state")
@@ -377,6 +379,64 @@ def test_a_process_that_missed_a_change_catches_up_under_the_lock(redis: Redis) 
         assert ("butter", "credentials") not in seen_one.parts, "the writer's memory is its caller's"
         with one.exclusive("butter"):
             assert seen_one.parts[("butter", "credentials")] == {"a": "t1", "b": "t2"}
+
+
+# A supervisor with two workers whose serving is a 60 s sleep. Every fork after the first two (a restart)
+# signals its child with SIGTERM at once, as if the supervisor stopped it before the worker's first line
+# ran: on a loaded machine a forked child may not be scheduled for milliseconds. The restarted worker
+# must end, and not run the supervisor's inherited handler and go on serving.
+EARLY_SIGTERM = """
+import argparse, os, signal, socket, sys, threading, time
+from pathlib import Path
+import mockserver.cli.serve
+command = sys.modules["mockserver.cli.serve"]
+
+command.config_from = lambda arguments: None
+command.create_app = lambda config: None
+command._serve_app = lambda app, arguments, sock, worker: time.sleep(60) or 0
+forks, real_fork = [], os.fork
+
+def fork_signalled_from_the_third_on():
+    pid = real_fork()
+    if pid == 0 and len(forks) >= 2:
+        os.kill(os.getpid(), signal.SIGTERM)
+    forks.append(pid)
+    return pid
+
+os.fork = fork_signalled_from_the_third_on
+me = os.getpid()
+
+def workers():
+    return [int(pid) for pid in Path(f"/proc/{me}/task/{me}/children").read_text().split()]
+
+def until(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+def observe():
+    until(lambda: len(forks) == 2 and len(workers()) == 2, 10)
+    os.kill(forks[0], signal.SIGKILL)
+    until(lambda: len(forks) == 3, 10)
+    print("restarted worker ended:", until(lambda: forks[2] not in workers(), 10), flush=True)
+    os.kill(me, signal.SIGTERM)
+
+threading.Thread(target=observe, daemon=True).start()
+sock = socket.socket()
+sock.bind(("127.0.0.1", 0))
+print("supervisor status:", command._serve_workers(argparse.Namespace(workers=2), sock), flush=True)
+"""
+
+
+def test_a_worker_signalled_before_it_has_its_own_handlers_still_ends() -> None:
+    """SIGTERM reaching a just-forked worker before its first line: it waits for the worker's handlers
+    (blocked across the fork), so the worker ends instead of running the supervisor's handler and serving
+    on; the supervisor then stops with status 0."""
+    command = [sys.executable, "-c", EARLY_SIGTERM]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=90, check=False)
+    assert "restarted worker ended: True" in finished.stdout, finished.stdout + finished.stderr
+    assert "supervisor status: 0" in finished.stdout, finished.stdout + finished.stderr
 
 
 def test_a_crash_loop_of_workers_still_ends_the_server_with_an_error() -> None:
