@@ -3,7 +3,7 @@
 | client | through | needs |
 |---|---|---|
 | httpx (``Client``, ``AsyncClient``) | respx | nothing extra |
-| ``requests`` (``Session``, adapters, streaming) | responses | ``vendor-emulator[requests]`` |
+| ``requests`` (``Session``, adapters, streaming) | ``HTTPAdapter.send`` | ``vendor-emulator[requests]`` |
 | aiohttp (``ClientSession``) | aioresponses | ``vendor-emulator[aiohttp]`` |
 
 Anything else that tries to reach a vendor host (urllib, urllib3, http.client, raw sockets) is stopped by
@@ -58,10 +58,11 @@ def _aiohttp(other_hosts: OtherHosts) -> Interceptor:
     return AiohttpInterceptor(other_hosts)
 
 
-# client, its top-level module and its mocking library's (both must be installed), the interceptor
-KITS: tuple[tuple[str, tuple[str, str], Callable[[OtherHosts], Interceptor]], ...] = (
+# client, its top-level module and its mocking library's if it has one (all must be installed), the
+# interceptor
+KITS: tuple[tuple[str, tuple[str, ...], Callable[[OtherHosts], Interceptor]], ...] = (
     ("httpx", ("httpx", "respx"), _httpx),
-    ("requests", ("requests", "responses"), _requests),
+    ("requests", ("requests",), _requests),
     ("aiohttp", ("aiohttp", "aioresponses"), _aiohttp),
 )
 

@@ -42,7 +42,7 @@ class DeferredInterceptor:
     ) -> None:
         self.client = client
         self.modules = tuple(modules)
-        """The client's top-level module first, then its mocking library's."""
+        """The client's top-level module first, then its mocking library's (if it has one)."""
         self._build = build
         self._other_hosts = other_hosts
         self._real: Interceptor | None = None

@@ -110,6 +110,15 @@ class ClientReply:
 TIMEOUT_MESSAGE = "the emulated vendor is slower than the read timeout"
 
 
+def refusal(host: str) -> str:
+    """What a client's connection error says for another host while other hosts are refused."""
+    return (
+        f"vendor-emulator refused {host}: only the emulated vendors' hosts are answered "
+        "(mock_vendors(other_hosts='allow') or the ini option vendor_emulator_other_hosts = allow lets "
+        "other hosts through)"
+    )
+
+
 def answer(
     vendor_app: VendorApp, scope: dict[str, Any], timeout: float | None = None, body: bytes = b""
 ) -> ClientReply:

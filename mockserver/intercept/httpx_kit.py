@@ -10,6 +10,7 @@ import respx
 from mockserver.engine.routing import host_pattern
 from mockserver.engine.vendor_app import VendorApp
 from mockserver.intercept.base import OtherHosts
+from mockserver.intercept.exchange import refusal
 from mockserver.intercept.transport import respond
 
 OTHER_HOSTS_ROUTE = "other-hosts"
@@ -70,9 +71,4 @@ def _respond(vendor_app: VendorApp, request: httpx.Request) -> httpx.Response:
 
 def _refuse(request: httpx.Request) -> httpx.Response:
     """Another host, while other hosts are refused: a connection error, as with no network at all."""
-    raise httpx.ConnectError(
-        f"vendor-emulator refused {request.url.host}: only the emulated vendors' hosts are answered "
-        "(mock_vendors(other_hosts='allow') or the ini option vendor_emulator_other_hosts = allow lets "
-        "other hosts through)",
-        request=request,
-    )
+    raise httpx.ConnectError(refusal(request.url.host), request=request)
