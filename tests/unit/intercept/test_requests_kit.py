@@ -114,9 +114,16 @@ class Counting(HTTPAdapter):
 
     sent = 0
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+    def send(  # noqa: PLR0917 - HTTPAdapter.send's signature
+        self,
+        request: requests.PreparedRequest,
+        stream: Any = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
         type(self).sent += 1
-        stream, timeout, verify, cert, proxies = (*args, *kwargs.values())
         return super().send(request, stream, timeout, verify, cert, proxies)
 
 
@@ -135,8 +142,15 @@ def test_a_custom_adapter_is_answered_and_its_retries_apply_as_urllib3_applies_t
         with pytest.raises(requests.exceptions.RetryError):
             session.get(CONTACTSHIP)
         assert len(contactship.calls()) == 5, "two more retries, then the adapter gives up"
-    assert Counting.sent == 2, "once per session.get: the retries are the adapter's own"
+        contactship.clear_faults()
+        contactship.slow(5, times=1)
+        started = time.monotonic()
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            session.get(CONTACTSHIP, timeout=0.2)
+        assert time.monotonic() - started < 3, "the timeout passed by position is the one waited"
+    assert Counting.sent == 3, "once per session.get: the retries are the adapter's own"
     lenient = Retry(total=1, status_forcelist=[503], raise_on_status=False)
+    contactship.fail(503, times=2)
     with requests.Session() as session:
         session.mount("https://", HTTPAdapter(max_retries=lenient))
         assert session.get(CONTACTSHIP, headers=contactship.headers).status_code == 503
