@@ -351,3 +351,45 @@ def test_each_kind_of_state_changed_alone_is_undone_before_the_next_test(tmp_pat
     result = run_pytest(tmp_path, {"test_kinds.py": ONE_KIND_AT_A_TIME})
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "27 passed" in result.stdout
+
+
+OTHER_HOSTS = textwrap.dedent(
+    """
+    import pytest
+
+    SEEN = []
+
+
+    def test_1_the_ini_value(contactship_mock, _vendor_routing):
+        SEEN.append(_vendor_routing)
+        assert _vendor_routing.other_hosts == "allow"
+
+
+    @pytest.mark.mock_vendors("contactship", other_hosts="refuse")
+    def test_2_the_marker_wins(_vendor_routing):
+        assert _vendor_routing.other_hosts == "refuse"
+
+
+    @pytest.mark.mock_vendors(other_hosts="allow")
+    def test_3_the_same_value_the_same_mock(_vendor_routing):
+        assert _vendor_routing is SEEN[0]
+
+
+    def test_4_the_ini_value_again(contactship_mock, _vendor_routing):
+        assert _vendor_routing is SEEN[0]
+
+
+    @pytest.mark.mock_vendors(other_hosts="Allow")
+    def test_5_a_bad_value(_vendor_routing):
+        pass
+    """
+)
+
+
+def test_other_hosts_come_from_the_marker_else_the_ini_file_one_mock_per_value(tmp_path: Path) -> None:
+    """The ini file's other_hosts (read once per session) unless the test's marker says otherwise."""
+    result = run_pytest(
+        tmp_path, {"test_other_hosts.py": OTHER_HOSTS}, "-o", "vendor_emulator_other_hosts=allow"
+    )
+    assert "4 passed, 1 error" in result.stdout, result.stdout[-4000:]
+    assert "other_hosts must be 'refuse' or 'allow', got 'Allow'" in result.stdout
