@@ -70,6 +70,8 @@ class Tenancy:
         self.builtin_tenants = frozenset(item.tenant or DEFAULT_TENANT for item in self._initial_credentials)
         self._builtin_keys = frozenset(item.key for item in self._initial_credentials)
         self.authenticator = Authenticator(spec.auth, self._initial_credentials)
+        # The keys accepted after a reset (never handed out: a reset compares with it, see reset_here).
+        self._initial_authenticator = Authenticator(spec.auth, self._initial_credentials)
         self._rate_limits = rate_limits
         self._initial_rate_limits = rate_limits
         self.forgetters: list[Callable[[str | None], None]] = []
@@ -161,18 +163,34 @@ class Tenancy:
         self._rate_limits = enabled
 
     def reset(self) -> None:
-        """Back to the start: fixtures, initial keys, no faults, no journal, empty rate-limit windows."""
+        """Back to the start: fixtures, initial keys, no faults, no journal, empty rate-limit windows.
+
+        The pytest plugin resets every vendor before each test, those the last test never touched too:
+        each step costs next to nothing where there is nothing to undo (no entry to drop, the initial
+        keys still accepted), and one process has nobody to tell.
+        """
+        if not self.shared.shared:
+            self.journal.clear(self.spec.id)
+            self.reset_here()
+            return
         self.shared.put(self.spec.id, "reset", None)  # every process, first; then this one
         self.journal.clear(self.spec.id)
         with self.shared.applying():
             self.reset_here()
 
     def reset_here(self) -> None:
-        """``reset`` of this process's memory only (another process reset the vendor for everyone)."""
+        """``reset`` of this process's memory only (another process reset the vendor for everyone).
+
+        Cached answers stay: one is keyed by its dataset's generation, and the fixtures' datasets (what
+        every tenant sees after a reset) are the same objects as before, so it still answers them right;
+        answers from a tenant's own data are keyed by datasets no tenant holds any more (the cache's byte
+        budget lets them go).
+        """
         self.datasets.reset()
-        self.faults.applied([])
-        self.cache.clear()
-        self.authenticator = Authenticator(self.spec.auth, self._initial_credentials)
+        if self.faults.rules():
+            self.faults.applied([])
+        if not self.authenticator.accepts_as(self._initial_authenticator):
+            self.authenticator = Authenticator(self.spec.auth, self._initial_credentials)
         self._rate_limits = self._initial_rate_limits
         if self.limiter is not None:
             self.limiter.reset()

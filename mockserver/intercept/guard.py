@@ -21,6 +21,9 @@ from mockserver.engine.routing import HostTable
 _LOCK = threading.Lock()
 _ACTIVE: list[SocketGuard] = []
 _ORIGINALS: dict[str, Any] = {}
+# Each wrapper made, by name: (the original it wraps, the wrapper). A test after a test installs the same
+# wrappers again rather than new ones (while nobody else has replaced the original meanwhile).
+_WRAPPERS: dict[str, tuple[Any, Callable[..., Any]]] = {}
 _MODULE_FUNCTIONS = ("getaddrinfo", "gethostbyname", "gethostbyname_ex")
 _SOCKET_METHODS = ("connect", "connect_ex")
 
@@ -110,12 +113,23 @@ def _guarded_method(name: str, original: Callable[..., Any]) -> Callable[..., An
 def _install() -> None:
     for name in _MODULE_FUNCTIONS:
         _ORIGINALS[name] = getattr(socket, name)
-        setattr(socket, name, _guarded_function(name, _ORIGINALS[name]))
+        setattr(socket, name, _wrapper(name, _ORIGINALS[name], _guarded_function))
     for name in _SOCKET_METHODS:
         # connect and connect_ex are inherited from _socket.socket: remember whether to restore or delete.
         _ORIGINALS[f"own.{name}"] = name in vars(socket.socket)
-        _ORIGINALS[f"socket.{name}"] = getattr(socket.socket, name)
-        setattr(socket.socket, name, _guarded_method(name, _ORIGINALS[f"socket.{name}"]))
+        key = f"socket.{name}"
+        _ORIGINALS[key] = getattr(socket.socket, name)
+        setattr(socket.socket, name, _wrapper(key, _ORIGINALS[key], _guarded_method))
+
+
+def _wrapper(
+    key: str, original: Any, make: Callable[[str, Callable[..., Any]], Callable[..., Any]]
+) -> Callable[..., Any]:
+    """The guarded version of ``original``: the one made last time if it wraps the same original."""
+    made = _WRAPPERS.get(key)
+    if made is None or made[0] is not original:
+        made = _WRAPPERS[key] = (original, make(key.rpartition(".")[2], original))
+    return made[1]
 
 
 def _uninstall() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import httpx
@@ -62,11 +63,20 @@ class HttpxInterceptor:
 
 
 def _responder(vendor_app: VendorApp) -> Callable[[httpx.Request], httpx.Response]:
-    return lambda request: _respond(vendor_app, request)
+    def responder(request: httpx.Request) -> httpx.Response:
+        return respond(vendor_app, request)
+
+    # respx asks each side effect's signature (inspect.getfullargspec) on every request, to see whether
+    # it takes ``route``: the signature given here is read as it is, not worked out from the code again.
+    responder.__signature__ = SIGNATURE  # type: ignore[attr-defined]
+    return responder
 
 
-def _respond(vendor_app: VendorApp, request: httpx.Request) -> httpx.Response:
-    return respond(vendor_app, request)
+def _signature(request: httpx.Request) -> httpx.Response:
+    raise NotImplementedError  # pragma: no cover - only its signature is used
+
+
+SIGNATURE = inspect.signature(_signature)
 
 
 def _refuse(request: httpx.Request) -> httpx.Response:

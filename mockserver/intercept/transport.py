@@ -96,14 +96,18 @@ def respond(vendor_app: VendorApp, request: httpx.Request, prefix: str = "") -> 
     body = request.read() if request.method not in ("GET", "HEAD") else b""
     result = answer(vendor_app, _scope(request, prefix), timeout, body)
     if result.cut:
-        stream: DelayedStream | TimedOutStream | CutStream = CutStream(
+        stream: DelayedStream | TimedOutStream | CutStream | httpx.ByteStream = CutStream(
             result.body, result.cut_message, request
         )
     elif result.timed_out:
         stream = TimedOutStream(result.wait, request)
     elif result.wait:
         stream = DelayedStream(result.body, result.wait)
-    else:
+    elif result.status != 204 or not result.body:
+        # The body as a stream, as a transport returns it: ``content=`` would read it through httpx's
+        # decoders here, before the client reads it again (the engine's headers have its Content-Length).
+        stream = httpx.ByteStream(result.body)
+    else:  # a body on a 204 (a drift's): no Content-Length from the engine, httpx adds it
         return httpx.Response(result.status, headers=result.raw_headers, content=result.body, request=request)
     return httpx.Response(result.status, headers=result.raw_headers, stream=stream, request=request)
 

@@ -103,6 +103,10 @@ class Authenticator:
         self._accepted[digest(credential.key.encode("utf-8"))] = credential
         self._recent = {}
 
+    def accepts_as(self, other: Authenticator) -> bool:
+        """Whether this accepts exactly the keys ``other`` accepts, for the same credentials."""
+        return self._accepted == other._accepted
+
     def credential(self, key: str) -> Credential | None:
         """The accepted credential of ``key``, if it is accepted."""
         return self._accepted.get(digest(key.encode("utf-8")))

@@ -561,13 +561,16 @@ class Journal:
     def clear(self, vendor: str | None = None, tenant: str | None = None) -> None:
         """Forget the requests of one vendor/tenant, or all."""
         with self._lock:
+            cleared = False  # nothing to drop (a reset of a vendor nobody called): no body queue rebuilt
             for owner, who in list(self._entries):
                 if (vendor is None or owner == vendor) and (tenant is None or who == tenant):
                     for entry in self._entries.pop((owner, who)):
                         self._release_body(entry)
                     del self._sizes[(owner, who)]
                     self._total -= self._bytes.pop((owner, who))
-            self._with_body = deque(item for item in self._with_body if item.response)
+                    cleared = True
+            if cleared:
+                self._with_body = deque(item for item in self._with_body if item.response)
 
     def __iter__(self) -> Iterator[JournalEntry]:
         return iter(self.entries())

@@ -7,7 +7,7 @@
 
 Requests to the vendors' hosts (``app.famulor.de``, ``api.getbutter.ai``, ``api.contactship.ai``,
 ``*.mindhunters.ai``) are answered by the emulator's engine, called directly (no server, no socket):
-httpx through respx, ``requests`` through responses (extra ``[requests]``), aiohttp through aioresponses
+httpx through respx, ``requests`` at ``HTTPAdapter.send`` (extra ``[requests]``), aiohttp through aioresponses
 (extra ``[aiohttp]``). Any other way of reaching a vendor host (urllib, urllib3, a raw socket) fails at
 once with :class:`~mockserver.intercept.VendorHostNotInterceptedError`. Requests to any other host are refused
 (``other_hosts="refuse"``, the default) or passed through (``"allow"``).

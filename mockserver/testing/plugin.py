@@ -71,6 +71,9 @@ MATRIX_KEY: pytest.StashKey[Matrix] = pytest.StashKey()
 BUDGET_KEY: pytest.StashKey[RequestBudget] = pytest.StashKey()
 COLUMN_KEY: pytest.StashKey[tuple[str, str]] = pytest.StashKey()  # (test id without the drift, column)
 PLAIN_FAILURES_KEY: pytest.StashKey[int] = pytest.StashKey()
+ROUTING_MARKER_KEY: pytest.StashKey[pytest.Mark | None] = pytest.StashKey()  # the closest mock_vendors
+MISSING: Any = object()
+INI = object()  # the key of the ini file's other_hosts in _vendor_routers
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -191,29 +194,43 @@ def vendor_emulator(pytestconfig: pytest.Config) -> Emulator:
 
 
 @pytest.fixture(scope="session")
-def _vendor_routers(vendor_emulator: Emulator) -> dict[str, EmulatorMock]:
-    """One mock per ``other_hosts`` value, entered anew by each test: its routes are built once."""
+def _vendor_routers(vendor_emulator: Emulator) -> dict[object, EmulatorMock]:
+    """One mock per ``other_hosts`` value, entered anew by each test: its routes are built once.
+
+    Under ``INI`` too, the mock of the ini file's value (read once per session, not by every test).
+    """
     return {}
 
 
 @pytest.fixture
 def _vendor_routing(
-    vendor_emulator: Emulator, _vendor_routers: dict[str, EmulatorMock], request: pytest.FixtureRequest
+    vendor_emulator: Emulator, _vendor_routers: dict[object, EmulatorMock], request: pytest.FixtureRequest
 ) -> Iterator[EmulatorMock]:
-    marker = request.node.get_closest_marker(MARKER)
-    configured = request.config.getini(OTHER_HOSTS_OPTION)
-    other_hosts = cast("OtherHosts", marker.kwargs.get("other_hosts", configured) if marker else configured)
-    from mockserver.testing.mocks import EmulatorMock  # noqa: PLC0415 - see the module's docstring
-
-    vendor_emulator.reset()
-    mock = _vendor_routers.get(other_hosts)
+    marker = request.node.stash.get(ROUTING_MARKER_KEY, MISSING)  # what _vendor_drift_case looked up
+    if marker is MISSING:
+        marker = request.node.get_closest_marker(MARKER)
+    wanted = marker.kwargs.get("other_hosts", INI) if marker else INI
+    mock = _vendor_routers.get(wanted)
     if mock is None:
-        mock = _vendor_routers[other_hosts] = EmulatorMock(
-            (), other_hosts=other_hosts, emulator=vendor_emulator
-        )
+        mock = _vendor_routers[wanted] = _router(vendor_emulator, _vendor_routers, wanted, request.config)
+    vendor_emulator.reset()
     # No vendor is routed yet: each vendor fixture the test asks for adds its own routes.
     with mock:
         yield mock
+
+
+def _router(
+    emulator: Emulator, routers: dict[object, EmulatorMock], wanted: object, config: pytest.Config
+) -> EmulatorMock:
+    """The session's mock for ``other_hosts`` (``INI``: the ini file's value), built on its first use."""
+    other_hosts = cast("OtherHosts", config.getini(OTHER_HOSTS_OPTION) if wanted is INI else wanted)
+    found = routers.get(other_hosts)
+    if found is not None:
+        return found
+    from mockserver.testing.mocks import EmulatorMock  # noqa: PLC0415 - see the module's docstring
+
+    routers[other_hosts] = EmulatorMock((), other_hosts=other_hosts, emulator=emulator)
+    return routers[other_hosts]
 
 
 @pytest.fixture
@@ -255,9 +272,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
+def _marked(request: pytest.FixtureRequest) -> list[pytest.Mark]:
+    """The test's ``vendor_drift`` markers, closest first; its closest ``mock_vendors`` marker is kept for
+    ``_vendor_routing`` (one walk of the test's markers instead of three)."""
+    drifts, routing = [], None
+    for mark in request.node.iter_markers():
+        if mark.name == DRIFT_MARKER:
+            drifts.append(mark)
+        elif mark.name == MARKER and routing is None:
+            routing = mark
+    request.node.stash[ROUTING_MARKER_KEY] = routing
+    return drifts
+
+
 def _route_marked_vendors(request: pytest.FixtureRequest) -> None:
     """Tests marked ``mock_vendors`` get the named vendors (or all) routed, with no fixture asked for."""
-    marker = request.node.get_closest_marker(MARKER)
+    marker = request.node.stash.get(ROUTING_MARKER_KEY, None)
     if marker is None:
         return
     routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
@@ -265,9 +295,8 @@ def _route_marked_vendors(request: pytest.FixtureRequest) -> None:
         routing.activate(vendor_id)
 
 
-def _switch_marked_drifts(request: pytest.FixtureRequest) -> None:
+def _switch_marked_drifts(request: pytest.FixtureRequest, markers: list[pytest.Mark]) -> None:
     """Tests marked ``vendor_drift`` get those drifts switched on (the reset before each test ends them)."""
-    markers = list(request.node.iter_markers(DRIFT_MARKER))
     if not markers:
         return
     routing: EmulatorMock = request.getfixturevalue("_vendor_routing")
@@ -288,8 +317,9 @@ def _vendor_drift_case(request: pytest.FixtureRequest) -> Iterator[None]:
     of a ``mock_vendors`` marker routed.
     """
     case: DriftCase | None = getattr(request, "param", None)
+    drifts = _marked(request)
     if case is None:
-        _switch_marked_drifts(request)
+        _switch_marked_drifts(request, drifts)
         _route_marked_vendors(request)
         yield
         return
@@ -305,7 +335,7 @@ def _vendor_drift_case(request: pytest.FixtureRequest) -> Iterator[None]:
     for app in apps:
         setattr(app, "reply", _bounded(app.reply, budget))  # noqa: B010 - an instance's own, for this test
     try:
-        _switch_marked_drifts(request)
+        _switch_marked_drifts(request, drifts)
         _route_marked_vendors(request)
         yield
     finally:

@@ -245,3 +245,151 @@ def test_no_state_and_no_route_passes_from_one_test_to_the_next(tmp_path: Path) 
     result = run_pytest(tmp_path, {"test_session.py": SESSION})
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "5 passed" in result.stdout
+
+
+# One kind of state changed per test, by what changes nothing else (no request where a control will do),
+# each followed by a test that must find the vendors as seeded: a reset that skipped a vendor it took for
+# untouched, or a step it took for done, fails on the kind it missed. The first test notes the seeded
+# state; each "change" test checks that its change took.
+ONE_KIND_AT_A_TIME = textwrap.dedent(
+    """
+    import httpx
+    import pytest
+
+    from mockserver.kinds.auth import DEFAULT_TENANT
+
+    FAMULOR = "https://app.famulor.de/api/user/phone-numbers"
+    LISTS = {
+        "butter": "https://api.getbutter.ai/api/phone-numbers",
+        "contactship": "https://api.contactship.ai/v1/phone-numbers",
+        "famulor": FAMULOR + "/all",
+        "mindhunters": "https://api.mindhunters.ai/api/v1/phone-numbers",
+    }
+    SEEDED = {}
+
+
+    def held(vendors):  # what the vendors hold, read without changing anything
+        taken = {
+            vendor: {
+                "records": {name: mock.records(name) for name in mock.spec.datasets},
+                "keys": mock.app.tenancy.authenticator.snapshot(),
+                "tenants": mock.app.tenancy.registered_tenants(),
+                "faults": mock.app.faults.rules(),
+                "rate_limits": mock.app.tenancy.rate_limits,
+                "writes": mock.app.writes.exported(),
+            }
+            for vendor, mock in ((vendor, vendors[vendor]) for vendor in vendors.emulator.vendors)
+        }
+        taken["journal"] = vendors.calls
+        return taken
+
+
+    # What a client sees (this makes requests): each list, the answer cache included, and how many
+    # requests Famulor's rate-limit windows have left.
+    def seen(vendors):
+        answers = {name: httpx.get(url, headers=vendors[name].headers).content for name, url in LISTS.items()}
+        vendors.famulor.rate_limits()
+        limited = httpx.get(LISTS["famulor"], headers=vendors.famulor.headers)
+        return answers, limited.headers.get("x-ratelimit-remaining")
+
+
+    def purchase(famulor):
+        offer = httpx.get(FAMULOR + "/search?country_code=GB", headers=famulor.headers).json()["data"][0]
+        bought = httpx.post(
+            FAMULOR + "/purchase", headers=famulor.headers, json={"phone_number": offer["phone_number"]}
+        )
+        assert bought.status_code == 201, bought.text
+
+
+    def counted(famulor):
+        tenant = famulor.spec.auth.test_credentials[0].tenant or DEFAULT_TENANT
+        first = [famulor.app.limiter.check(tenant).remaining for _ in range(3)]
+        assert first[0] > first[-1]  # the windows count (no request made: nothing journaled)
+
+
+    CHANGES = {
+        "journal": lambda v: httpx.get(LISTS["mindhunters"], headers=v.mindhunters.headers),
+        "records": lambda v: v.butter.seed([{"status": "free"}]),
+        "tenant records": lambda v: (
+            v.butter.register_key("bk_extra", "org_extra"), v.butter.seed([{}] * 2, tenant="org_extra")
+        ),
+        "key registered": lambda v: v.contactship.register_key("ck_other"),
+        "key revoked": lambda v: v.contactship.revoke("contactship-test-key"),
+        "fault": lambda v: v.famulor.fail(503, times=5),
+        "slow": lambda v: v.mindhunters.slow(0.01, path="/nowhere"),
+        "drift": lambda v: v.butter.drift("field.renamed", to="msisdn"),
+        "rate limits on": lambda v: v.famulor.rate_limits(),
+        "rate-limit windows": lambda v: counted(v.famulor),
+        "clock": lambda v: v.famulor.advance(days=40),
+        "switch": lambda v: v.famulor.switch("payment_failed"),
+        "purchase": lambda v: purchase(v.famulor),
+    }
+
+
+    def test_0_seeded(vendor_mocks):
+        SEEDED["held"] = held(vendor_mocks)
+        SEEDED["seen"] = seen(vendor_mocks)
+
+
+    @pytest.mark.parametrize(
+        "kind, phase", [(kind, phase) for kind in CHANGES for phase in ("change", "next test")]
+    )
+    def test_1_one_kind(vendor_mocks, kind, phase):
+        if phase == "change":
+            assert held(vendor_mocks) == SEEDED["held"]
+            CHANGES[kind](vendor_mocks)
+            assert kind == "rate-limit windows" or held(vendor_mocks) != SEEDED["held"]
+        else:
+            assert held(vendor_mocks) == SEEDED["held"], kind
+            assert seen(vendor_mocks) == SEEDED["seen"], kind
+    """
+)
+
+
+def test_each_kind_of_state_changed_alone_is_undone_before_the_next_test(tmp_path: Path) -> None:
+    """A reset leaves what it takes for untouched as it is: each kind of change, alone, is still undone."""
+    result = run_pytest(tmp_path, {"test_kinds.py": ONE_KIND_AT_A_TIME})
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "27 passed" in result.stdout
+
+
+OTHER_HOSTS = textwrap.dedent(
+    """
+    import pytest
+
+    SEEN = []
+
+
+    def test_1_the_ini_value(contactship_mock, _vendor_routing):
+        SEEN.append(_vendor_routing)
+        assert _vendor_routing.other_hosts == "allow"
+
+
+    @pytest.mark.mock_vendors("contactship", other_hosts="refuse")
+    def test_2_the_marker_wins(_vendor_routing):
+        assert _vendor_routing.other_hosts == "refuse"
+
+
+    @pytest.mark.mock_vendors(other_hosts="allow")
+    def test_3_the_same_value_the_same_mock(_vendor_routing):
+        assert _vendor_routing is SEEN[0]
+
+
+    def test_4_the_ini_value_again(contactship_mock, _vendor_routing):
+        assert _vendor_routing is SEEN[0]
+
+
+    @pytest.mark.mock_vendors(other_hosts="Allow")
+    def test_5_a_bad_value(_vendor_routing):
+        pass
+    """
+)
+
+
+def test_other_hosts_come_from_the_marker_else_the_ini_file_one_mock_per_value(tmp_path: Path) -> None:
+    """The ini file's other_hosts (read once per session) unless the test's marker says otherwise."""
+    result = run_pytest(
+        tmp_path, {"test_other_hosts.py": OTHER_HOSTS}, "-o", "vendor_emulator_other_hosts=allow"
+    )
+    assert "4 passed, 1 error" in result.stdout, result.stdout[-4000:]
+    assert "other_hosts must be 'refuse' or 'allow', got 'Allow'" in result.stdout
