@@ -1,6 +1,6 @@
 """Per-test cost of the fixtures ``contactship_mock`` and ``vendor_mocks``, beside a ``respx_mock`` route.
 
-    python bench/fixtures.py [--tests 300] [--rounds 3] [--json PATH]
+    python bench/fixtures.py [--tests 300] [--rounds 9] [--json PATH]
 
 Writes throwaway test files in a temporary directory, each with ``tests`` parametrised tests that make
 one request (Contactship's documented list) through one ``httpx.Client`` shared by the file:
@@ -145,7 +145,7 @@ def _children_cpu() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     arguments = parser.parse_args()
     kinds = [kind for kind in TESTS if kind != "baseline"]
