@@ -42,7 +42,8 @@ bench: $(STAMP)
 	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }; }
 	$(BIN)/python bench/run.py $(ARGS)
 	$(BIN)/python bench/inprocess.py
-	$(BIN)/python bench/fixtures.py
+	@command -v valgrind >/dev/null || { echo "installing valgrind (Debian package)"; apt-get install -y -qq valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind; }; }
+	$(BIN)/python bench/fixtures.py --instructions
 	$(BIN)/python bench/inspector.py
 
 soak: $(STAMP)
