@@ -16,7 +16,6 @@ import asyncio
 import socket
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from uvicorn.config import Config  # noqa: E402
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # noqa: E402
 from uvicorn.server import ServerState  # noqa: E402
 
+from bench import best_cpu_per_call  # noqa: E402
 from mockserver import create_app  # noqa: E402
 from mockserver.engine.routing import HostPolicy  # noqa: E402
 from mockserver.limits import Limits  # noqa: E402
@@ -54,14 +54,7 @@ async def _per_request(protocol_class: Any, config: Config, requests: int, runs:
         length = int(head.split(b"content-length: ")[1].split(b"\r\n")[0])
         await reader.readexactly(length)
 
-    for _ in range(requests):  # warm-up: the answer is cached after the first
-        await one()
-    best = float("inf")
-    for _ in range(runs):
-        started = time.process_time()
-        for _ in range(requests):
-            await one()
-        best = min(best, (time.process_time() - started) / requests * 1e6)
+    best = await best_cpu_per_call(one, requests, runs, warm_up=requests)
     writer.close()
     return best
 

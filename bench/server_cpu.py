@@ -21,7 +21,6 @@ import asyncio
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from uvicorn.config import Config  # noqa: E402
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # noqa: E402
 from uvicorn.server import ServerState  # noqa: E402
 
+from bench import best_cpu_per_call  # noqa: E402
 from mockserver import create_app  # noqa: E402
 from mockserver.limits import Limits  # noqa: E402
 from mockserver.serving.accesslog import AccessLog  # noqa: E402
@@ -91,14 +91,7 @@ async def per_request(protocol_class: Any, config: Config, request: bytes, reque
             transport.waiter = loop.create_future()
             await transport.waiter
 
-    for _ in range(200):  # warm-up: the answer is cached after the first
-        await one()
-    best = float("inf")
-    for _ in range(runs):
-        started = time.process_time()
-        for _ in range(requests):
-            await one()
-        best = min(best, (time.process_time() - started) / requests * 1e6)
+    best = await best_cpu_per_call(one, requests, runs, warm_up=200)
     protocol.connection_lost(None)
     return best
 

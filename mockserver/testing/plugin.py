@@ -73,7 +73,6 @@ COLUMN_KEY: pytest.StashKey[tuple[str, str]] = pytest.StashKey()  # (test id wit
 PLAIN_FAILURES_KEY: pytest.StashKey[int] = pytest.StashKey()
 ROUTING_MARKER_KEY: pytest.StashKey[pytest.Mark | None] = pytest.StashKey()  # the closest mock_vendors
 MISSING: Any = object()
-INI = object()  # the key of the ini file's other_hosts in _vendor_routers
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -194,43 +193,44 @@ def vendor_emulator(pytestconfig: pytest.Config) -> Emulator:
 
 
 @pytest.fixture(scope="session")
-def _vendor_routers(vendor_emulator: Emulator) -> dict[object, EmulatorMock]:
-    """One mock per ``other_hosts`` value, entered anew by each test: its routes are built once.
+def _vendor_routers(vendor_emulator: Emulator, pytestconfig: pytest.Config) -> VendorRouters:
+    """One mock per ``other_hosts`` value, entered anew by each test: its routes are built once."""
+    return VendorRouters(vendor_emulator, cast("OtherHosts", pytestconfig.getini(OTHER_HOSTS_OPTION)))
 
-    Under ``INI`` too, the mock of the ini file's value (read once per session, not by every test).
-    """
-    return {}
+
+class VendorRouters:
+    """The session's mocks, one per ``other_hosts`` value (the ini file's, read once, unless a marker
+    names another), each built on its first use."""
+
+    def __init__(self, emulator: Emulator, configured: OtherHosts) -> None:
+        self.emulator = emulator
+        self.configured = configured
+        self._mocks: dict[OtherHosts, EmulatorMock] = {}
+
+    def mock(self, other_hosts: OtherHosts) -> EmulatorMock:
+        """The mock that treats other hosts as ``other_hosts`` says."""
+        mock = self._mocks.get(other_hosts)
+        if mock is None:
+            from mockserver.testing.mocks import EmulatorMock  # noqa: PLC0415 - see the module's docstring
+
+            mock = EmulatorMock((), other_hosts=other_hosts, emulator=self.emulator)
+            self._mocks[other_hosts] = mock
+        return mock
 
 
 @pytest.fixture
 def _vendor_routing(
-    vendor_emulator: Emulator, _vendor_routers: dict[object, EmulatorMock], request: pytest.FixtureRequest
+    vendor_emulator: Emulator, _vendor_routers: VendorRouters, request: pytest.FixtureRequest
 ) -> Iterator[EmulatorMock]:
     marker = request.node.stash.get(ROUTING_MARKER_KEY, MISSING)  # what _vendor_drift_case looked up
     if marker is MISSING:
         marker = request.node.get_closest_marker(MARKER)
-    wanted = marker.kwargs.get("other_hosts", INI) if marker else INI
-    mock = _vendor_routers.get(wanted)
-    if mock is None:
-        mock = _vendor_routers[wanted] = _router(vendor_emulator, _vendor_routers, wanted, request.config)
+    configured = _vendor_routers.configured
+    mock = _vendor_routers.mock(marker.kwargs.get("other_hosts", configured) if marker else configured)
     vendor_emulator.reset()
     # No vendor is routed yet: each vendor fixture the test asks for adds its own routes.
     with mock:
         yield mock
-
-
-def _router(
-    emulator: Emulator, routers: dict[object, EmulatorMock], wanted: object, config: pytest.Config
-) -> EmulatorMock:
-    """The session's mock for ``other_hosts`` (``INI``: the ini file's value), built on its first use."""
-    other_hosts = cast("OtherHosts", config.getini(OTHER_HOSTS_OPTION) if wanted is INI else wanted)
-    found = routers.get(other_hosts)
-    if found is not None:
-        return found
-    from mockserver.testing.mocks import EmulatorMock  # noqa: PLC0415 - see the module's docstring
-
-    routers[other_hosts] = EmulatorMock((), other_hosts=other_hosts, emulator=emulator)
-    return routers[other_hosts]
 
 
 @pytest.fixture

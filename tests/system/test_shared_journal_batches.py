@@ -6,7 +6,6 @@ total budget (the largest tenant gives way) and the response bodies' own budget.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 import redis as redis_py
@@ -24,16 +23,8 @@ HEADERS = [(b"x-api-key", b"bk_secret_value"), (b"accept", b"application/json")]
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Redis]:
-    server = Redis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def raw(store: Redis) -> Iterator[redis_py.Redis]:
-    client = redis_py.Redis(host="127.0.0.1", port=store.port)
+def raw(redis: Redis) -> Iterator[redis_py.Redis]:
+    client = redis_py.Redis(host="127.0.0.1", port=redis.port)
     yield client
     client.close()
 
@@ -46,11 +37,11 @@ def run_bytes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.fixture
-def open_journal(store: Redis, run_bytes: None) -> Iterator[Opener]:
+def open_journal(redis: Redis, run_bytes: None) -> Iterator[Opener]:
     links: list[RedisConnection] = []
 
     def make(size: int = 1000, budget: JournalBudget | None = None) -> SharedJournal:
-        link = RedisConnection(store.url)
+        link = RedisConnection(redis.url)
         links.append(link)
         return SharedJournal(link, size, budget)
 

@@ -7,9 +7,7 @@ cut entries within its byte budget; revoking a tenant's last key frees it on eve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
@@ -27,22 +25,14 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Redis]:
-    server = Redis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
 def numbers(base: str, headers: dict[str, str]) -> list[str]:
     response = httpx.get(f"{base}{NUMBERS}", headers=headers, params={"page_size": 100})
     assert response.status_code == 200, response.text
     return [record["phone_number"] for record in response.json()["data"]]
 
 
-def test_the_fault_cap_holds_across_servers_also_when_both_are_asked_at_once(store: Redis) -> None:
-    options = ("--state", store.url, "--max-faults", "3")
+def test_the_fault_cap_holds_across_servers_also_when_both_are_asked_at_once(redis: Redis) -> None:
+    options = ("--state", redis.url, "--max-faults", "3")
     with serving(*options) as (one, _), serving(*options) as (two, _):
         faults = [f"{base}/__mock__/butter/faults" for base in (one, two, one)]
         assert [httpx.post(url, json={"delay": 0}).status_code for url in faults] == [201, 201, 201]
@@ -64,8 +54,8 @@ def test_the_fault_cap_holds_across_servers_also_when_both_are_asked_at_once(sto
             assert {rule["id"] for rule in rules} == accepted, "every accepted rule, on every server"
 
 
-def test_the_tenant_cap_counts_both_servers_and_revoking_frees_the_tenant_on_both(store: Redis) -> None:
-    options = ("--state", store.url, "--max-tenants", "1")
+def test_the_tenant_cap_counts_both_servers_and_revoking_frees_the_tenant_on_both(redis: Redis) -> None:
+    options = ("--state", redis.url, "--max-tenants", "1")
     with serving(*options) as (one, _), serving(*options) as (two, _):
         keys = "/__mock__/butter/keys"
         assert (
@@ -101,8 +91,8 @@ def test_the_tenant_cap_counts_both_servers_and_revoking_frees_the_tenant_on_bot
         assert len(journal) == 2, "the freed tenant's journal is gone: only the two requests since"
 
 
-def test_the_record_cap_counts_the_records_seeded_through_the_other_server(store: Redis) -> None:
-    options = ("--state", store.url, "--max-records-per-tenant", "3")
+def test_the_record_cap_counts_the_records_seeded_through_the_other_server(redis: Redis) -> None:
+    options = ("--state", redis.url, "--max-records-per-tenant", "3")
     with serving(*options) as (one, _), serving(*options) as (two, _):
         first = [{"phone_number": "+15550100021"}, {"phone_number": "+15550100022"}]
         more = [{"phone_number": "+15550100023"}, {"phone_number": "+15550100024"}]
@@ -115,8 +105,8 @@ def test_the_record_cap_counts_the_records_seeded_through_the_other_server(store
         )
 
 
-def test_the_shared_journal_keeps_compact_cut_entries_within_its_byte_budget(store: Redis) -> None:
-    options = ("--state", store.url, "--journal-bytes", "20000", "--journal-header-value-bytes", "64")
+def test_the_shared_journal_keeps_compact_cut_entries_within_its_byte_budget(redis: Redis) -> None:
+    options = ("--state", redis.url, "--journal-bytes", "20000", "--journal-header-value-bytes", "64")
     with serving(*options) as (one, _), serving(*options) as (two, _):
         big = {**BUTTER, "X-Padding": "p" * 5000}
         for n in range(200):
@@ -131,7 +121,7 @@ def test_the_shared_journal_keeps_compact_cut_entries_within_its_byte_budget(sto
         anonymous = [entry for entry in entries if entry["tenant"] is None]
         assert len(anonymous) == 5
         assert all(entry["headers"] == {} for entry in anonymous), "unauthenticated: no headers kept"
-        client = redis_py.Redis(host="127.0.0.1", port=store.port)
+        client = redis_py.Redis(host="127.0.0.1", port=redis.port)
         held = {key: int(value) for key, value in client.hgetall("vendor-emulator:journal:bytes").items()}
         assert held, "the store counts the bytes it holds"
         assert all(size <= 20000 for size in held.values()), held
